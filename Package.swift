@@ -1,0 +1,97 @@
+// swift-tools-version:6.1
+// vdiskd: a user-space iSCSI initiator daemon serving virtual SCSI disks.
+// One target per layer; see docs/ARCHITECTURE.md for what each owns.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "vdiskd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vdiskctl", targets: ["vdiskctl"]),
+        .library(name: "SCSI", targets: ["SCSI"]),
+        .library(name: "ISCSI", targets: ["ISCSI"]),
+        .library(name: "BlockDevice", targets: ["BlockDevice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // Pure SCSI values: CDBs, sense data, status, VPD pages. No I/O.
+        .target(name: "SCSI", swiftSettings: swiftSettings),
+
+        // Hardware CRC32C (SSE4.2) with a portable fallback.
+        .target(name: "CCRC32C"),
+
+        // The BlockDevice face shared by every engine and the datastore.
+        .target(
+            name: "BlockDevice",
+            dependencies: [
+                "SCSI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // RFC 7143 initiator: PDUs, digests, login, session, discovery.
+        .target(
+            name: "ISCSI",
+            dependencies: [
+                "SCSI",
+                "BlockDevice",
+                "CCRC32C",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Command implementations behind vdiskctl, kept apart so tests can call them.
+        .target(
+            name: "VDiskCLI",
+            dependencies: [
+                "SCSI",
+                "ISCSI",
+                "BlockDevice",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "vdiskctl", dependencies: ["VDiskCLI"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "SCSITests", dependencies: ["SCSI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BlockDeviceTests",
+            dependencies: ["BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ISCSITests",
+            dependencies: [
+                "ISCSI",
+                "SCSI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

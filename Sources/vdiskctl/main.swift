@@ -1,0 +1,4 @@
+// vdiskctl: a thin entry point; the commands live in VDiskCLI.
+import VDiskCLI
+
+await VDiskCtl.main()
