@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Runs vdiskctl target bench and iscsi-perf in alternation (A B A B ...) against one tgtd.
+
+Each pair runs the same workload on the same LUN back to back, so the noise of a shared
+machine hits both sides alike. The table reports medians of each side, the ratio
+ours/libiscsi, and CPU seconds per 100k I/Os of each initiator process.
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+IQN = "iqn.2026-11.org.vdiskd:bench"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Tgtd:
+    """A private tgtd on loopback with a null LUN (1) and a file LUN (2)."""
+
+    def __init__(self, workdir, file_size):
+        self.control = 900 + os.getpid() % 90
+        self.port = free_port()
+        self.image = os.path.join(workdir, "lun.img")
+        with open(self.image, "wb") as f:
+            f.truncate(file_size)
+        self.proc = subprocess.Popen(
+            ["tgtd", "-f", "-C", str(self.control), "--iscsi", f"portal=127.0.0.1:{self.port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if self.adm("--op", "show", "--mode", "sys", check=False) == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise SystemExit("tgtd did not start")
+        self.adm("--op", "new", "--mode", "target", "--tid", "1", "-T", IQN)
+        self.adm("--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "--bstype", "null", "-b", "/dev/null")
+        self.adm("--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b", self.image)
+        self.adm("--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL")
+
+    def adm(self, *args, check=True):
+        rc = subprocess.call(["tgtadm", "-C", str(self.control), "--lld", "iscsi", *args],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if check and rc != 0:
+            raise SystemExit(f"tgtadm {' '.join(args)} failed with {rc}")
+        return rc
+
+    def url(self, lun):
+        return f"iscsi://127.0.0.1:{self.port}/{IQN}/{lun}"
+
+    def stop(self):
+        self.adm("--op", "delete", "--mode", "target", "--tid", "1", "--force", check=False)
+        self.adm("--op", "delete", "--mode", "system", check=False)
+        try:
+            self.proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+
+def run_measured(cmd, timeout):
+    """Runs cmd, returns (stdout, cpu seconds of the child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({out.returncode}): {out.stderr.strip()[-400:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return out.stdout + out.stderr, cpu
+
+
+def ours(vdiskctl, url, pattern, bs, qd, seconds, engine=None):
+    cmd = [vdiskctl, "target", "bench", url, "--pattern", pattern, "--bs", str(bs), "--qd", str(qd),
+           "--seconds", str(seconds), "--json"]
+    if engine:
+        cmd += ["--engine", engine]
+    text, cpu = run_measured(cmd, seconds + 60)
+    result = json.loads(text[text.index("{"):text.rindex("}") + 1])
+    return result["iops"], result["mbPerSecond"], cpu, result["ios"]
+
+
+def libiscsi(url, pattern, bs, qd, seconds):
+    blocks = bs // 512
+    cmd = ["iscsi-perf", "-m", str(qd), "-b", str(blocks), "-t", str(seconds)]
+    if pattern.startswith("rand"):
+        cmd.append("-r")
+    text, cpu = run_measured(cmd + [url], seconds + 60)
+    averages = re.findall(r"iops average (\d+) \((\d+) MB/s\)", text)
+    if not averages:
+        raise RuntimeError(f"could not read iscsi-perf's output: {text[-300:]}")
+    iops = float(averages[-1][0])
+    return iops, iops * bs / 1e6, cpu, iops * seconds
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--vdiskctl", required=True)
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--engines", default="native", help="comma-separated vdiskctl engines to include")
+    args = parser.parse_args()
+    for tool in ("tgtd", "tgtadm", "iscsi-perf"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is missing: run Scripts/install-deps")
+
+    workloads = [
+        ("null LUN, 4 KiB random read, QD1", 1, "randread", 4096, 1),
+        ("null LUN, 4 KiB random read, QD32", 1, "randread", 4096, 32),
+        ("null LUN, 1 MiB sequential read, QD8", 1, "seqread", 1 << 20, 8),
+        ("file LUN, 4 KiB random read, QD32", 2, "randread", 4096, 32),
+        ("file LUN, 1 MiB sequential read, QD8", 2, "seqread", 1 << 20, 8),
+    ]
+    engines = [e for e in args.engines.split(",") if e]
+    with tempfile.TemporaryDirectory() as workdir:
+        target = Tgtd(workdir, 1 << 30)
+        try:
+            # Fill the file LUN once so reads hit real data, not holes.
+            subprocess.run([args.vdiskctl, "target", "bench", target.url(2), "--pattern", "seqwrite", "--bs", "1M",
+                            "--qd", "8", "--seconds", "60", "--max-ios", "1024"], check=True, capture_output=True)
+            rows = []
+            for name, lun, pattern, bs, qd in workloads:
+                samples = {e: [] for e in engines}
+                samples["libiscsi"] = []
+                for _ in range(args.pairs):
+                    for engine in engines:
+                        samples[engine].append(ours(args.vdiskctl, target.url(lun), pattern, bs, qd, args.seconds,
+                                                    None if engine == "native" else engine))
+                    samples["libiscsi"].append(libiscsi(target.url(lun), pattern, bs, qd, args.seconds))
+                rows.append((name, samples))
+                print_row(name, samples, engines, file=sys.stderr)
+        finally:
+            target.stop()
+    print()
+    print(f"{args.pairs} alternating pairs of {args.seconds} s each; medians; CPU s per 100k I/Os of each initiator process")
+    print()
+    header = "| workload | " + " | ".join(f"{e} IOPS | {e} MB/s | {e} CPU/100k" for e in engines + ["libiscsi"])
+    header += " | " + " | ".join(f"{e}/libiscsi" for e in engines) + " |"
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for name, samples in rows:
+        print(table_row(name, samples, engines))
+
+
+def medians(samples):
+    iops = statistics.median(s[0] for s in samples)
+    mbs = statistics.median(s[1] for s in samples)
+    cpu = statistics.median(s[2] * 100_000 / max(1, s[3]) for s in samples)
+    return iops, mbs, cpu
+
+
+def table_row(name, samples, engines):
+    cells = [name]
+    base = medians(samples["libiscsi"])
+    for e in engines + ["libiscsi"]:
+        iops, mbs, cpu = medians(samples[e])
+        cells += [f"{iops:.0f}", f"{mbs:.1f}", f"{cpu:.2f}"]
+    for e in engines:
+        cells.append(f"{medians(samples[e])[0] / base[0]:.2f}")
+    return "| " + " | ".join(cells) + " |"
+
+
+def print_row(name, samples, engines, file):
+    print(table_row(name, samples, engines), file=file)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,453 @@
+// One LUN reached through a native iSCSI session, shown to the layers above as a BlockDevice.
+
+import BlockDevice
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import SCSI
+
+/// A LUN of a native session as a `BlockDevice`.
+///
+/// Geometry and capabilities are probed once at open (READ CAPACITY(16), the
+/// block limits and provisioning VPD pages, REPORT SUPPORTED OPERATION CODES).
+/// Commands that end in a UNIT ATTENTION are retried a few times, as SAM asks
+/// of an initiator; every other SCSI failure becomes a `BlockDeviceError` whose
+/// code says what class of failure it was and whose underlying error is the
+/// `SCSICommandError` with the sense in words.
+public final class ISCSILUN: BlockDevice {
+    public let session: ISCSISession
+    public let lun: UInt64
+    /// Whether `close()` also logs the session out.
+    private let ownsSession: Bool
+    private let state: NIOLockedValueBox<State>
+
+    private struct State {
+        var geometry: BlockGeometry
+        var capabilities: BlockDeviceCapabilities
+        var limits: Limits
+        var closed = false
+    }
+
+    /// What the block limits page allows per command.
+    struct Limits: Sendable {
+        /// Most blocks per READ/WRITE; nil when the target sets no limit.
+        var maximumTransferBlocks: Int?
+        var maximumUnmapBlocks: Int
+        var maximumUnmapDescriptors: Int
+        var maximumWriteSameBlocks: Int?
+        var maximumCompareAndWriteBlocks: Int
+    }
+
+    /// How many times a command is repeated after UNIT ATTENTION.
+    static let unitAttentionRetries = 5
+    /// Commands larger than this are split even when the target sets no limit.
+    static let defaultMaximumTransferBytes = 8 << 20
+
+    private init(session: ISCSISession, lun: UInt64, ownsSession: Bool, state: State) {
+        self.session = session
+        self.lun = lun
+        self.ownsSession = ownsSession
+        self.state = NIOLockedValueBox(state)
+    }
+
+    /// Opens `lun` on an existing session; closing the LUN leaves the session up.
+    public static func open(session: ISCSISession, lun: UInt64) async throws -> ISCSILUN {
+        try await probe(session: session, lun: lun, ownsSession: false)
+    }
+
+    /// Logs in to the URL's target and opens its LUN; closing the LUN logs the session out.
+    public static func connect(
+        _ url: ISCSIURL,
+        configuration: ISCSISessionConfiguration? = nil,
+        logger: Logger = Logger(label: "vdisk.iscsi")
+    ) async throws -> ISCSILUN {
+        var configuration = configuration ?? ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName)
+        configuration.portal = url.portal
+        configuration.targetName = url.targetName
+        let session = try await ISCSISession.connect(configuration, logger: logger)
+        do {
+            return try await probe(session: session, lun: url.lun, ownsSession: true)
+        } catch {
+            try? await session.logout()
+            throw error
+        }
+    }
+
+    private static func probe(session: ISCSISession, lun: UInt64, ownsSession: Bool) async throws -> ISCSILUN {
+        let device = ISCSILUN(
+            session: session,
+            lun: lun,
+            ownsSession: ownsSession,
+            state: State(
+                geometry: BlockGeometry(blockSize: 512, blockCount: 0),
+                capabilities: [],
+                limits: Limits(
+                    maximumTransferBlocks: nil,
+                    maximumUnmapBlocks: 0,
+                    maximumUnmapDescriptors: 0,
+                    maximumWriteSameBlocks: nil,
+                    maximumCompareAndWriteBlocks: 0
+                )
+            )
+        )
+        _ = try await device.run(CDB.testUnitReady(), name: "TEST UNIT READY")
+        try await device.refreshGeometry()
+        try await device.probeCapabilities()
+        return device
+    }
+
+    public var geometry: BlockGeometry { state.withLockedValue { $0.geometry } }
+    public var capabilities: BlockDeviceCapabilities { state.withLockedValue { $0.capabilities } }
+
+    @discardableResult
+    public func refreshGeometry() async throws -> BlockGeometry {
+        let result = try await run(CDB.readCapacity16(), name: "READ CAPACITY(16)", expectedDataIn: 32)
+        let capacity: ReadCapacity16Data
+        do {
+            capacity = try ReadCapacity16Data(parsing: Array(result.data.readableBytesView))
+        } catch {
+            throw BlockDeviceError(.deviceError, "LUN \(lun) of \(session.portal) answered READ CAPACITY(16) with bad data", underlying: error)
+        }
+        guard capacity.logicalBlockLength >= 512, capacity.logicalBlockLength & (capacity.logicalBlockLength - 1) == 0 else {
+            throw BlockDeviceError(
+                .notSupported,
+                "LUN \(lun) of \(session.portal) has \(capacity.logicalBlockLength)-byte blocks; only powers of two from 512 are supported"
+            )
+        }
+        let geometry = BlockGeometry(blockSize: Int(capacity.logicalBlockLength), blockCount: capacity.blockCount)
+        state.withLockedValue { state in
+            state.geometry = geometry
+            if capacity.logicalBlockProvisioningEnabled {
+                state.capabilities.insert(.unmap)
+                if capacity.logicalBlockProvisioningReadZeros { state.capabilities.insert(.unmappedReadsZero) }
+            }
+        }
+        return geometry
+    }
+
+    private func probeCapabilities() async throws {
+        var capabilities: BlockDeviceCapabilities = [.writeSame, .forceUnitAccess]
+        var limits = state.withLockedValue { $0.limits }
+        let provisioningEnabled = state.withLockedValue { $0.capabilities.contains(.unmap) }
+        if let page = try? await inquiryPage(.blockLimits), let blockLimits = try? BlockLimitsPage(parsing: page) {
+            if blockLimits.maximumTransferLength > 0 { limits.maximumTransferBlocks = Int(blockLimits.maximumTransferLength) }
+            limits.maximumUnmapBlocks = Int(blockLimits.maximumUnmapLBACount)
+            limits.maximumUnmapDescriptors = Int(blockLimits.maximumUnmapBlockDescriptorCount)
+            if blockLimits.maximumWriteSameLength > 0 { limits.maximumWriteSameBlocks = Int(clamping: blockLimits.maximumWriteSameLength) }
+            limits.maximumCompareAndWriteBlocks = Int(blockLimits.maximumCompareAndWriteLength)
+        }
+        if provisioningEnabled, let page = try? await inquiryPage(.logicalBlockProvisioning),
+           let provisioning = try? LogicalBlockProvisioningPage(parsing: page)
+        {
+            if provisioning.unmapSupported { capabilities.insert(.unmap) }
+            if provisioning.writeSame16UnmapSupported { capabilities.insert(.writeSameUnmap) }
+            if provisioning.unmappedBlocksReadZero { capabilities.insert(.unmappedReadsZero) }
+        }
+        if limits.maximumUnmapDescriptors == 0 || limits.maximumUnmapBlocks == 0 {
+            capabilities.remove(.unmap)
+        }
+        if await supports(.compareAndWrite) { capabilities.insert(.compareAndWrite) }
+        if limits.maximumCompareAndWriteBlocks == 0, capabilities.contains(.compareAndWrite) {
+            limits.maximumCompareAndWriteBlocks = 1
+        }
+        if let result = try? await execute(
+            CDB.persistentReserveIn(.reportCapabilities, allocationLength: 8),
+            name: "PERSISTENT RESERVE IN",
+            expectedDataIn: 8
+        ), result.isGood {
+            capabilities.insert(.persistentReservations)
+        }
+        state.withLockedValue { state in
+            state.capabilities.formUnion(capabilities)
+            if !capabilities.contains(.unmap) { state.capabilities.remove(.unmap) }
+            state.limits = limits
+        }
+    }
+
+    private func inquiryPage(_ page: VitalProductDataPage) async throws -> [UInt8] {
+        let result = try await run(CDB.inquiry(page: page), name: "INQUIRY", expectedDataIn: 255)
+        return Array(result.data.readableBytesView)
+    }
+
+    /// Whether REPORT SUPPORTED OPERATION CODES lists `opcode`; false when the target cannot say.
+    private func supports(_ opcode: OperationCode) async -> Bool {
+        guard let result = try? await execute(
+            CDB.reportSupportedOperationCode(opcode.rawValue),
+            name: "REPORT SUPPORTED OPERATION CODES",
+            expectedDataIn: 64
+        ), result.isGood, let answer = try? SupportedOperationCode(parsing: Array(result.data.readableBytesView))
+        else { return false }
+        return answer.isSupported
+    }
+
+    // MARK: BlockDevice
+
+    public func read(at lba: UInt64, blockCount: Int) async throws -> ByteBuffer {
+        try checkOpen()
+        try checkRange(lba: lba, blockCount: blockCount, operation: "read")
+        let blockSize = geometry.blockSize
+        let chunk = maximumBlocksPerCommand
+        if blockCount <= chunk {
+            return try await readChunk(lba: lba, blockCount: blockCount, blockSize: blockSize)
+        }
+        var whole = ByteBuffer()
+        whole.reserveCapacity(blockCount * blockSize)
+        var done = 0
+        while done < blockCount {
+            let count = min(chunk, blockCount - done)
+            var piece = try await readChunk(lba: lba + UInt64(done), blockCount: count, blockSize: blockSize)
+            whole.writeBuffer(&piece)
+            done += count
+        }
+        return whole
+    }
+
+    private func readChunk(lba: UInt64, blockCount: Int, blockSize: Int) async throws -> ByteBuffer {
+        let length = blockCount * blockSize
+        let result = try await run(
+            CDB.read16(lba: lba, blockCount: UInt32(blockCount)),
+            name: "READ(16)",
+            expectedDataIn: length
+        )
+        guard result.data.readableBytes == length else {
+            throw BlockDeviceError(
+                .deviceError,
+                "LUN \(lun) of \(session.portal) returned \(result.data.readableBytes) of \(length) bytes for READ(16) at LBA \(lba)"
+            )
+        }
+        return result.data
+    }
+
+    public func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws {
+        try checkOpen()
+        let blockSize = geometry.blockSize
+        let blockCount = try wholeBlocks(data, blockSize: blockSize, operation: "write")
+        try checkRange(lba: lba, blockCount: blockCount, operation: "write")
+        let chunk = maximumBlocksPerCommand
+        var done = 0
+        while done < blockCount {
+            let count = min(chunk, blockCount - done)
+            let slice = data.getSlice(at: data.readerIndex + done * blockSize, length: count * blockSize)!
+            _ = try await run(
+                CDB.write16(lba: lba + UInt64(done), blockCount: UInt32(count), fua: fua),
+                name: "WRITE(16)",
+                dataOut: slice
+            )
+            done += count
+        }
+    }
+
+    public func flush() async throws {
+        try checkOpen()
+        _ = try await run(CDB.synchronizeCache16(), name: "SYNCHRONIZE CACHE(16)")
+    }
+
+    public func unmap(_ ranges: [BlockRange]) async throws {
+        try checkOpen()
+        let (capabilities, limits) = state.withLockedValue { ($0.capabilities, $0.limits) }
+        guard capabilities.contains(.unmap) else {
+            throw BlockDeviceError(.notSupported, "LUN \(lun) of \(session.portal) does not support UNMAP")
+        }
+        var descriptors: [UnmapBlockDescriptor] = []
+        for range in ranges {
+            try checkRange(lba: range.lba, blockCount: Int(range.blockCount), operation: "unmap")
+            var lba = range.lba
+            var remaining = Int(range.blockCount)
+            while remaining > 0 {
+                let count = min(remaining, max(1, limits.maximumUnmapBlocks))
+                descriptors.append(UnmapBlockDescriptor(lba: lba, blockCount: UInt32(count)))
+                lba += UInt64(count)
+                remaining -= count
+            }
+        }
+        var start = 0
+        while start < descriptors.count {
+            let batch = Array(descriptors[start..<min(descriptors.count, start + max(1, limits.maximumUnmapDescriptors))])
+            let (cdb, parameters) = CDB.unmap(batch)
+            _ = try await run(cdb, name: "UNMAP", dataOut: ByteBuffer(bytes: parameters))
+            start += batch.count
+        }
+    }
+
+    public func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: Int, unmap: Bool) async throws {
+        try checkOpen()
+        let blockSize = geometry.blockSize
+        guard pattern.readableBytes == blockSize else {
+            throw BlockDeviceError(.invalidArgument, "WRITE SAME needs exactly one \(blockSize)-byte block, got \(pattern.readableBytes) bytes")
+        }
+        try checkRange(lba: lba, blockCount: blockCount, operation: "write same")
+        if unmap, !capabilities.contains(.writeSameUnmap) {
+            throw BlockDeviceError(.notSupported, "LUN \(lun) of \(session.portal) does not support WRITE SAME with UNMAP")
+        }
+        // A NUMBER OF LOGICAL BLOCKS of 0 means "to the end" on some targets; never send it.
+        let chunk = state.withLockedValue { $0.limits.maximumWriteSameBlocks } ?? 65536
+        var done = 0
+        while done < blockCount {
+            let count = min(chunk, blockCount - done)
+            _ = try await run(
+                CDB.writeSame16(lba: lba + UInt64(done), blockCount: UInt32(count), unmap: unmap),
+                name: "WRITE SAME(16)",
+                dataOut: pattern
+            )
+            done += count
+        }
+    }
+
+    public func compareAndWrite(at lba: UInt64, expected: ByteBuffer, replacement: ByteBuffer) async throws {
+        try checkOpen()
+        guard capabilities.contains(.compareAndWrite) else {
+            throw BlockDeviceError(.notSupported, "LUN \(lun) of \(session.portal) does not support COMPARE AND WRITE")
+        }
+        let blockSize = geometry.blockSize
+        let blockCount = try wholeBlocks(expected, blockSize: blockSize, operation: "compare and write")
+        guard replacement.readableBytes == expected.readableBytes, blockCount > 0, blockCount <= 255 else {
+            throw BlockDeviceError(
+                .invalidArgument,
+                "COMPARE AND WRITE needs equal compare and write buffers of 1 to 255 blocks (got \(expected.readableBytes) and \(replacement.readableBytes) bytes)"
+            )
+        }
+        try checkRange(lba: lba, blockCount: blockCount, operation: "compare and write")
+        var payload = ByteBuffer()
+        payload.reserveCapacity(expected.readableBytes * 2)
+        payload.writeImmutableBuffer(expected)
+        payload.writeImmutableBuffer(replacement)
+        _ = try await run(CDB.compareAndWrite(lba: lba, blockCount: UInt8(blockCount)), name: "COMPARE AND WRITE", dataOut: payload)
+    }
+
+    public func persistentReserveOut(_ request: PersistentReserveOutRequest) async throws {
+        try checkOpen()
+        let (cdb, parameters) = CDB.persistentReserveOut(request)
+        _ = try await run(cdb, name: "PERSISTENT RESERVE OUT", dataOut: ByteBuffer(bytes: parameters))
+    }
+
+    public func readReservationKeys() async throws -> PersistentReservationKeys {
+        try checkOpen()
+        let result = try await run(
+            CDB.persistentReserveIn(.readKeys, allocationLength: 8192),
+            name: "PERSISTENT RESERVE IN",
+            expectedDataIn: 8192
+        )
+        do {
+            return try PersistentReservationKeys(parsing: Array(result.data.readableBytesView))
+        } catch {
+            throw BlockDeviceError(.deviceError, "LUN \(lun) of \(session.portal) answered READ KEYS with bad data", underlying: error)
+        }
+    }
+
+    public func readReservation() async throws -> PersistentReservationStatus {
+        try checkOpen()
+        let result = try await run(
+            CDB.persistentReserveIn(.readReservation, allocationLength: 64),
+            name: "PERSISTENT RESERVE IN",
+            expectedDataIn: 64
+        )
+        do {
+            return try PersistentReservationStatus(parsing: Array(result.data.readableBytesView))
+        } catch {
+            throw BlockDeviceError(.deviceError, "LUN \(lun) of \(session.portal) answered READ RESERVATION with bad data", underlying: error)
+        }
+    }
+
+    public func close() async throws {
+        let wasOpen = state.withLockedValue { state in
+            defer { state.closed = true }
+            return !state.closed
+        }
+        if wasOpen, ownsSession { try await session.logout() }
+    }
+
+    // MARK: Running commands
+
+    private var maximumBlocksPerCommand: Int {
+        let (limit, blockSize) = state.withLockedValue { ($0.limits.maximumTransferBlocks, $0.geometry.blockSize) }
+        let byDefault = Self.defaultMaximumTransferBytes / blockSize
+        return max(1, min(limit ?? byDefault, byDefault))
+    }
+
+    private func checkOpen() throws {
+        if state.withLockedValue({ $0.closed }) {
+            throw BlockDeviceError(.closed, "LUN \(lun) of \(session.portal) is closed")
+        }
+    }
+
+    private func wholeBlocks(_ data: ByteBuffer, blockSize: Int, operation: String) throws -> Int {
+        guard data.readableBytes % blockSize == 0 else {
+            throw BlockDeviceError(
+                .invalidArgument,
+                "\(operation) of \(data.readableBytes) bytes is not a whole number of \(blockSize)-byte blocks"
+            )
+        }
+        return data.readableBytes / blockSize
+    }
+
+    /// Runs a command and returns its result whatever the status; transport errors become BlockDeviceErrors.
+    private func execute(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, expectedDataIn: Int = 0) async throws -> SCSITaskResult {
+        do {
+            return try await session.execute(SCSITaskRequest(
+                lun: lun,
+                cdb: cdb,
+                dataOut: dataOut,
+                expectedDataInLength: expectedDataIn,
+                operationName: name
+            ))
+        } catch let error as ISCSIError {
+            let code: BlockDeviceError.Code = error.code == .timeout ? .timeout : .transport
+            throw BlockDeviceError(code, "\(name) on LUN \(lun) of \(session.portal) failed", underlying: error)
+        }
+    }
+
+    /// Runs a command, retrying after UNIT ATTENTION, and throws unless the status is GOOD.
+    private func run(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, expectedDataIn: Int = 0) async throws -> SCSITaskResult {
+        var attempt = 0
+        while true {
+            let result = try await execute(cdb, name: name, dataOut: dataOut, expectedDataIn: expectedDataIn)
+            if result.isGood { return result }
+            let sense = result.senseData.isEmpty ? nil : try? SenseData(parsing: result.senseData)
+            let failure = SCSICommandError(operation: name, status: SCSIStatus(rawValue: result.status), sense: sense)
+            if failure.isUnitAttention, attempt < Self.unitAttentionRetries {
+                attempt += 1
+                continue
+            }
+            throw blockDeviceError(failure, name: name, cdb: cdb)
+        }
+    }
+
+    private func blockDeviceError(_ failure: SCSICommandError, name: String, cdb: [UInt8]) -> BlockDeviceError {
+        let object = "\(name) on LUN \(lun) of \(session.portal)"
+        switch failure.status {
+        case .reservationConflict:
+            return BlockDeviceError(.reservationConflict, "\(object) hit a reservation held by another initiator", underlying: failure)
+        case .busy, .taskSetFull:
+            return BlockDeviceError(.busy, "\(object) was refused for now (\(failure.status))", underlying: failure)
+        default:
+            break
+        }
+        guard let sense = failure.sense else {
+            return BlockDeviceError(.deviceError, "\(object) failed with \(failure.status)", underlying: failure)
+        }
+        switch sense.senseKey {
+        case .miscompare:
+            return BlockDeviceError(
+                .miscompare,
+                "\(object) found different data",
+                miscompareOffset: sense.miscompareOffset.map { Int(clamping: $0) },
+                underlying: failure
+            )
+        case .dataProtect:
+            return BlockDeviceError(.readOnly, "\(object) was refused: the LUN is write-protected", underlying: failure)
+        case .mediumError:
+            return BlockDeviceError(.mediumError, "\(object) hit a medium error", underlying: failure)
+        case .illegalRequest:
+            switch (sense.additionalSenseCode.asc, sense.additionalSenseCode.ascq) {
+            case (0x21, 0x00):
+                return BlockDeviceError(.outOfRange, "\(object) addressed blocks past the end", underlying: failure)
+            case (0x20, 0x00), (0x24, 0x00) where cdb.first.map({ [0x42, 0x93, 0x89, 0x5E, 0x5F].contains($0) }) == true:
+                return BlockDeviceError(.notSupported, "\(object) is not supported by the target", underlying: failure)
+            default:
+                return BlockDeviceError(.deviceError, "\(object) was refused", underlying: failure)
+            }
+        default:
+            return BlockDeviceError(.deviceError, "\(object) failed", underlying: failure)
+        }
+    }
+}

@@ -1,0 +1,224 @@
+// The public face of a logged-in iSCSI session: run SCSI commands, task management, text requests, logout.
+
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// One logged-in iSCSI session over one TCP connection.
+///
+/// Safe to use from any number of Swift tasks at once: commands queue up in
+/// the CmdSN window and complete independently. Cancelling the Swift task
+/// that awaits `execute` sends ABORT TASK for that command.
+public final class ISCSISession: Sendable {
+    public let configuration: ISCSISessionConfiguration
+    /// The portal the session ended up on (after any redirection).
+    public let portal: ISCSIPortal
+    public let negotiated: NegotiatedParameters
+    public let targetPortalGroupTag: UInt16?
+    /// Events the target sent outside command responses.
+    public let events: AsyncStream<ISCSISessionEvent>
+
+    private let channel: any Channel
+    private let handler: NIOLoopBound<ISCSIConnectionHandler>
+    private let submissions: SubmissionQueue
+    private let logger: Logger
+
+    private init(
+        configuration: ISCSISessionConfiguration,
+        portal: ISCSIPortal,
+        result: LoginResult,
+        channel: any Channel,
+        handler: NIOLoopBound<ISCSIConnectionHandler>,
+        submissions: SubmissionQueue,
+        events: AsyncStream<ISCSISessionEvent>,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.portal = portal
+        self.negotiated = result.negotiated
+        self.targetPortalGroupTag = result.targetPortalGroupTag
+        self.channel = channel
+        self.handler = handler
+        self.submissions = submissions
+        self.events = events
+        self.logger = logger
+    }
+
+    /// Connects, logs in (following redirections) and returns the session in its full feature phase.
+    public static func connect(
+        _ configuration: ISCSISessionConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "vdisk.iscsi")
+    ) async throws -> ISCSISession {
+        var portal = configuration.portal
+        var redirects = 0
+        while true {
+            let attempt = try await connectOnce(configuration, portal: portal, eventLoopGroup: eventLoopGroup, logger: logger)
+            switch attempt {
+            case .session(let session):
+                return session
+            case .redirected(let next, let permanent):
+                redirects += 1
+                guard redirects <= configuration.maximumRedirects else {
+                    throw ISCSIError(
+                        .redirected,
+                        scope: .session,
+                        "login to \(configuration.targetName ?? "discovery") was redirected more than \(configuration.maximumRedirects) times (last to \(next))"
+                    )
+                }
+                logger.info(
+                    "login redirected",
+                    metadata: ["iscsi.from": "\(portal)", "iscsi.to": "\(next)", "iscsi.permanent": "\(permanent)"]
+                )
+                portal = next
+            }
+        }
+    }
+
+    private enum Attempt {
+        case session(ISCSISession)
+        case redirected(ISCSIPortal, permanent: Bool)
+    }
+
+    private static func connectOnce(
+        _ configuration: ISCSISessionConfiguration,
+        portal: ISCSIPortal,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger
+    ) async throws -> Attempt {
+        let eventLoop = eventLoopGroup.next()
+        let submissions = SubmissionQueue()
+        let loginPromise = eventLoop.makePromise(of: ISCSIConnectionHandler.LoginOutcome.self)
+        let handlerBox = NIOLockedValueBox<NIOLoopBound<ISCSIConnectionHandler>?>(nil)
+        let (events, continuation) = AsyncStream.makeStream(of: ISCSISessionEvent.self)
+        let handlerConfiguration = ISCSIConnectionHandler.Configuration(
+            login: configuration.loginConfiguration(),
+            loginTimeout: configuration.loginTimeout,
+            keepaliveInterval: configuration.keepaliveInterval,
+            keepaliveTimeout: configuration.keepaliveTimeout,
+            portal: portal
+        )
+        var sessionLogger = logger
+        sessionLogger[metadataKey: "iscsi.portal"] = "\(portal)"
+        if let target = configuration.targetName { sessionLogger[metadataKey: "iscsi.target"] = "\(target)" }
+        let handlerLogger = sessionLogger
+
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+            .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
+            .connectTimeout(configuration.connectTimeout)
+            .channelInitializer { channel in
+                let handler = ISCSIConnectionHandler(
+                    configuration: handlerConfiguration,
+                    submissions: submissions,
+                    loginPromise: loginPromise,
+                    logger: handlerLogger,
+                    events: { event in continuation.yield(event) }
+                )
+                handlerBox.withLockedValue { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
+                channel.closeFuture.whenComplete { _ in continuation.finish() }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: portal.host, port: portal.port).get()
+        } catch {
+            loginPromise.fail(ISCSIError(.connectFailed, scope: .connection, "cannot connect to \(portal): \(error)"))
+            throw ISCSIError(.connectFailed, scope: .connection, "cannot connect to \(portal): \(error)")
+        }
+        let outcome: ISCSIConnectionHandler.LoginOutcome
+        do {
+            outcome = try await loginPromise.futureResult.get()
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
+        switch outcome {
+        case .redirected(let next, let permanent):
+            try? await channel.close()
+            return .redirected(next, permanent: permanent)
+        case .loggedIn(let result):
+            guard let handler = handlerBox.withLockedValue({ $0 }) else {
+                preconditionFailure("the channel initializer did not install the connection handler")
+            }
+            return .session(ISCSISession(
+                configuration: configuration,
+                portal: portal,
+                result: result,
+                channel: channel,
+                handler: handler,
+                submissions: submissions,
+                events: events,
+                logger: sessionLogger
+            ))
+        }
+    }
+
+    // MARK: Commands
+
+    /// Runs one SCSI command. A SCSI status (CHECK CONDITION included) is a result;
+    /// a transport failure throws `ISCSIError`.
+    public func execute(_ request: SCSITaskRequest) async throws -> SCSITaskResult {
+        let promise = channel.eventLoop.makePromise(of: SCSITaskResult.self)
+        let id = submit(.command(request, promise))
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            _ = submit(.cancel(submissionID: id))
+        }
+    }
+
+    /// Sends a task management function for a whole LUN (LUN RESET, ABORT TASK SET, ...);
+    /// returns the target's response code.
+    @discardableResult
+    public func taskManagement(_ function: TaskManagementFunction, lun: UInt64) async throws -> TaskManagementResponseCode {
+        let promise = channel.eventLoop.makePromise(of: UInt8.self)
+        _ = submit(.taskManagement(function, lun: lun, submissionID: nil, promise))
+        let raw = try await promise.futureResult.get()
+        guard let code = TaskManagementResponseCode(rawValue: raw) else {
+            throw ISCSIError(.taskManagementFailed, scope: .task, "\(portal) answered \(function) with unknown response \(raw)")
+        }
+        return code
+    }
+
+    /// Sends text keys (RFC 7143 §11.10) and returns the target's answer, following continuations.
+    public func text(_ keys: [TextKeyValue]) async throws -> [TextKeyValue] {
+        let promise = channel.eventLoop.makePromise(of: [TextKeyValue].self)
+        _ = submit(.text(keys, promise))
+        return try await promise.futureResult.get()
+    }
+
+    /// Logs the session out and closes the connection. Commands still in flight fail.
+    public func logout(timeout: TimeAmount = .seconds(5)) async throws {
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        let portal = self.portal
+        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+            promise.fail(ISCSIError(.timeout, scope: .session, "\(portal) did not answer the logout within \(timeout.nanoseconds / 1_000_000_000) s"))
+        }
+        _ = submit(.logout(promise))
+        defer {
+            timer.cancel()
+            channel.close(promise: nil)
+        }
+        try await promise.futureResult.get()
+    }
+
+    /// Closes the connection at once, without logging out.
+    public func close() async {
+        try? await channel.close()
+    }
+
+    private func submit(_ work: SubmissionQueue.Work) -> UInt64 {
+        let (id, scheduleDrain) = submissions.enqueue(work)
+        if scheduleDrain {
+            let handler = self.handler
+            channel.eventLoop.execute { handler.value.drainSubmissions() }
+        }
+        return id
+    }
+}

@@ -1,0 +1,208 @@
+// `vdiskctl target bench URL`: a bounded load with IOPS, throughput and latency percentiles.
+
+import ArgumentParser
+import BlockDevice
+import Foundation
+import Histogram
+import ISCSI
+import NIOCore
+
+struct TargetBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Run a bounded read or write load against a LUN and print IOPS, MB/s and latency percentiles.",
+        discussion: "Write patterns overwrite the LUN's data in the range they touch."
+    )
+
+    enum Pattern: String, ExpressibleByArgument, CaseIterable {
+        case randread, randwrite, seqread, seqwrite
+
+        var isWrite: Bool { self == .randwrite || self == .seqwrite }
+        var isRandom: Bool { self == .randread || self == .randwrite }
+    }
+
+    @Argument(help: "iscsi://[user[%password]@]host[:port]/IQN/LUN")
+    var url: String
+
+    @Option(help: "randread, randwrite, seqread or seqwrite.")
+    var pattern: Pattern = .randread
+
+    @Option(help: "Bytes per I/O, e.g. 4k or 1M.")
+    var bs: ByteCount = ByteCount(bytes: 4096)
+
+    @Option(help: "I/Os in flight at once.")
+    var qd: Int = 1
+
+    @Option(help: "How long to run, in seconds.")
+    var seconds: Double = 10
+
+    @Option(name: .customLong("max-ios"), help: "Stop after this many I/Os even if time is left.")
+    var maxIOs: Int = 100_000_000
+
+    @Option(help: "Use only the first SIZE bytes of the LUN (default: all of it).")
+    var range: ByteCount?
+
+    @OptionGroup var target: TargetOptions
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard (1...1024).contains(qd) else { throw ValidationError("--qd must be between 1 and 1024") }
+        guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be more than 0 and at most 3600") }
+        guard bs.bytes >= 512, bs.bytes <= 64 << 20 else { throw ValidationError("--bs must be between 512 bytes and 64 MiB") }
+        guard maxIOs > 0 else { throw ValidationError("--max-ios must be at least 1") }
+    }
+
+    func run() async throws {
+        let url = try parseTargetURL(self.url)
+        try await CLIFailure.guarding {
+            let result = try await TargetConnection.withDevice(url, options: target) { device in
+                try await BenchRunner(
+                    device: device,
+                    pattern: pattern,
+                    ioSize: Int(bs.bytes),
+                    queueDepth: qd,
+                    duration: .milliseconds(Int64(seconds * 1000)),
+                    maxIOs: maxIOs,
+                    rangeBytes: range?.bytes
+                ).run()
+            }
+            print(json ? try JSONOutput.string(result.json(pattern: pattern.rawValue, ioSize: Int(bs.bytes), queueDepth: qd)) : result.text)
+        }
+    }
+}
+
+/// What one bench run measured.
+struct BenchResult {
+    var ios: Int
+    var bytes: Int
+    var elapsed: Double
+    var cpuSeconds: Double
+    var latency: Histogram<UInt64>
+
+    var iops: Double { Double(ios) / elapsed }
+    var megabytesPerSecond: Double { Double(bytes) / elapsed / 1_000_000 }
+
+    func microseconds(_ percentile: Double) -> Double {
+        Double(latency.valueAtPercentile(percentile)) / 1000
+    }
+
+    var text: String {
+        let lines = [
+            String(format: "%.0f IOPS, %.1f MB/s over %.1f s (%d I/Os)", iops, megabytesPerSecond, elapsed, ios),
+            String(
+                format: "latency p50 %.0f µs, p99 %.0f µs, p99.9 %.0f µs, max %.0f µs",
+                microseconds(50), microseconds(99), microseconds(99.9), Double(latency.max) / 1000
+            ),
+            String(format: "cpu %.2f s (%.2f s per 100k I/Os)", cpuSeconds, ios > 0 ? cpuSeconds * 100_000 / Double(ios) : 0),
+        ]
+        return lines.joined(separator: "\n")
+    }
+
+    func json(pattern: String, ioSize: Int, queueDepth: Int) -> [String: Any] {
+        [
+            "pattern": pattern,
+            "blockSize": ioSize,
+            "queueDepth": queueDepth,
+            "ios": ios,
+            "seconds": elapsed,
+            "iops": iops,
+            "mbPerSecond": megabytesPerSecond,
+            "latencyMicroseconds": ["p50": microseconds(50), "p99": microseconds(99), "p99.9": microseconds(99.9)],
+            "cpuSeconds": cpuSeconds,
+        ]
+    }
+}
+
+/// Keeps `queueDepth` I/Os in flight until the time or the I/O budget runs out.
+struct BenchRunner {
+    var device: any BlockDevice
+    var pattern: TargetBenchCommand.Pattern
+    var ioSize: Int
+    var queueDepth: Int
+    var duration: Duration
+    var maxIOs: Int
+    var rangeBytes: UInt64?
+
+    func run() async throws -> BenchResult {
+        let geometry = device.geometry
+        guard ioSize % geometry.blockSize == 0 else {
+            throw CLIError("--bs \(ioSize) is not a multiple of the LUN's \(geometry.blockSize)-byte blocks", exitCode: CLIExitCode.usage)
+        }
+        let blocksPerIO = ioSize / geometry.blockSize
+        let rangeBlocks = min(geometry.blockCount, (rangeBytes ?? geometry.byteCount) / UInt64(geometry.blockSize))
+        let slots = rangeBlocks / UInt64(blocksPerIO)
+        guard slots > 0 else {
+            throw CLIError("the LUN (or --range) is smaller than one \(ioSize)-byte I/O", exitCode: CLIExitCode.usage)
+        }
+        var payload = ByteBuffer()
+        if pattern.isWrite {
+            var generator = SystemRandomNumberGenerator()
+            payload.reserveCapacity(ioSize)
+            for _ in 0..<(ioSize / 8) { payload.writeInteger(generator.next() as UInt64) }
+        }
+        let writeData = payload
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + duration
+        let cpuBefore = Self.cpuSeconds()
+        let perWorkerLimit = (maxIOs + queueDepth - 1) / queueDepth
+
+        let histograms = try await withThrowingTaskGroup(of: (Int, Histogram<UInt64>).self) { group in
+            for worker in 0..<queueDepth {
+                group.addTask {
+                    var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000)
+                    var generator = SystemRandomNumberGenerator()
+                    var count = 0
+                    var sequential = UInt64(worker)
+                    while count < perWorkerLimit, clock.now < deadline {
+                        let slot: UInt64
+                        if pattern.isRandom {
+                            slot = UInt64.random(in: 0..<slots, using: &generator)
+                        } else {
+                            slot = sequential % slots
+                            sequential += UInt64(queueDepth)
+                        }
+                        let lba = slot * UInt64(blocksPerIO)
+                        let began = clock.now
+                        if pattern.isWrite {
+                            try await device.write(writeData, at: lba, fua: false)
+                        } else {
+                            _ = try await device.read(at: lba, blockCount: blocksPerIO)
+                        }
+                        let took = clock.now - began
+                        let nanoseconds = took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000
+                        _ = histogram.record(UInt64(max(1, nanoseconds)))
+                        count += 1
+                    }
+                    return (count, histogram)
+                }
+            }
+            var total = Histogram<UInt64>(highestTrackableValue: 60_000_000_000)
+            var ios = 0
+            for try await (count, histogram) in group {
+                ios += count
+                total.add(histogram)
+            }
+            return (ios, total)
+        }
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return BenchResult(
+            ios: histograms.0,
+            bytes: histograms.0 * ioSize,
+            elapsed: seconds,
+            cpuSeconds: Self.cpuSeconds() - cpuBefore,
+            latency: histograms.1
+        )
+    }
+
+    /// User plus system CPU time of this process so far.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+}

@@ -1,0 +1,55 @@
+// `vdiskctl target discover PORTAL`: SendTargets discovery.
+
+import ArgumentParser
+import Foundation
+import ISCSI
+
+struct TargetDiscoverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "discover",
+        abstract: "List the targets and portals a portal offers (SendTargets)."
+    )
+
+    @Argument(help: "The portal: host, host:port or [IPv6]:port.")
+    var portal: String
+
+    @Option(name: .customLong("user"), help: "CHAP user for the discovery session.")
+    var user: String?
+
+    @OptionGroup var target: TargetOptions
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func run() async throws {
+        try await CLIFailure.guarding {
+            let address: ISCSIPortal
+            do {
+                address = try ISCSIPortal(parsing: portal)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            let configuration = try target.sessionConfiguration(portal: address, targetName: nil, user: user, password: nil)
+            let targets = try await ISCSIDiscovery.sendTargets(configuration)
+            if json {
+                let objects = targets.map { target in
+                    [
+                        "name": target.name,
+                        "portals": target.portals.map { ["host": $0.host, "port": $0.port, "tag": $0.portalGroupTag as Any] },
+                    ] as [String: Any]
+                }
+                print(try JSONOutput.string(objects))
+            } else if targets.isEmpty {
+                print("\(address) offers no targets to \(target.initiatorName)")
+            } else {
+                for discovered in targets {
+                    print(discovered.name)
+                    for portal in discovered.portals {
+                        let tag = portal.portalGroupTag.map { ", portal group \($0)" } ?? ""
+                        print("  \(ISCSIPortal(host: portal.host, port: portal.port))\(tag)")
+                    }
+                }
+            }
+        }
+    }
+}

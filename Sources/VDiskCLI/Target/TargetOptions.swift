@@ -1,0 +1,103 @@
+// Options shared by every `vdiskctl target` command that logs in to a target.
+
+import ArgumentParser
+import ISCSI
+import NIOCore
+
+/// How to reach and authenticate to a target.
+struct TargetOptions: ParsableArguments {
+    @Option(name: .customLong("initiator-name"), help: "Our iSCSI initiator name (IQN).")
+    var initiatorName: String = ISCSISessionConfiguration.defaultInitiatorName
+
+    @Option(name: .customLong("chap-secret-file"), help: "Read the CHAP secret from this file instead of the URL.")
+    var chapSecretFile: String?
+
+    @Option(name: .customLong("chap-secret-env"), help: "Read the CHAP secret from this environment variable.")
+    var chapSecretEnvironment: String?
+
+    @Option(name: .customLong("target-user"), help: "Mutual CHAP: the name the target must answer with.")
+    var targetUser: String?
+
+    @Option(name: .customLong("target-secret-file"), help: "Mutual CHAP: read the target's secret from this file.")
+    var targetSecretFile: String?
+
+    @Option(name: .customLong("target-secret-env"), help: "Mutual CHAP: read the target's secret from this environment variable.")
+    var targetSecretEnvironment: String?
+
+    @Flag(name: .customLong("header-digest"), help: "Ask for CRC32C header digests.")
+    var headerDigest = false
+
+    @Flag(name: .customLong("data-digest"), help: "Ask for CRC32C data digests.")
+    var dataDigest = false
+
+    @Option(name: .customLong("login-timeout"), help: "Seconds a login may take.")
+    var loginTimeout: Int = 15
+
+    func validate() throws {
+        if chapSecretFile != nil, chapSecretEnvironment != nil {
+            throw ValidationError("use either --chap-secret-file or --chap-secret-env, not both")
+        }
+        if targetSecretFile != nil, targetSecretEnvironment != nil {
+            throw ValidationError("use either --target-secret-file or --target-secret-env, not both")
+        }
+        if (targetSecretFile != nil || targetSecretEnvironment != nil) != (targetUser != nil) {
+            throw ValidationError("mutual CHAP needs both --target-user and a target secret")
+        }
+        if !(1...600).contains(loginTimeout) {
+            throw ValidationError("--login-timeout must be between 1 and 600 seconds")
+        }
+    }
+
+    /// The authentication the URL and options ask for.
+    func authentication(user: String?, urlPassword: String?) throws -> LoginAuthentication {
+        let secret = try SecretSource.read(file: chapSecretFile, variable: chapSecretEnvironment, purpose: "CHAP secret")
+            ?? urlPassword
+        let mutualSecret = try SecretSource.read(
+            file: targetSecretFile,
+            variable: targetSecretEnvironment,
+            purpose: "target CHAP secret"
+        )
+        guard let user else {
+            if secret != nil { throw CLIError("a CHAP secret was given but the URL names no user", exitCode: CLIExitCode.usage) }
+            if targetUser != nil { throw CLIError("mutual CHAP needs a user in the URL too", exitCode: CLIExitCode.usage) }
+            return .none
+        }
+        guard let secret else {
+            throw CLIError(
+                "the URL names CHAP user \(user) but no secret: use --chap-secret-file, --chap-secret-env or user%secret in the URL",
+                exitCode: CLIExitCode.usage
+            )
+        }
+        let mutual = targetUser.flatMap { name in mutualSecret.map { CHAPCredentials(user: name, secret: $0) } }
+        return .chap(CHAPCredentials(user: user, secret: secret), mutual: mutual)
+    }
+
+    func sessionConfiguration(portal: ISCSIPortal, targetName: String?, user: String?, password: String?) throws
+        -> ISCSISessionConfiguration
+    {
+        var proposal = OperationalProposal()
+        if headerDigest { proposal.headerDigests = [.crc32c] }
+        if dataDigest { proposal.dataDigests = [.crc32c] }
+        return ISCSISessionConfiguration(
+            portal: portal,
+            targetName: targetName,
+            initiatorName: initiatorName,
+            authentication: try authentication(user: user, urlPassword: password),
+            proposal: proposal,
+            loginTimeout: .seconds(Int64(loginTimeout))
+        )
+    }
+
+    func sessionConfiguration(for url: ISCSIURL) throws -> ISCSISessionConfiguration {
+        try sessionConfiguration(portal: url.portal, targetName: url.targetName, user: url.user, password: url.password)
+    }
+}
+
+/// Parses a target URL argument, turning a parse failure into a usage error that says what is wrong.
+func parseTargetURL(_ text: String) throws -> ISCSIURL {
+    do {
+        return try ISCSIURL(parsing: text)
+    } catch {
+        throw ValidationError(error.message)
+    }
+}
