@@ -34,7 +34,19 @@ extension ByteBuffer {
     /// True when the first `length` readable bytes are all zero.
     func isAllZero(length: Int) -> Bool {
         guard readableBytes >= length else { return false }
-        return readableBytesView.prefix(length).allSatisfy { $0 == 0 }
+        // Word at a time over raw memory: this runs on every descriptor and page read.
+        return withUnsafeReadableBytes { bytes in
+            var index = 0
+            while index + 8 <= length {
+                if bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) != 0 { return false }
+                index += 8
+            }
+            while index < length {
+                if bytes[index] != 0 { return false }
+                index += 1
+            }
+            return true
+        }
     }
 
     func le<T: FixedWidthInteger>(_ offset: Int, as: T.Type = T.self) throws -> T {
