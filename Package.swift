@@ -59,6 +59,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The clustered datastore on a LUN: format, disks, block maps, journal, heartbeats, locks.
+        .target(
+            name: "Datastore",
+            dependencies: [
+                "BlockDevice",
+                "CCRC32C",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Command implementations behind vdiskctl, kept apart so tests can call them.
         .target(
             name: "VDiskCLI",
@@ -80,6 +92,11 @@ let package = Package(
         .testTarget(
             name: "BlockDeviceTests",
             dependencies: ["BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DatastoreTests",
+            dependencies: ["Datastore", "BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

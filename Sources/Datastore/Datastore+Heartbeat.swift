@@ -1,0 +1,91 @@
+// Renewing this host's heartbeat, watching everyone else's, and fencing on failure.
+
+import BlockDevice
+import Foundation
+import NIOCore
+
+/// A heartbeat slot as `datastore hosts` shows it.
+public struct HostSlotInfo: Sendable, Hashable, Codable {
+    public var slot: Int
+    public var state: String
+    public var hostUUID: UUID
+    public var hostName: String
+    public var generation: UInt64
+    public var counter: UInt64
+    public var lastRenewal: Date
+    /// Seconds this observer has seen the counter stand still.
+    public var silentSeconds: Double?
+    public var isThisHost: Bool
+}
+
+extension Datastore {
+    /// One renewal: COMPARE AND WRITE of the slot against the image last written.
+    /// A miscompare means another host took the slot over: fence for good.
+    public func renewHeartbeat() async throws {
+        try checkLive("heartbeat renewal")
+        let started = options.clock.now()
+        let (slot, record, image) = state.withLockedValue { ($0.slot, $0.heartbeat, $0.heartbeatImage) }
+        var next = record
+        next.counter += 1
+        next.renewedMillis = options.clock.wallMillis()
+        let nextImage = next.encoded(sectorSize: sectorSize)
+        let offset = header.heartbeatUnit(slot: slot)
+        if try await swapSector(at: offset, expected: image, replacement: nextImage) {
+            state.withLockedValue { state in
+                state.heartbeat = next
+                state.heartbeatImage = nextImage
+                // The renewal counts from when it was sent, not when it returned: slow storage eats the lease.
+                state.lastRenewal = max(state.lastRenewal, started)
+            }
+            try? await observeHeartbeats()
+            return
+        }
+        let now = try? HeartbeatRecord.decode(try await readSector(at: offset), slot: slot)
+        let who = now.map { record -> String in
+            record.state == .recovering ? "by the host with UUID \(record.recoveringHost)" : "(now generation \(record.generation), host '\(record.hostName)')"
+        } ?? "(the slot is unreadable)"
+        let reason = "host '\(host.name)' lost heartbeat slot \(slot) of \(volumeName): its generation \(record.generation) was bumped \(who), so its locks were broken"
+        fence(reason)
+        throw DatastoreError(.fenced, reason)
+    }
+
+    /// Reads every slot and notes, on this host's clock, when each one last changed.
+    func observeHeartbeats() async throws {
+        let region = try await device.read(
+            at: header.heartbeatOffset / UInt64(sectorSize),
+            blockCount: Int(header.maxHosts) * VolumeLayout.unitSize / sectorSize
+        )
+        let now = options.clock.now()
+        state.withLockedValue { state in
+            for slot in 0..<Int(header.maxHosts) {
+                let sector = region.getSlice(at: region.readerIndex + slot * VolumeLayout.unitSize, length: sectorSize)!
+                if state.observations[slot]?.image != sector {
+                    state.observations[slot] = Observation(image: sector, since: now)
+                }
+            }
+        }
+    }
+
+    /// Every heartbeat slot in use, with how long this host has seen it stand still.
+    public func hosts() async throws -> [HostSlotInfo] {
+        try await observeHeartbeats()
+        let now = options.clock.now()
+        let mySlot = slot
+        return state.withLockedValue { state in
+            (0..<Int(header.maxHosts)).compactMap { slot -> HostSlotInfo? in
+                guard let observation = state.observations[slot],
+                      let record = try? HeartbeatRecord.decode(observation.image, slot: slot),
+                      record.generation > 0
+                else { return nil }
+                let silent = now - observation.since
+                return HostSlotInfo(
+                    slot: slot, state: "\(record.state)", hostUUID: record.hostUUID, hostName: record.hostName,
+                    generation: record.generation, counter: record.counter,
+                    lastRenewal: Date(timeIntervalSince1970: Double(record.renewedMillis) / 1000),
+                    silentSeconds: Double(silent.components.seconds) + Double(silent.components.attoseconds) / 1e18,
+                    isThisHost: slot == mySlot
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+// Mounting and unmounting: header (primary, else backup), a heartbeat slot, journal replay.
+
+import BlockDevice
+import Foundation
+import NIOCore
+
+extension Datastore {
+    /// Reads the header, preferring the primary copy; says which copy served.
+    static func readHeader(device: any BlockDevice) async throws -> (VolumeHeader, fromBackup: Bool) {
+        let sectorSize = device.geometry.blockSize
+        guard VolumeLayout.unitSize % sectorSize == 0 else {
+            throw DatastoreError(.invalidArgument, "the device's block size \(sectorSize) does not divide the datastore unit of 4096 bytes")
+        }
+        let deviceSize = device.geometry.byteCount
+        let primary = try await device.read(at: 0, blockCount: VolumeLayout.unitSize / sectorSize)
+        let primaryError: DatastoreError
+        do {
+            return (try VolumeHeader.decode(primary, where: "the primary volume header", deviceSize: deviceSize), false)
+        } catch let error as DatastoreError {
+            if error.code == .unsupportedVersion { throw error }
+            primaryError = error
+        }
+        let unit = UInt64(VolumeLayout.unitSize)
+        let backupOffset = deviceSize / unit * unit - unit
+        let backup = try await device.read(at: backupOffset / UInt64(sectorSize), blockCount: VolumeLayout.unitSize / sectorSize)
+        do {
+            return (try VolumeHeader.decode(backup, where: "the backup volume header", deviceSize: deviceSize), true)
+        } catch let backupError as DatastoreError {
+            if primaryError.code == .notFormatted && backupError.code == .notFormatted {
+                throw DatastoreError(.notFormatted, "the device holds no datastore (no header at its start or end)")
+            }
+            throw DatastoreError(.corrupt, "both volume headers are unusable: \(primaryError.message); \(backupError.message)")
+        }
+    }
+
+    /// Reads a volume's header without mounting it.
+    public static func info(device: any BlockDevice) async throws -> DatastoreInfo {
+        let (header, fromBackup) = try await readHeader(device: device)
+        return DatastoreInfo(header: header, fromBackup: fromBackup)
+    }
+
+    /// Joins the volume as `host`: takes a heartbeat slot with a new generation,
+    /// replays whatever this slot's journal left pending, and starts renewing.
+    public static func mount(device: any BlockDevice, host: HostIdentity, options: DatastoreOptions = DatastoreOptions()) async throws -> Datastore {
+        let (header, fromBackup) = try await readHeader(device: device)
+        try checkLockMode(header.lockMode, device: device)
+        let sectorSize = device.geometry.blockSize
+        if header.lockMode == .reservations {
+            try await device.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: host.reservationKey))
+        }
+        let clock = options.clock
+        let region = try await device.read(
+            at: header.heartbeatOffset / UInt64(sectorSize),
+            blockCount: Int(header.maxHosts) * VolumeLayout.unitSize / sectorSize
+        )
+        // Our own slot from an earlier life first (its journal may hold our last transaction), then a free one.
+        var candidates: [(Int, HeartbeatRecord, ByteBuffer)] = []
+        for slot in 0..<Int(header.maxHosts) {
+            let sector = region.getSlice(at: region.readerIndex + slot * VolumeLayout.unitSize, length: sectorSize)!
+            guard let record = try? HeartbeatRecord.decode(sector, slot: slot) else { continue }
+            if record.hostUUID == host.uuid && record.state != .recovering {
+                candidates.insert((slot, record, sector), at: 0)
+            } else if record.state == .free {
+                candidates.append((slot, record, sector))
+            }
+        }
+        for (slot, record, sector) in candidates {
+            var mine = record
+            mine.state = .live
+            mine.hostUUID = host.uuid
+            mine.hostName = host.name
+            mine.generation = record.generation + 1
+            mine.counter = record.counter + 1
+            mine.mountedMillis = clock.wallMillis()
+            mine.renewedMillis = mine.mountedMillis
+            let image = mine.encoded(sectorSize: sectorSize)
+            let started = clock.now()
+            let offset = header.heartbeatUnit(slot: slot)
+            let scratch = Datastore(
+                device: device, host: host, header: header, options: options, fromBackup: fromBackup,
+                state: MountState(slot: slot, generation: mine.generation, heartbeat: mine, heartbeatImage: image,
+                                  lastRenewal: started, nextSequence: 1,
+                                  preferredCluster: slot * Int(header.clusterCount) / Int(header.maxHosts))
+            )
+            guard try await scratch.swapSector(at: offset, expected: sector, replacement: image) else { continue }
+            try await scratch.finishMount()
+            return scratch
+        }
+        throw DatastoreError(.hostSlotsFull, "all \(header.maxHosts) host slots of datastore '\(header.label)' are in use; unmount a host or break a dead one's slot")
+    }
+
+    private func finishMount() async throws {
+        let (_, lastSequence) = try await replayJournal(slot: slot)
+        state.withLockedValue { $0.nextSequence = lastSequence + 1 }
+        try await observeHeartbeats()
+        if options.runsHeartbeatTask {
+            let task = Task { [weak self] in
+                while let interval = self?.options.heartbeatInterval, let clock = self?.options.clock {
+                    do { try await clock.sleep(for: interval) } catch { return }
+                    guard let self, self.state.withLockedValue({ $0.mounted }) else { return }
+                    try? await self.renewHeartbeat()
+                }
+            }
+            state.withLockedValue { $0.heartbeatTask = task }
+        }
+    }
+
+    /// Closes the bookkeeping of open disks, stops renewing, and frees the slot.
+    public func unmount() async throws {
+        let (task, disks, wasMounted) = state.withLockedValue { state in
+            (state.heartbeatTask, state.openDisks, state.mounted)
+        }
+        guard wasMounted else { return }
+        task?.cancel()
+        // Locks of disks still open are released so other hosts need not wait a lease.
+        for (index, mode) in disks {
+            try? await releaseDescriptorLock(index: index, mode: mode)
+        }
+        let fenced = state.withLockedValue { $0.fenceReason != nil }
+        state.withLockedValue { $0.mounted = false; $0.openDisks = [:]; $0.heartbeatTask = nil }
+        // A fenced host no longer owns its slot: whoever bumped its generation frees it.
+        guard !fenced else { return }
+        let (slot, record, image) = state.withLockedValue { ($0.slot, $0.heartbeat, $0.heartbeatImage) }
+        var free = record
+        free.state = .free
+        free.counter += 1
+        free.renewedMillis = options.clock.wallMillis()
+        _ = try await swapSector(at: header.heartbeatUnit(slot: slot), expected: image, replacement: free.encoded(sectorSize: sectorSize))
+        if header.lockMode == .reservations {
+            try? await device.persistentReserveOut(.register(existingKey: host.reservationKey, newKey: 0))
+        }
+    }
+}

@@ -1,0 +1,80 @@
+// Unit and lock-sector I/O, and the one compare-and-swap primitive behind every lock
+// and heartbeat: ATS where the LUN has it, a short reservation otherwise.
+
+import BlockDevice
+import NIOCore
+
+extension Datastore {
+    func readUnits(at offset: UInt64, count: Int) async throws -> ByteBuffer {
+        try await device.read(at: offset / UInt64(sectorSize), blockCount: count * VolumeLayout.unitSize / sectorSize)
+    }
+
+    func readUnit(at offset: UInt64) async throws -> ByteBuffer {
+        try await readUnits(at: offset, count: 1)
+    }
+
+    func writeBytes(_ data: ByteBuffer, at offset: UInt64, fua: Bool = false) async throws {
+        try await device.write(data, at: offset / UInt64(sectorSize), fua: fua)
+    }
+
+    /// The lock sector at `offset`: one LUN block.
+    func readSector(at offset: UInt64) async throws -> ByteBuffer {
+        try await device.read(at: offset / UInt64(sectorSize), blockCount: 1)
+    }
+
+    /// Replaces the lock sector at `offset` with `replacement` if it still holds `expected`.
+    /// Returns false when someone changed it first.
+    func swapSector(at offset: UInt64, expected: ByteBuffer, replacement: ByteBuffer) async throws -> Bool {
+        let lba = offset / UInt64(sectorSize)
+        switch header.lockMode {
+        case .ats:
+            do {
+                try await device.compareAndWrite(at: lba, expected: expected, replacement: replacement)
+                return true
+            } catch let error as BlockDeviceError where error.code == .miscompare {
+                return false
+            }
+        case .reservations:
+            try await reserveForUpdate()
+            do {
+                let current = try await device.read(at: lba, blockCount: 1)
+                let matches = current == expected
+                if matches { try await device.write(replacement, at: lba, fua: true) }
+                try await device.persistentReserveOut(.release(key: host.reservationKey, type: .writeExclusive))
+                return matches
+            } catch {
+                try? await device.persistentReserveOut(.release(key: host.reservationKey, type: .writeExclusive))
+                throw error
+            }
+        }
+    }
+
+    /// RESERVE with this host's key, retrying while another host's short hold lasts, and
+    /// preempting a holder that has kept the reservation for a whole lease (it died holding it).
+    private func reserveForUpdate() async throws {
+        let key = host.reservationKey
+        while true {
+            do {
+                try await device.persistentReserveOut(.reserve(key: key, type: .writeExclusive))
+                state.withLockedValue { $0.reservationHolder = nil }
+                return
+            } catch let error as BlockDeviceError where error.code == .reservationConflict {
+                let holder = try await device.readReservation().holder
+                let now = options.clock.now()
+                let preempt = state.withLockedValue { state -> UInt64? in
+                    guard let holder else { state.reservationHolder = nil; return nil }
+                    if let seen = state.reservationHolder, seen.key == holder.key {
+                        return now - seen.since >= options.lease ? holder.key : nil
+                    }
+                    state.reservationHolder = (holder.key, now)
+                    return nil
+                }
+                if let victim = preempt {
+                    try await device.persistentReserveOut(.preempt(key: key, victimKey: victim, type: .writeExclusive, abort: false))
+                    continue
+                }
+                try await options.clock.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+}

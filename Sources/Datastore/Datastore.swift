@@ -1,0 +1,140 @@
+// A mounted clustered datastore: the volume's header, this host's heartbeat slot,
+// its open disks, and the lock that orders its metadata transactions.
+
+import BlockDevice
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Tunables of a mount.
+public struct DatastoreOptions: Sendable {
+    /// How often the heartbeat is renewed (VMFS: 3 s).
+    public var heartbeatInterval: Duration = .seconds(3)
+    /// How long a heartbeat may stand still before its host is presumed dead (VMFS: 16 s).
+    public var lease: Duration = .seconds(16)
+    public var clock: any DatastoreClock = SystemDatastoreClock()
+    /// Off in unit tests that renew by hand with a manual clock.
+    public var runsHeartbeatTask = true
+    /// Byte bound of each open disk's pointer-page cache.
+    public var mapCacheBytes = 64 << 20
+    /// How long to keep retrying a short-term lock (a cluster) held by a live host.
+    public var lockWait: Duration = .seconds(5)
+
+    public init() {}
+}
+
+/// Parameters of a new volume.
+public struct FormatOptions: Sendable {
+    public var label: String
+    public var fileBlockSize = VolumeLayout.defaultFileBlockSize
+    public var maxHosts = 64
+    public var maxDisks = VolumeLayout.defaultMaxDisks
+    public var clusterBlocks = VolumeLayout.defaultClusterBlocks
+    public var journalUnits = VolumeLayout.defaultJournalUnits
+    /// Nil: ATS when the device has COMPARE AND WRITE, reservations otherwise.
+    public var lockMode: LockMode?
+
+    public init(label: String) { self.label = label }
+}
+
+/// How a disk is opened.
+public enum DiskOpenMode: Sendable, Hashable, CustomStringConvertible {
+    /// One host reads and writes.
+    case exclusive
+    /// Any number of hosts read; nobody writes.
+    case sharedReadOnly
+
+    public var description: String {
+        switch self {
+        case .exclusive: "exclusive"
+        case .sharedReadOnly: "shared read-only"
+        }
+    }
+}
+
+public final class Datastore: Sendable {
+    public let device: any BlockDevice
+    public let host: HostIdentity
+    let header: VolumeHeader
+    let options: DatastoreOptions
+    /// The LUN block: the unit of COMPARE AND WRITE on lock and heartbeat sectors.
+    let sectorSize: Int
+    let metadataLock = AsyncSerialLock()
+    let state: NIOLockedValueBox<MountState>
+    /// True when the primary header was unreadable and the backup served.
+    public let mountedFromBackupHeader: Bool
+
+    /// What one observer knows about another slot's heartbeat.
+    struct Observation {
+        var image: ByteBuffer
+        var since: Duration
+    }
+
+    struct MountState {
+        var slot: Int
+        var generation: UInt64
+        var heartbeat: HeartbeatRecord
+        var heartbeatImage: ByteBuffer
+        var lastRenewal: Duration
+        var fenceReason: String?
+        var mounted = true
+        var observations: [Int: Observation] = [:]
+        var nextSequence: UInt64
+        var openDisks: [Int: DiskOpenMode] = [:]
+        var heartbeatTask: Task<Void, Never>?
+        var preferredCluster: Int
+        /// Reservation mode: holders seen on a conflict, to preempt one that never lets go.
+        var reservationHolder: (key: UInt64, since: Duration)?
+    }
+
+    init(device: any BlockDevice, host: HostIdentity, header: VolumeHeader, options: DatastoreOptions,
+         fromBackup: Bool, state: MountState) {
+        self.device = device
+        self.host = host
+        self.header = header
+        self.options = options
+        self.sectorSize = device.geometry.blockSize
+        self.mountedFromBackupHeader = fromBackup
+        self.state = NIOLockedValueBox(state)
+    }
+
+    public var label: String { header.label }
+    public var uuid: UUID { header.uuid }
+    public var lockMode: LockMode { header.lockMode }
+    public var fileBlockSize: Int { header.fileBlockSizeInt }
+    var slot: Int { state.withLockedValue { $0.slot } }
+    var generation: UInt64 { state.withLockedValue { $0.generation } }
+
+    /// The phrase errors use for this volume.
+    var volumeName: String { "datastore '\(header.label)'" }
+
+    /// Throws `.fenced` once this host has lost its heartbeat or its generation,
+    /// and decides that by the clock even before the heartbeat task notices.
+    func checkLive(_ operation: String) throws {
+        let reason = state.withLockedValue { state -> String? in
+            guard state.mounted else { return "\(volumeName) is not mounted" }
+            if state.fenceReason == nil {
+                let silent = options.clock.now() - state.lastRenewal
+                if silent >= options.lease {
+                    state.fenceReason = "host '\(host.name)' could not renew its heartbeat on \(volumeName) for \(silent) (lease \(options.lease)); I/O stopped so its locks can be broken safely"
+                }
+            }
+            return state.fenceReason
+        }
+        if let reason {
+            throw DatastoreError(.fenced, "\(operation) refused: \(reason)")
+        }
+    }
+
+    /// The fence reason, if this host is fenced.
+    public var fenceReason: String? {
+        try? checkLive("status")
+        return state.withLockedValue { $0.fenceReason }
+    }
+
+    func fence(_ reason: String) {
+        state.withLockedValue { state in
+            if state.fenceReason == nil { state.fenceReason = reason }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+// A device that "loses power" after its Nth metadata write: every later write fails.
+
+import BlockDevice
+import NIOConcurrencyHelpers
+import NIOCore
+import SCSI
+
+/// Wraps a device and fails every write (data or metadata) once `limit` metadata writes
+/// got through. Metadata means anything below `dataOffset` or any COMPARE AND WRITE;
+/// pointer pages in the data region count too when `countsAllWrites` is set.
+final class CrashingBlockDevice: BlockDevice {
+    let inner: any BlockDevice
+    let limit: Int
+    private let writes = NIOLockedValueBox(0)
+
+    init(_ inner: any BlockDevice, failAfter limit: Int) {
+        self.inner = inner
+        self.limit = limit
+    }
+
+    var metadataWrites: Int { writes.withLockedValue { $0 } }
+    var geometry: BlockGeometry { inner.geometry }
+    var capabilities: BlockDeviceCapabilities { inner.capabilities }
+
+    private func admit() throws {
+        let allowed = writes.withLockedValue { count -> Bool in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+        if !allowed { throw BlockDeviceError(.transport, "simulated crash after \(limit) writes") }
+    }
+
+    private func gate() throws {
+        if writes.withLockedValue({ $0 >= limit }) { throw BlockDeviceError(.transport, "simulated crash after \(limit) writes") }
+    }
+
+    func refreshGeometry() async throws -> BlockGeometry { try await inner.refreshGeometry() }
+    func read(at lba: UInt64, blockCount: Int) async throws -> ByteBuffer { try await inner.read(at: lba, blockCount: blockCount) }
+    func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws { try admit(); try await inner.write(data, at: lba, fua: fua) }
+    func flush() async throws { try gate(); try await inner.flush() }
+    func unmap(_ ranges: [BlockRange]) async throws { try admit(); try await inner.unmap(ranges) }
+    func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: Int, unmap: Bool) async throws {
+        try admit(); try await inner.writeSame(pattern, at: lba, blockCount: blockCount, unmap: unmap)
+    }
+    func compareAndWrite(at lba: UInt64, expected: ByteBuffer, replacement: ByteBuffer) async throws {
+        try admit(); try await inner.compareAndWrite(at: lba, expected: expected, replacement: replacement)
+    }
+    func persistentReserveOut(_ request: PersistentReserveOutRequest) async throws { try await inner.persistentReserveOut(request) }
+    func readReservationKeys() async throws -> PersistentReservationKeys { try await inner.readReservationKeys() }
+    func readReservation() async throws -> PersistentReservationStatus { try await inner.readReservation() }
+    func close() async throws { try await inner.close() }
+}

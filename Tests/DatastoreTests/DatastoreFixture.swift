@@ -1,0 +1,48 @@
+// A formatted sparse image with helpers to mount it as one host or another.
+
+import BlockDevice
+import Datastore
+import Foundation
+import NIOCore
+
+/// One datastore image in a scratch folder, small enough for many tests per second.
+final class DatastoreFixture {
+    let directory = TemporaryDirectory("datastore")
+    let path: String
+    let clock = ManualDatastoreClock()
+
+    init(size: UInt64 = 256 << 20, fileBlockSize: Int = 64 << 10, maxHosts: Int = 4, maxDisks: Int = 16, clusterBlocks: Int = 256) async throws {
+        path = directory.file("ds.img")
+        let device = try FileBlockDevice.create(path: path, byteCount: size)
+        var options = FormatOptions(label: "test-ds")
+        options.fileBlockSize = fileBlockSize
+        options.maxHosts = maxHosts
+        options.maxDisks = maxDisks
+        options.clusterBlocks = clusterBlocks
+        options.journalUnits = 32
+        try await Datastore.format(device: device, options: options, clock: clock)
+        try await device.close()
+    }
+
+    func options(clock: ManualDatastoreClock? = nil) -> DatastoreOptions {
+        var options = DatastoreOptions()
+        options.clock = clock ?? self.clock
+        options.runsHeartbeatTask = false
+        options.lockWait = .zero
+        return options
+    }
+
+    /// Mounts through its own open of the image, as a separate host would.
+    func mount(_ name: String, uuid: UUID = UUID(), clock: ManualDatastoreClock? = nil, device: (any BlockDevice)? = nil) async throws -> Datastore {
+        let device = try device ?? FileBlockDevice(path: path)
+        return try await Datastore.mount(device: device, host: HostIdentity(uuid: uuid, name: name), options: options(clock: clock))
+    }
+
+    static func pattern(_ count: Int, seed: UInt64) -> [UInt8] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<count).map { _ in
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return UInt8(truncatingIfNeeded: state)
+        }
+    }
+}
