@@ -94,23 +94,25 @@ public struct Designator: Sendable, Hashable, CustomStringConvertible {
 
     private func checkLength(_ reader: ByteReader) throws(SCSIParseError) {
         let length = identifier.count
-        let allowed: [Int]
+        let fits: Bool
         switch designatorType {
-        case .eui64: allowed = [8, 12, 16]
-        case .relativeTargetPort, .targetPortGroup, .logicalUnitGroup: allowed = [4]
-        case .md5LogicalUnitIdentifier: allowed = [16]
+        case .eui64: fits = [8, 12, 16].contains(length)
+        case .relativeTargetPort, .targetPortGroup, .logicalUnitGroup: fits = length == 4
+        case .md5LogicalUnitIdentifier: fits = length == 16
         // UUID: a byte of flags, a reserved byte, then the 16-byte UUID.
-        case .uuid: allowed = [18]
+        case .uuid: fits = length == 18
+        // Eight bytes of T10 VENDOR IDENTIFICATION, then anything.
+        case .t10VendorID: fits = length >= 8
         case .naa:
             guard let first = identifier.first else {
                 throw reader.invalid("NAA designator is empty")
             }
             // NAA 6 (IEEE Registered Extended) is 16 bytes; the other formats 8.
-            allowed = first >> 4 == 6 ? [16] : [8]
-        case .t10VendorID: allowed = Array(8...255)
-        default: return
+            fits = length == (first >> 4 == 6 ? 16 : 8)
+        default:
+            fits = true
         }
-        guard allowed.contains(length) else {
+        guard fits else {
             throw reader.invalid("\(designatorType) designator is \(length) bytes long, which its type does not allow")
         }
     }

@@ -45,7 +45,10 @@ public struct ReadCapacity16Data: Sendable, Hashable {
         }
     }
 
-    public var blockCount: UInt64 { returnedLBA + 1 }
+    /// The parser refuses a last LBA of UInt64.max; a value built by hand saturates.
+    public var blockCount: UInt64 {
+        returnedLBA == .max ? .max : returnedLBA + 1
+    }
 
     /// Bytes per physical block. The exponent has four bits, so the shift stays below 64 bits.
     public var physicalBlockLength: UInt64 {
