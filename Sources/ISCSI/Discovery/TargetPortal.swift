@@ -43,7 +43,12 @@ public struct TargetPortal: Sendable, Hashable, CustomStringConvertible {
                 guard rest.hasPrefix(":") else { throw malformed("unexpected '\(rest)' after the IPv6 literal") }
                 portText = rest.dropFirst()
             }
-            guard !host.isEmpty, host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." || $0 == "%" }) else {
+            // An optional zone follows "%" (RFC 6874), e.g. fe80::1%eth0.
+            let parts = host.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)
+            let zoneIsValid =
+                parts.count == 1
+                || (!parts[1].isEmpty && parts[1].allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." })
+            guard !parts[0].isEmpty, parts[0].allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }), zoneIsValid else {
                 throw malformed("'\(host)' is not an IPv6 address")
             }
         } else {

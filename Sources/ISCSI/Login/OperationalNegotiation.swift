@@ -73,7 +73,9 @@ struct OperationalNegotiation: Sendable {
                 }
                 continue
             }
-            guard seen.insert(key).inserted else {
+            // A declaration may be repeated (targets re-send TargetAlias across stages);
+            // a negotiated key may not (RFC 7143 §6.2).
+            guard seen.insert(key).inserted || key.rule == .declarative else {
                 throw failure("target \(target) sent \(key.rawValue) twice in one login (now \(pair.value))")
             }
             if let answer = try receive(key, pair.value) {
