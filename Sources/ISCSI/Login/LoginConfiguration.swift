@@ -23,8 +23,8 @@ public struct LoginConfiguration: Sendable {
     public var proposal: OperationalProposal
     /// The whole login must finish within this (open-iscsi's default is 15 s).
     public var timeout: TimeAmount
-    /// Largest data segment we send during login: RFC 7143 §13.12 has both sides
-    /// use the 8192-byte default until login completes.
+    /// Largest data segment we send during login: until login completes neither side
+    /// may assume more than the 8192-byte default of MaxRecvDataSegmentLength (§13.12).
     public var maximumSegmentLength: Int
     /// Login Requests we send before giving up on a target that never finishes.
     public var maximumRequests: Int

@@ -11,7 +11,7 @@ import NIOCore
 /// for `deadline` after `start`). Each event returns the one `Action` to perform.
 ///
 /// Rules it keeps: every request carries the configured ITT, ISID, TSIH, CID and
-/// the initial CmdSN (login PDUs are immediate, RFC 7143 §11.12.2); ExpStatSN
+/// the initial CmdSN (login PDUs are immediate, RFC 7143 §11.12); ExpStatSN
 /// acknowledges the last StatSN. Our text longer than the login segment limit
 /// goes out in C-bit pieces, a target's C-bit text is fetched with empty requests
 /// (sent with T=0, so a stage change always waits for whole text).

@@ -28,7 +28,7 @@ enum OperationalKey: String, CaseIterable, Sendable {
     case authMethod = "AuthMethod"
     case taskReporter = "TaskReporter"
     case protocolLevel = "iSCSIProtocolLevel"
-    // Removed by RFC 7143 §13.26 but still sent by RFC 3720 peers.
+    // Removed by RFC 7143 (§13, "Obsoleted Keys") but still sent by RFC 3720 peers.
     case ofMarker = "OFMarker"
     case ifMarker = "IFMarker"
     case ofMarkInt = "OFMarkInt"
@@ -41,7 +41,7 @@ enum OperationalKey: String, CaseIterable, Sendable {
     /// The one TaskReporter semantics we implement (RFC 7143 §13.23).
     static let taskReporterRFC3720 = "RFC3720"
 
-    /// How the two sides' values combine (RFC 7143 §6.2.1, §6.2.2).
+    /// How the two sides' values combine (RFC 7143 §6.2).
     enum Rule: Sendable, Equatable {
         /// Each side states its own value; nothing is answered.
         case declarative
@@ -53,7 +53,7 @@ enum OperationalKey: String, CaseIterable, Sendable {
         case list
         /// Handled by the security stage, never by operational negotiation.
         case security
-        /// Removed keys: answered `Reject` (RFC 7143 §13.26).
+        /// Removed keys: answered `Reject` (RFC 7143 §13, "Obsoleted Keys").
         case obsolete
     }
 

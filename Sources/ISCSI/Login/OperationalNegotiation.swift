@@ -66,8 +66,8 @@ struct OperationalNegotiation: Sendable {
         var answers: [TextKeyValue] = []
         for pair in pairs {
             guard let key = OperationalKey(rawValue: pair.key) else {
-                // X- and X# extensions (RFC 7143 §13.5.1) and anything else unknown. A
-                // special value is itself an answer, never something to answer.
+                // X- and X# extension keys (RFC 7143 §13) and anything else unknown.
+                // A special value is itself an answer, never something to answer.
                 if TextValue.special(pair.value) == nil {
                     answers.append(TextKeyValue(pair.key, TextValue.Special.notUnderstood.rawValue))
                 }
@@ -96,7 +96,7 @@ struct OperationalNegotiation: Sendable {
                 "target \(target) sent the security key \(key.rawValue)=\(value) in the operational stage"
             )
         case .obsolete:
-            // RFC 7143 §13.26: answer the removed marker keys with Reject, never
+            // RFC 7143 §13, "Obsoleted Keys": answer the removed marker keys with Reject, never
             // NotUnderstood; an RFC 3720 target reads Reject as "markers off".
             if TextValue.special(value) != nil { return nil }
             return TextKeyValue(key.rawValue, TextValue.Special.reject.rawValue)

@@ -1,11 +1,11 @@
-// Size limits for iSCSI text (RFC 7143 §6.1, §6.6, §12.1.3): per key, per value and
+// Size limits for iSCSI text (RFC 7143 §6.1, §12.1.3): per key, per value and
 // per exchange, checked before anything is buffered so a peer cannot make us grow.
 
 /// How much text we accept from a peer.
 ///
 /// RFC 7143 §6.1 caps key names at 63 bytes and values at 255 bytes; the binary
 /// CHAP values (`CHAP_C`, `CHAP_R`, §12.1.3) are "large-binary-value"s and may be
-/// longer. §6.6 only promises that 8192 bytes of text per negotiation are always
+/// longer. RFC 7143 only promises that 8192 bytes of text per negotiation are always
 /// accepted; we allow more but bound the total with `maximumTotalLength`.
 public struct TextKeyLimits: Sendable, Hashable {
     /// RFC 7143 §6.1: "key names ... MUST NOT exceed 63 bytes".

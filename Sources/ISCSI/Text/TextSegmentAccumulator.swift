@@ -1,5 +1,5 @@
 // Joins text that a peer split over several PDUs with the C (continue) bit
-// (RFC 7143 §6.1, §11.10.2, §11.13.2), bounding the total before buffering it.
+// (RFC 7143 §6.1, §11.10, §11.13), bounding the total before buffering it.
 
 import NIOCore
 

@@ -108,6 +108,42 @@ import Testing
         #expect(sm.receivedLoginResponse(Fixture.response(.operationalNegotiation, transit: false, statSN: 12)) == .wait)
     }
 
+    /// istgt 0.4 answers our default offers this way (seen against the Debian 12
+    /// package): TargetAlias and TargetPortalGroupTag come with the AuthMethod answer,
+    /// and InitialR2T is raised to Yes, which the OR function allows.
+    @Test func istgtShapedLoginNegotiates() {
+        var sm = LoginStateMachine(configuration: Fixture.configuration())
+        _ = sm.start(now: t0)
+        _ = sm.receivedLoginResponse(
+            Fixture.response(
+                .securityNegotiation, transit: true, next: .operationalNegotiation, statSN: 0,
+                text("TargetAlias=Disk Seven", "TargetPortalGroupTag=1", "AuthMethod=None")
+            )
+        )
+        let answer = text(
+            "HeaderDigest=None", "DataDigest=None", "MaxRecvDataSegmentLength=262144", "InitialR2T=Yes",
+            "ImmediateData=Yes", "MaxBurstLength=1048576", "FirstBurstLength=262144", "MaxOutstandingR2T=1",
+            "MaxConnections=1", "DefaultTime2Wait=2", "DefaultTime2Retain=0", "DataPDUInOrder=Yes",
+            "DataSequenceInOrder=Yes", "ErrorRecoveryLevel=0"
+        )
+        let expected = NegotiatedParameters(
+            maxRecvDataSegmentLength: 262_144,
+            targetMaxRecvDataSegmentLength: 262_144,
+            maxBurstLength: 1_048_576,
+            firstBurstLength: 262_144,
+            immediateData: true,
+            initialR2T: true,
+            defaultTime2Retain: 0,
+            targetAlias: "Disk Seven",
+            targetPortalGroupTag: 1
+        )
+        #expect(
+            sm.receivedLoginResponse(
+                Fixture.response(.operationalNegotiation, transit: true, next: .fullFeaturePhase, statSN: 1, tsih: 1, answer)
+            ) == succeeded(tsih: 1, statSN: 1, expected)
+        )
+    }
+
     @Test func discoverySessionOffersOnlyConnectionKeys() {
         var sm = LoginStateMachine(configuration: Fixture.configuration(target: nil))
         #expect(
