@@ -36,7 +36,7 @@ public final class ISCSISession: Sendable {
     ) {
         self.configuration = configuration
         self.portal = portal
-        self.negotiated = result.negotiated
+        self.negotiated = result.parameters
         self.targetPortalGroupTag = result.targetPortalGroupTag
         self.channel = channel
         self.handler = handler
@@ -94,7 +94,6 @@ public final class ISCSISession: Sendable {
         let (events, continuation) = AsyncStream.makeStream(of: ISCSISessionEvent.self)
         let handlerConfiguration = ISCSIConnectionHandler.Configuration(
             login: configuration.loginConfiguration(),
-            loginTimeout: configuration.loginTimeout,
             keepaliveInterval: configuration.keepaliveInterval,
             keepaliveTimeout: configuration.keepaliveTimeout,
             portal: portal

@@ -61,4 +61,17 @@ public struct ISCSISessionConfiguration: Sendable {
         let random = UInt64.random(in: 0...0x3F_FFFF_FFFF, using: &generator)
         return (0b10 << 46) | random
     }
+
+    /// The login state machine's inputs for one connection of this session.
+    func loginConfiguration() -> LoginConfiguration {
+        LoginConfiguration(
+            initiatorName: initiatorName,
+            initiatorAlias: initiatorAlias,
+            targetName: targetName,
+            isid: isid,
+            authentication: authentication,
+            proposal: proposal,
+            timeout: loginTimeout
+        )
+    }
 }
