@@ -2,9 +2,11 @@
 // libFuzzer targets for vdiskd, kept out of the main package so its normal builds never see
 // -sanitize=fuzzer. Run one with Scripts/fuzz TARGET SECONDS (see docs/FUZZING.md).
 //
-// To add a target: a folder Sources/FuzzSomething/ with one file exporting
-// @_cdecl("LLVMFuzzerTestOneInput"), a `fuzzTarget("FuzzSomething")` line below,
-// and optionally seed inputs in seeds/FuzzSomething/.
+// To add a target: a folder Sources/FuzzSomething/ with one file holding the
+// test function (exported as @_cdecl("LLVMFuzzerTestOneInput")) and the entry
+// point @_cdecl("FuzzSomething_main") that calls vdisk_fuzz_main (FuzzDriver
+// explains why), a `fuzzTarget("FuzzSomething")` line below, and optionally
+// seed inputs in seeds/FuzzSomething/.
 import Foundation
 import PackageDescription
 
@@ -17,6 +19,7 @@ func fuzzTarget(_ name: String) -> Target {
     .executableTarget(
         name: name,
         dependencies: [
+            "FuzzDriver",
             .product(name: "ISCSI", package: vdiskd),
             .product(name: "NIOCore", package: "swift-nio"),
         ],
@@ -31,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
-        fuzzTarget("FuzzPDUDecoder")
+        .target(name: "FuzzDriver"),
+        fuzzTarget("FuzzPDUDecoder"),
     ]
 )

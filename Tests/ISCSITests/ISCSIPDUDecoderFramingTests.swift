@@ -12,7 +12,9 @@ import Testing
     @Test(arguments: CodecTestSupport.allDigests)
     func verifierAcceptsTargetPDUs(digests: CodecTestSupport.Digests) throws {
         let encoder = CodecTestSupport.encoder(digests)
-        let pairs = SamplePDUs.fromTarget.map { pdu in
+        // The verifier drip-feeds every byte through a channel ten times; the
+        // 8 KiB payloads add minutes in debug builds and no path the smaller ones miss.
+        let pairs = SamplePDUs.fromTarget.filter { $0.dataSegment.readableBytes < 4096 }.map { pdu in
             (CodecTestSupport.encode([pdu], with: encoder), [pdu])
         }
         try ByteToMessageDecoderVerifier.verifyDecoder(inputOutputPairs: pairs) {
@@ -24,7 +26,7 @@ import Testing
     func verifierAcceptsInitiatorPDUs(digests: CodecTestSupport.Digests) throws {
         let encoder = CodecTestSupport.encoder(digests)
         // Several PDUs per input too: the verifier must see all of them come out of one buffer.
-        let pdus = SamplePDUs.fromInitiator.map(CodecTestSupport.normalised)
+        let pdus = SamplePDUs.fromInitiator.filter { $0.dataSegment.readableBytes < 4096 }.map(CodecTestSupport.normalised)
         var pairs = pdus.map { (CodecTestSupport.encode([$0], with: encoder), [$0]) }
         pairs.append((CodecTestSupport.encode(Array(pdus.prefix(5)), with: encoder), Array(pdus.prefix(5))))
         try ByteToMessageDecoderVerifier.verifyDecoder(inputOutputPairs: pairs) {

@@ -1,6 +1,7 @@
 // libFuzzer entry point for the iSCSI PDU decoder (RFC 7143 §11 framing, §13.1 digests).
 // Input byte 0 picks direction, digests, limit and how the rest is cut into reads.
 
+import FuzzDriver
 import ISCSI
 import NIOCore
 
@@ -73,9 +74,15 @@ private func run(_ configuration: Configuration, _ stream: ByteBuffer) {
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzPDUDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    guard size > 0 else { return 0 }
+public func fuzzPDUDecoder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data, size > 0 else { return 0 }
     let input = UnsafeBufferPointer(start: data, count: size)
     run(Configuration(input[0]), ByteBuffer(bytes: input.dropFirst()))
     return 0
+}
+
+/// The entry point SwiftPM links as main(); see FuzzDriver.c.
+@_cdecl("FuzzPDUDecoder_main")
+public func fuzzPDUDecoderMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    vdisk_fuzz_main(argc, argv, fuzzPDUDecoder)
 }
