@@ -21,14 +21,14 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         /// nil turns the keepalive off.
         var keepaliveInterval: TimeAmount?
         var keepaliveTimeout: TimeAmount
-        var portal: ISCSIPortal
+        var portal: TargetPortal
         var clock: @Sendable () -> NIODeadline = { .now() }
     }
 
     /// How a login attempt ended, for the session that opened the connection.
     enum LoginOutcome: Sendable {
         case loggedIn(LoginResult)
-        case redirected(ISCSIPortal, permanent: Bool)
+        case redirected(TargetPortal, permanent: Bool)
     }
 
     private enum State {
@@ -67,7 +67,7 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var state: State = .waitingForActive
     private var context: ChannelHandlerContext?
     private var decoder: NIOSingleStepByteToMessageProcessor<ISCSIPDUDecoder>
-    private let decoderSettings: ISCSIDecoderSettings
+    private let decoderSettings: ISCSIPDUDecoder.Settings
     private var encoder = ISCSIPDUEncoder()
     private var window = CommandWindow(cmdSN: 0, expCmdSN: 0, maxCmdSN: 0, expStatSN: 0)
     private var limits = TransferLimits.rfcDefaults
@@ -91,7 +91,7 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         self.logger = logger
         self.events = events
         // Until login ends, neither side may send more than the 8192-byte default (RFC 7143 §13.12).
-        let settings = ISCSIDecoderSettings(maxDataSegmentLength: 8192)
+        let settings = ISCSIPDUDecoder.Settings(maxDataSegmentLength: 8192)
         self.decoderSettings = settings
         self.decoder = NIOSingleStepByteToMessageProcessor(ISCSIPDUDecoder(accepting: .fromTarget, settings: settings))
     }
@@ -177,7 +177,7 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         case .succeeded(let result):
             enterFullFeaturePhase(result)
         case .redirect(let host, let port, let permanent):
-            let portal = ISCSIPortal(host: host, port: port)
+            let portal = TargetPortal(host: host, port: port)
             loginFinished = true
             loginPromise.succeed(.redirected(portal, permanent: permanent))
             close(ISCSIError(.redirected, scope: .connection, "\(configuration.portal) redirected the login to \(portal)"))
@@ -571,11 +571,11 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private func sendCommand(_ request: SCSITaskRequest, promise: EventLoopPromise<SCSITaskResult>, id: UInt64) {
         let dataOut = request.dataOut ?? ByteBuffer()
         let writeLength = dataOut.readableBytes
-        let write = writeLength > 0 ? WriteTransfer(totalLength: writeLength, limits: limits) : nil
+        let plan = writeLength > 0 ? WriteTransfer(totalLength: writeLength, limits: limits) : nil
         let task = CommandTask(
             lun: request.lun,
             cmdSN: window.cmdSN.rawValue,
-            write: write,
+            write: plan,
             dataOut: dataOut,
             read: request.expectedDataInLength > 0 ? ReadAssembly(expectedLength: request.expectedDataInLength) : nil,
             expectedDataInLength: request.expectedDataInLength,
@@ -588,10 +588,10 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             return
         }
         let cmdSN = window.takeCmdSN()
-        let immediate = write.map { dataOut.getSlice(at: dataOut.readerIndex, length: $0.immediateLength)! } ?? ByteBuffer()
+        let immediate = plan.map { dataOut.getSlice(at: dataOut.readerIndex, length: $0.immediateLength)! } ?? ByteBuffer()
         write(.scsiCommand(SCSICommand(
             immediate: false,
-            final: write?.commandIsFinal ?? true,
+            final: plan?.commandIsFinal ?? true,
             read: request.expectedDataInLength > 0,
             write: writeLength > 0,
             attribute: request.attribute,
@@ -605,8 +605,8 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
                 ? UInt32(request.expectedDataInLength) : nil,
             data: immediate
         )))
-        if let write {
-            sendDataOut(write.unsolicitedSegments, of: task, tag: tag)
+        if let plan {
+            sendDataOut(plan.unsolicitedSegments, of: task, tag: tag)
         }
     }
 
