@@ -5,18 +5,6 @@ import BlockDevice
 import Foundation
 import NIOCore
 
-/// A held lock, as `datastore locks` shows it.
-public struct LockInfo: Sendable, Hashable, Codable {
-    /// "disk NAME" or "cluster N".
-    public var object: String
-    public var mode: String
-    public var ownerUUID: UUID?
-    public var ownerName: String?
-    public var ownerSlot: Int?
-    public var since: Date?
-    public var sharedSlots: [Int]
-}
-
 extension Datastore {
     enum HolderState {
         /// The holder unmounted or was recovered: its lock may be taken now.
@@ -61,11 +49,14 @@ extension Datastore {
         guard try await swapSector(at: offset, expected: image, replacement: recoveringImage) else {
             throw DatastoreError(.busy, "host '\(record.hostName)' in slot \(slot) of \(volumeName) changed its heartbeat while it was being recovered; retry")
         }
-        _ = try await replayJournal(slot: slot)
+        let (replayed, sequence) = try await replayJournal(slot: slot)
         var free = recovering
         free.state = .free
         free.counter += 1
         _ = try await swapSector(at: offset, expected: recoveringImage, replacement: free.encoded(sectorSize: sectorSize))
+        let recovery = HostRecovery(slot: slot, hostUUID: record.hostUUID, hostName: record.hostName,
+                                    oldGeneration: record.generation, replayedSequence: replayed ? sequence : nil)
+        state.withLockedValue { $0.recoveries.append(recovery) }
     }
 
     func lockError(_ record: LockRecord, object: String, silent: Duration) -> DatastoreError {
