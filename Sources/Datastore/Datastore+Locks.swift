@@ -49,6 +49,9 @@ extension Datastore {
         guard try await swapSector(at: offset, expected: image, replacement: recoveringImage) else {
             throw DatastoreError(.busy, "host '\(record.hostName)' in slot \(slot) of \(volumeName) changed its heartbeat while it was being recovered; retry")
         }
+        if header.lockMode == .reservations {
+            try await removeRegistration(of: record)
+        }
         let (replayed, sequence) = try await replayJournal(slot: slot)
         var free = recovering
         free.state = .free
@@ -57,6 +60,21 @@ extension Datastore {
         let recovery = HostRecovery(slot: slot, hostUUID: record.hostUUID, hostName: record.hostName,
                                     oldGeneration: record.generation, replayedSequence: replayed ? sequence : nil)
         state.withLockedValue { $0.recoveries.append(recovery) }
+    }
+
+    /// Reservation mode fences a dead host at the target too: PREEMPT with its key drops
+    /// its registration, so should it wake up it can never reserve the LUN again (no lock
+    /// or heartbeat update), and the LUN refuses its writes whenever a host holds the
+    /// reservation. Its other writes are stopped by its own lease check.
+    private func removeRegistration(of record: HeartbeatRecord) async throws {
+        let victim = HostIdentity(uuid: record.hostUUID, name: record.hostName).reservationKey
+        guard victim != host.reservationKey,
+              try await device.readReservationKeys().keys.contains(victim) else { return }
+        try await device.persistentReserveOut(.preempt(key: host.reservationKey, victimKey: victim, type: Self.reservationType, abort: false))
+        // Had the victim held the reservation, PREEMPT handed it to us: give it back.
+        if try await device.readReservation().holder?.key == host.reservationKey {
+            try await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
+        }
     }
 
     func lockError(_ record: LockRecord, object: String, silent: Duration) -> DatastoreError {
