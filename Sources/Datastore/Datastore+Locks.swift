@@ -201,28 +201,46 @@ extension Datastore {
     public func locks() async throws -> [LockInfo] {
         var result: [LockInfo] = []
         let disks = try await readDescriptors()
+        let region = try await readUnits(at: header.heartbeatOffset, count: Int(header.maxHosts))
+        let heartbeats = (0..<Int(header.maxHosts)).map { slot in
+            try? HeartbeatRecord.decode(region.getSlice(at: region.readerIndex + slot * VolumeLayout.unitSize, length: sectorSize)!, slot: slot)
+        }
         for index in 0..<Int(header.maxDisks) {
             let record = try LockRecord.decode(try await readSector(at: header.descriptorLockUnit(index)), place: "lock of descriptor \(index)")
             guard record.mode != .free else { continue }
             let name = disks[index].map { "disk '\($0.name)'" } ?? "descriptor \(index)"
-            result.append(Self.lockInfo(record, object: name))
+            result.append(Self.lockInfo(record, object: name, heartbeats: heartbeats))
         }
         for index in 0..<Int(header.clusterCount) {
             let record = try LockRecord.decode(try await readSector(at: header.clusterLockUnit(index)), place: "lock of cluster \(index)")
             guard record.mode != .free else { continue }
-            result.append(Self.lockInfo(record, object: "cluster \(index)"))
+            result.append(Self.lockInfo(record, object: "cluster \(index)", heartbeats: heartbeats))
         }
         return result
     }
 
-    private static func lockInfo(_ record: LockRecord, object: String) -> LockInfo {
+    /// A holder is gone when its slot is free or has moved on to another generation; a slot
+    /// being recovered still counts as holding until its recovery ends.
+    private static func holderGone(slot: Int, generationMatches: (UInt64) -> Bool, heartbeats: [HeartbeatRecord?]) -> Bool {
+        guard slot < heartbeats.count, let record = heartbeats[slot] else { return false }
+        if record.state == .recovering { return false }
+        return record.state == .free || !generationMatches(record.generation)
+    }
+
+    private static func lockInfo(_ record: LockRecord, object: String, heartbeats: [HeartbeatRecord?]) -> LockInfo {
         let exclusive = record.mode == .exclusive
+        let shared = (0..<VolumeLayout.maximumHosts).filter { record.sharedSlots & (1 << UInt64($0)) != 0 }
+        let stale = exclusive
+            ? holderGone(slot: Int(record.ownerSlot), generationMatches: { $0 == record.ownerGeneration }, heartbeats: heartbeats)
+            : shared.allSatisfy { slot in
+                holderGone(slot: slot, generationMatches: { UInt32(truncatingIfNeeded: $0) == record.sharedGenerations[slot] }, heartbeats: heartbeats)
+            }
         return LockInfo(
             object: object, mode: exclusive ? "exclusive" : "shared",
             ownerUUID: exclusive ? record.ownerUUID : nil, ownerName: exclusive ? record.ownerName : nil,
             ownerSlot: exclusive ? Int(record.ownerSlot) : nil,
             since: Date(timeIntervalSince1970: Double(record.acquiredMillis) / 1000),
-            sharedSlots: (0..<64).filter { record.sharedSlots & (1 << UInt64($0)) != 0 }
+            sharedSlots: shared, isStale: stale
         )
     }
 }

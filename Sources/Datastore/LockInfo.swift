@@ -12,4 +12,7 @@ public struct LockInfo: Sendable, Hashable, Codable {
     public var ownerSlot: Int?
     public var since: Date?
     public var sharedSlots: [Int]
+    /// The holder unmounted without releasing it, or died and was recovered: the next host
+    /// that wants the lock takes it at once, so it blocks nobody.
+    public var isStale: Bool
 }

@@ -25,7 +25,7 @@ struct DatastoreLocksCommand: AsyncParsableCommand {
             }
             if locks.isEmpty { print("no locks are held") }
             for lock in locks {
-                let since = lock.since.map { " since \($0.formatted(.iso8601))" } ?? ""
+                let since = (lock.since.map { " since \($0.formatted(.iso8601))" } ?? "") + (lock.isStale ? " (stale: its holder is gone)" : "")
                 if let owner = lock.ownerName, let uuid = lock.ownerUUID {
                     print("\(lock.object): \(lock.mode) by host '\(owner)' (\(uuid)) in slot \(lock.ownerSlot ?? -1)\(since)")
                 } else {
