@@ -17,7 +17,7 @@ enum LinuxFileCalls {
     private typealias FallocateFunction = @convention(c) (Int32, Int32, Int, Int) -> Int32
 
     /// fallocate(2), looked up once at run time because the header hides it from Swift.
-    nonisolated(unsafe) private static let fallocateFunction: FallocateFunction? = {
+    private static let fallocateFunction: FallocateFunction? = {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "fallocate") else { return nil }
         return unsafeBitCast(symbol, to: FallocateFunction.self)
     }()
