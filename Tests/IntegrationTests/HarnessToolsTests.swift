@@ -29,11 +29,13 @@ struct HarnessToolsTests {
     /// (`setpriv --pdeathsig KILL -- tgtd ...`) and checks tgtd dies with it,
     /// as it would if `swift test` itself were killed.
     @Test func aDaemonDiesWithItsParent() async throws {
-        let directory = try ScratchDirectory(prefix: "vdiskd-pdeathsig")
+        let directory = try ScratchDirectory(prefix: "pdeathsig")
         defer { directory.remove() }
         let pidFile = directory.file("tgtd.pid")
         let port = try LoopbackPort.reserve()
         let controlNumber = TgtTarget.reserveControlNumber()
+        // Should this run be killed, the next one removes tgtd's socket files.
+        _ = try directory.write(String(controlNumber), to: ScratchDirectory.tgtControlNumberFile)
         let script = """
             "$1" --pdeathsig KILL -- "$2" -f -C \(controlNumber) --iscsi portal=127.0.0.1:\(port) >/dev/null 2>&1 &
             echo $! > "$3"

@@ -20,7 +20,7 @@ public enum Command {
         _ arguments: [String],
         timeout: Duration = defaultTimeout
     ) async throws -> CommandResult {
-        let directory = try ScratchDirectory(prefix: "vdiskd-command")
+        let directory = try ScratchDirectory(prefix: "command")
         defer { directory.remove() }
         let process = try await ChildProcess.spawn(
             executable: executable,

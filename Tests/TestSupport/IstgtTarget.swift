@@ -54,7 +54,7 @@ public final class IstgtTarget: ISCSITargetDaemon {
     public static func start(_ configuration: IstgtConfiguration) async throws -> IstgtTarget {
         try configuration.validate()
         let istgt = try ExternalTool.istgt.path()
-        let directory = try ScratchDirectory(prefix: "vdiskd-istgt")
+        let directory = try ScratchDirectory(prefix: "istgt")
         do {
             var backingFiles: [[String]] = []
             var served: [ServedTarget] = []

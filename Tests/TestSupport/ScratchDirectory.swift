@@ -10,16 +10,64 @@ import Glibc
 public struct ScratchDirectory: Sendable, Hashable {
     public let path: String
 
-    /// Creates a fresh directory under $TMPDIR (or /tmp) with mkdtemp, so
-    /// parallel tests and parallel test runs never share one.
+    /// Creates a fresh directory "vdiskd-PREFIX.XXXXXX" under $TMPDIR (or
+    /// /tmp) with mkdtemp, so parallel tests and test runs never share one.
     public init(prefix: String) throws(TestSupportError) {
-        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array((base + "/" + prefix + ".XXXXXX").utf8CString)
+        let base = Self.baseDirectory
+        var template = Array((base + "/" + Self.namePrefix + prefix + ".XXXXXX").utf8CString)
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard let created else {
             throw TestSupportError(.systemCallFailed, "mkdtemp in \(base) failed: \(String(cString: strerror(errno)))")
         }
         path = String(cString: created)
+        _ = Self.abandonedDirectoriesSwept
+        // Lets a later run tell this directory was abandoned if the test
+        // process is killed before it can remove it.
+        _ = FileManager.default.createFile(atPath: file(Self.ownerFile), contents: Data(String(getpid()).utf8))
+    }
+
+    private static let namePrefix = "vdiskd-"
+    private static let ownerFile = "owner.pid"
+    /// Holds the `-C` number of a tgtd started from this directory, so its
+    /// socket files can be removed with the directory.
+    public static let tgtControlNumberFile = "tgtd.control-number"
+
+    /// Once per process: removes scratch directories (and their tgtd socket
+    /// files) left by test processes that were killed; their daemons died
+    /// with them through the parent-death signal, their files did not.
+    private static let abandonedDirectoriesSwept: Bool = {
+        let base = baseDirectory
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+        for entry in entries where entry.hasPrefix(namePrefix) {
+            let directory = ScratchDirectory(existing: base + "/" + entry)
+            guard directory.isAbandoned else {
+                continue
+            }
+            if let controlNumber = Int(TextFile.read(directory.file(tgtControlNumberFile)).trimmingCharacters(in: .whitespacesAndNewlines)) {
+                TgtTarget.removeSocketFilesIfUnused(controlNumber: controlNumber)
+            }
+            directory.remove()
+        }
+        return true
+    }()
+
+    /// Its owner process is gone; or, if it was killed before recording
+    /// itself, the directory is older than any test run would keep one.
+    private var isAbandoned: Bool {
+        let recorded = TextFile.read(file(Self.ownerFile)).trimmingCharacters(in: .whitespacesAndNewlines)
+        if let owner = pid_t(recorded) {
+            return owner != getpid() && kill(owner, 0) != 0 && errno == ESRCH
+        }
+        let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+        return modified.map { $0.timeIntervalSinceNow < -3600 } ?? false
+    }
+
+    private static var baseDirectory: String {
+        ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    }
+
+    private init(existing path: String) {
+        self.path = path
     }
 
     public func file(_ name: String) -> String {

@@ -63,7 +63,7 @@ public final class TgtTarget: ISCSITargetDaemon {
         try configuration.validate()
         let tgtd = try ExternalTool.tgtd.path()
         let tgtadm = try ExternalTool.tgtadm.path()
-        let directory = try ScratchDirectory(prefix: "vdiskd-tgt")
+        let directory = try ScratchDirectory(prefix: "tgt")
         do {
             let plannedTargets = try createBackingFiles(configuration, in: directory)
             let (process, controlNumber, port) = try await launch(
@@ -132,6 +132,7 @@ public final class TgtTarget: ISCSITargetDaemon {
         for attempt in 1...startAttempts {
             let port = try LoopbackPort.reserve()
             let controlNumber = reserveControlNumber()
+            _ = try directory.write(String(controlNumber), to: ScratchDirectory.tgtControlNumberFile)
             let process = try await ChildProcess.spawn(
                 executable: tgtd,
                 arguments: ["-f", "-C", String(controlNumber), "--iscsi", "portal=\(LoopbackPort.host):\(port)"],
@@ -228,6 +229,23 @@ public final class TgtTarget: ISCSITargetDaemon {
             return
         }
         let base = socketDirectory + "/socket.\(controlNumber)"
+        unlink(base)
+        unlink(base + ".lock")
+    }
+
+    /// For a tgtd of a killed test run: removes its socket files unless a
+    /// live tgtd (one that reused the number since) holds the lock file.
+    static func removeSocketFilesIfUnused(controlNumber: Int) {
+        let base = socketDirectory + "/socket.\(controlNumber)"
+        let descriptor = open(base + ".lock", O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            return
+        }
+        defer { close(descriptor) }
+        // tgtd takes the lock with lockf(F_TLOCK); F_TEST sees it from here.
+        guard lockf(descriptor, F_TEST, 0) == 0 else {
+            return
+        }
         unlink(base)
         unlink(base + ".lock")
     }
