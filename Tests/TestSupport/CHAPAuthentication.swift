@@ -4,18 +4,18 @@
 public struct CHAPAuthentication: Hashable, Sendable {
     /// What the initiator must present (tgt: a bound account; istgt: the
     /// first pair of an `Auth` line).
-    public var initiator: CHAPCredentials
+    public var initiator: CHAPAccount
     /// What the target answers with under mutual CHAP (tgt: an `--outgoing`
     /// account; istgt: the second pair of an `Auth` line); nil for one-way.
-    public var target: CHAPCredentials?
+    public var target: CHAPAccount?
 
-    public init(initiator: CHAPCredentials, target: CHAPCredentials? = nil) {
+    public init(initiator: CHAPAccount, target: CHAPAccount? = nil) {
         self.initiator = initiator
         self.target = target
     }
 
     public static func oneWay(user: String, secret: String) -> CHAPAuthentication {
-        CHAPAuthentication(initiator: CHAPCredentials(user: user, secret: secret))
+        CHAPAuthentication(initiator: CHAPAccount(user: user, secret: secret))
     }
 
     public static func mutual(
@@ -25,8 +25,8 @@ public struct CHAPAuthentication: Hashable, Sendable {
         targetSecret: String
     ) -> CHAPAuthentication {
         CHAPAuthentication(
-            initiator: CHAPCredentials(user: user, secret: secret),
-            target: CHAPCredentials(user: targetUser, secret: targetSecret)
+            initiator: CHAPAccount(user: user, secret: secret),
+            target: CHAPAccount(user: targetUser, secret: targetSecret)
         )
     }
 
