@@ -7,12 +7,12 @@ public enum LibISCSIClient {
     /// `iscsi-inq URL`: logs in and sends INQUIRY. A refused login is a
     /// failed result (exit code 10 with "Authentication failure"), not a throw.
     public static func inquiry(_ url: String) async throws -> CommandResult {
-        try await Command.run(.iscsiInq, [url], timeout: timeout)
+        try await ExternalCommand.run(.iscsiInq, [url], timeout: timeout)
     }
 
     /// `iscsi-readcapacity16 URL`: the LUN's size in bytes ("Total size:").
     public static func capacity(_ url: String) async throws -> UInt64 {
-        let result = try await Command.run(.iscsiReadCapacity16, [url], timeout: timeout).check()
+        let result = try await ExternalCommand.run(.iscsiReadCapacity16, [url], timeout: timeout).check()
         for line in result.stdout.split(separator: "\n") where line.hasPrefix("Total size:") {
             if let size = UInt64(line.dropFirst("Total size:".count)) {
                 return size
@@ -25,7 +25,7 @@ public enum LibISCSIClient {
     /// of `blockSize` bytes between a local file and a libiscsi URL, either
     /// way, to put data on a LUN or fetch it back.
     public static func copy(from source: String, to destination: String, blockSize: Int = 512, blocks: Int) async throws {
-        try await Command.run(
+        try await ExternalCommand.run(
             .qemuImg,
             ["dd", "-f", "raw", "-O", "raw", "bs=\(blockSize)", "count=\(blocks)", "if=\(source)", "of=\(destination)"],
             timeout: timeout
@@ -35,7 +35,7 @@ public enum LibISCSIClient {
     /// `iscsi-ls URL`: SendTargets discovery, as (IQN, portal) pairs.
     /// Never point it at istgt: its SendTargets answer makes iscsi-ls spin.
     public static func discover(_ portal: Portal) async throws -> [(iqn: String, portal: String)] {
-        let result = try await Command.run(.iscsiLs, [portal.discoveryURL], timeout: timeout).check()
+        let result = try await ExternalCommand.run(.iscsiLs, [portal.discoveryURL], timeout: timeout).check()
         var found: [(iqn: String, portal: String)] = []
         for line in result.stdout.split(separator: "\n") {
             // "Target:iqn.2026-11.test:t1 Portal:127.0.0.1:3300,1"

@@ -185,7 +185,7 @@ public final class TgtTarget: ISCSITargetDaemon {
             guard LoopbackPort.isListening(pid: process.pid, port: port), LoopbackPort.isAccepting(port: port) else {
                 return false
             }
-            let answer = try await Command.run(
+            let answer = try await ExternalCommand.run(
                 executable: tgtadm,
                 ["-C", String(controlNumber), "--op", "show", "--mode", "system"],
                 timeout: .seconds(5)
@@ -303,7 +303,7 @@ public final class TgtTarget: ISCSITargetDaemon {
     /// naming the command and its stderr, unless it succeeds.
     @discardableResult
     public func tgtadm(_ arguments: [String], timeout: Duration = .seconds(10)) async throws -> CommandResult {
-        try await Command.run(executable: tgtadmPath, ["-C", String(controlNumber)] + arguments, timeout: timeout).check()
+        try await ExternalCommand.run(executable: tgtadmPath, ["-C", String(controlNumber)] + arguments, timeout: timeout).check()
     }
 
     /// The negotiation keys of target `tid` as tgtd will offer them.
@@ -334,13 +334,13 @@ public final class TgtTarget: ISCSITargetDaemon {
         }
         if process.isRunning {
             for tid in targets.indices.map({ String($0 + 1) }) {
-                _ = try? await Command.run(
+                _ = try? await ExternalCommand.run(
                     executable: tgtadmPath,
                     ["-C", String(controlNumber), "--lld", "iscsi", "--op", "delete", "--mode", "target", "--tid", tid, "--force"],
                     timeout: .seconds(10)
                 )
             }
-            _ = try? await Command.run(
+            _ = try? await ExternalCommand.run(
                 executable: tgtadmPath,
                 ["-C", String(controlNumber), "--op", "delete", "--mode", "system"],
                 timeout: .seconds(10)

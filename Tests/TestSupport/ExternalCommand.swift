@@ -1,7 +1,7 @@
 // Runs a short-lived helper (tgtadm, iscsi-inq, ...) to completion under a
 // time limit, killing it by PID if it overstays.
 
-public enum Command {
+public enum ExternalCommand {
     public static let defaultTimeout: Duration = .seconds(30)
 
     /// Runs `tool` with `arguments` and returns how it ended; a non-zero
