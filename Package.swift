@@ -90,6 +90,17 @@ let package = Package(
         ),
         .executableTarget(name: "vdiskctl", dependencies: ["VDiskCLI"], swiftSettings: swiftSettings),
 
+        // Starts real iSCSI targets (tgtd, istgt) on loopback for the integration tests.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "SCSITests", dependencies: ["SCSI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BlockDeviceTests",
@@ -112,5 +123,6 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
     ]
 )
