@@ -3,6 +3,10 @@
 
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How a `LibISCSIDevice` logs in and watches its connection.
 public struct LibISCSIConfiguration: Sendable, Hashable {
     /// The HeaderDigest key libiscsi offers at login (RFC 7143 §13.1).
@@ -61,6 +65,9 @@ public struct LibISCSIConfiguration: Sendable, Hashable {
     /// How often the engine calls `iscsi_service(ctx, 0)` so libiscsi's timers
     /// run and our deadlines are checked. Also bounds wake-ups while idle.
     public var tickInterval: TimeAmount
+    /// libiscsi's own debug log level (1 errors ... 10 everything), written to
+    /// stderr; nil reads `VDISK_LIBISCSI_DEBUG` from the environment, else off.
+    public var libiscsiLogLevel: Int?
 
     public init(
         initiatorName: String = "iqn.2026-01.org.vdiskd:libiscsi",
@@ -71,7 +78,8 @@ public struct LibISCSIConfiguration: Sendable, Hashable {
         nopInterval: TimeAmount? = .seconds(5),
         maximumMissedNOPs: Int = 3,
         reconnectMaximumRetries: Int? = nil,
-        tickInterval: TimeAmount = .milliseconds(250)
+        tickInterval: TimeAmount = .milliseconds(250),
+        libiscsiLogLevel: Int? = nil
     ) {
         precondition(maximumMissedNOPs >= 1, "at least one NOP must be allowed to go unanswered")
         precondition(tickInterval > .zero, "the service tick must be positive")
@@ -84,5 +92,6 @@ public struct LibISCSIConfiguration: Sendable, Hashable {
         self.maximumMissedNOPs = maximumMissedNOPs
         self.reconnectMaximumRetries = reconnectMaximumRetries
         self.tickInterval = tickInterval
+        self.libiscsiLogLevel = libiscsiLogLevel ?? getenv("VDISK_LIBISCSI_DEBUG").flatMap { Int(String(cString: $0)) }
     }
 }

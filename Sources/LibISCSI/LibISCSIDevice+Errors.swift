@@ -7,7 +7,11 @@ import SCSI
 extension LibISCSIDevice {
     /// A command that reached the device server and failed there.
     func blockDeviceError(_ failure: SCSICommandError, name: String, cdb: [UInt8]) -> BlockDeviceError {
-        let object = "\(name) on \(self.object)"
+        Self.classify(failure, object: "\(name) on \(self.object)", cdb: cdb)
+    }
+
+    /// The BlockDeviceError code for a SCSI failure, as the native engine chooses it.
+    static func classify(_ failure: SCSICommandError, object: String, cdb: [UInt8]) -> BlockDeviceError {
         switch failure.status {
         case .reservationConflict:
             return BlockDeviceError(.reservationConflict, "\(object) hit a reservation held by another initiator", underlying: failure)
@@ -37,7 +41,7 @@ extension LibISCSIDevice {
                 return BlockDeviceError(.outOfRange, "\(object) addressed blocks past the end", underlying: failure)
             case (0x20, 0x00):
                 return BlockDeviceError(.notSupported, "\(object) is not supported by the target", underlying: failure)
-            case (0x24, 0x00) where Self.optionalOpcodes.contains(cdb.first ?? 0):
+            case (0x24, 0x00) where optionalOpcodes.contains(cdb.first ?? 0):
                 // INVALID FIELD IN CDB on an optional command: the target lacks that form of it.
                 return BlockDeviceError(.notSupported, "\(object) is not supported by the target", underlying: failure)
             default:

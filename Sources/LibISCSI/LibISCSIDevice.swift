@@ -12,8 +12,8 @@ import SCSI
 /// Every command is built with `CDB` and sent through one generic path
 /// (`iscsi_scsi_command_async`), so status, sense and error mapping are the same
 /// as the native engine's. Geometry and capabilities are probed once at open
-/// (READ CAPACITY(16), VPD B0/B2, REPORT SUPPORTED OPERATION CODES for COMPARE
-/// AND WRITE, PERSISTENT RESERVE IN REPORT CAPABILITIES).
+/// (READ CAPACITY(16), VPD B0/B2, REPORT SUPPORTED OPERATION CODES and a
+/// harmless trial for COMPARE AND WRITE, PERSISTENT RESERVE IN REPORT CAPABILITIES).
 public final class LibISCSIDevice: BlockDevice {
     public let url: LibISCSIURL
     let loop: LibISCSIEventLoop
@@ -137,8 +137,11 @@ public final class LibISCSIDevice: BlockDevice {
     /// Counters of the engine loop, for diagnostics and tests.
     var statistics: LibISCSIEventLoop.Statistics { loop.statistics }
 
-    /// CPU time the engine's thread has used; nil after close.
+    /// CPU time the engine's thread has used (its CPU clock); nil after close.
     public var engineThreadCPUTime: TimeAmount? { loop.threadCPUTime }
+
+    /// The engine thread's own getrusage(RUSAGE_THREAD), user plus system; nil after close.
+    public func engineThreadResourceUsage() async -> TimeAmount? { await loop.threadResourceUsage() }
 
     @discardableResult
     public func refreshGeometry() async throws -> BlockGeometry {
@@ -191,7 +194,11 @@ public final class LibISCSIDevice: BlockDevice {
         if limits.maximumUnmapDescriptors == 0 || limits.maximumUnmapBlocks == 0 {
             capabilities.remove(.unmap)
         }
-        if await supports(.compareAndWrite) { capabilities.insert(.compareAndWrite) }
+        var advertised = limits.maximumCompareAndWriteBlocks > 0
+        if !advertised { advertised = await supports(.compareAndWrite) }
+        if await compareAndWriteWorks(advertised: advertised) {
+            capabilities.insert(.compareAndWrite)
+        }
         if limits.maximumCompareAndWriteBlocks == 0, capabilities.contains(.compareAndWrite) {
             limits.maximumCompareAndWriteBlocks = 1
         }
@@ -223,6 +230,36 @@ public final class LibISCSIDevice: BlockDevice {
         ), result.isGood, let answer = try? OperationCodeSupport(parsing: Array(result.data.readableBytesView))
         else { return false }
         return answer.support.isSupported
+    }
+
+    /// Whether COMPARE AND WRITE really works. Advertisement alone misleads both
+    /// ways: tgt 1.0.85 lists it in REPORT SUPPORTED OPERATION CODES and sets a
+    /// MAXIMUM COMPARE AND WRITE LENGTH of 128, yet answers INVALID COMMAND
+    /// OPERATION CODE; istgt 0.4 runs it but has no REPORT SUPPORTED OPERATION
+    /// CODES (and never answers a zero-block one). So an advertised command is
+    /// tried once on LBA 0 with the block's own contents as both halves, which
+    /// changes nothing whatever happens; a refusal other than "invalid opcode"
+    /// (reservation, write protection) leaves the advertisement standing.
+    private func compareAndWriteWorks(advertised: Bool) async -> Bool {
+        guard advertised else { return false }
+        let blockSize = geometry.blockSize
+        guard let current = try? await run(CDB.read16(lba: 0, blockCount: 1), name: "READ(16)", dataIn: blockSize),
+              current.data.readableBytes == blockSize
+        else { return true }
+        var payload = current.data
+        payload.writeImmutableBuffer(current.data)
+        guard let result = try? await execute(
+            CDB.compareAndWrite(lba: 0, blockCount: 1),
+            name: "COMPARE AND WRITE",
+            dataOut: payload
+        ) else { return true }
+        if result.isGood { return true }
+        guard let sense = try? SenseData(parsing: result.sense) else { return true }
+        switch sense.senseKey {
+        case .miscompare: return true
+        case .illegalRequest: return sense.additionalSenseCode.asc != 0x20
+        default: return true
+        }
     }
 
     // MARK: BlockDevice

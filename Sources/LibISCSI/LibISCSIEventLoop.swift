@@ -120,6 +120,20 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         }
     }
 
+    /// getrusage(RUSAGE_THREAD) of the loop thread, user plus system; nil once the loop has ended.
+    func threadResourceUsage() async -> TimeAmount? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<TimeAmount?, Never>) in
+            let accepted = enqueue { _ in
+                var usage = rusage()
+                // RUSAGE_THREAD (1) is Linux-only and hidden behind _GNU_SOURCE in the headers.
+                getrusage(1, &usage)
+                func nanoseconds(_ time: timeval) -> Int64 { Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_usec) * 1000 }
+                continuation.resume(returning: .nanoseconds(nanoseconds(usage.ru_utime) + nanoseconds(usage.ru_stime)))
+            }
+            if !accepted { continuation.resume(returning: nil) }
+        }
+    }
+
     // MARK: Entry points for any thread
 
     /// Starts the thread, creates the context and logs in; throws when the login fails or times out.
@@ -249,7 +263,9 @@ final class LibISCSIEventLoop: @unchecked Sendable {
                 waitUntil = min(waitUntil, now + Self.idleWait)
             }
         }
-        let milliseconds = max(0, Int32(clamping: (waitUntil - now).nanoseconds / 1_000_000))
+        // Rounded up: a timeout rounded down to 0 would return at once, again and
+        // again, for the last fraction of a millisecond before the deadline.
+        let milliseconds = max(0, Int32(clamping: ((waitUntil - now).nanoseconds + 999_999) / 1_000_000))
         let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
         count(\.wakeups)
         guard ready > 0 else {
@@ -385,6 +401,11 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         let seconds = max(1, Int32(clamping: (configuration.commandTimeout.nanoseconds + 999_999_999) / 1_000_000_000))
         iscsi_set_timeout(context, seconds)
         iscsi_set_reconnect_max_retries(context, Int32(clamping: configuration.reconnectMaximumRetries ?? -1))
+        if let level = configuration.libiscsiLogLevel, level > 0 {
+            // libiscsi's log callback has no context argument, so it goes to stderr as libiscsi formats it.
+            iscsi_set_log_level(context, Int32(clamping: level))
+            iscsi_set_log_fn(context, iscsi_log_to_stderr)
+        }
         let this = Unmanaged.passUnretained(self).toOpaque()
         if iscsi_full_connect_async(context, url.portal, Int32(url.lun), loginCallback, this) != 0 {
             loginOutcome = .failure(.transport(lastError))
