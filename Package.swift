@@ -64,6 +64,7 @@ let package = Package(
         .target(
             name: "Datastore",
             dependencies: [
+                "SCSI",
                 "BlockDevice",
                 "CCRC32C",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -101,6 +102,7 @@ let package = Package(
                 "SCSI",
                 "ISCSI",
                 "BlockDevice",
+                "Datastore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -29,7 +29,7 @@ extension FileBlockDevice {
             try compareAndWriteLock.withLock {
                 let locked = LinuxFileCalls.ofdLock(fd: fd, type: Int32(F_WRLCK), offset: offset, length: length)
                 guard locked == 0 else {
-                    throw BlockDeviceError(.deviceError, "cannot lock \(length) bytes at offset \(offset) of \(path) for compare and write: \(LinuxFileCalls.errorText(locked))")
+                    throw BlockDeviceError(locked == EAGAIN ? .busy : .deviceError, "cannot lock \(length) bytes at offset \(offset) of \(path) for compare and write: \(LinuxFileCalls.errorText(locked))")
                 }
                 defer { _ = LinuxFileCalls.ofdLock(fd: fd, type: Int32(F_UNLCK), offset: offset, length: length) }
                 var current = [UInt8](repeating: 0, count: length)

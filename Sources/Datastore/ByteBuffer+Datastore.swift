@@ -89,8 +89,3 @@ extension ByteBuffer {
     }
 }
 
-/// A field read past the end of its record; turned into `.corrupt` by the record parsers.
-struct RecordBoundsError: Error {
-    var offset: Int
-    var length: Int
-}

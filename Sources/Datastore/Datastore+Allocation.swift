@@ -66,12 +66,14 @@ extension Datastore {
     }
 
     /// Free blocks in the whole volume (reads every bitmap, without locking).
-    func countFreeBlocks() async throws -> UInt64 {
+    static func countFreeBlocks(device: any BlockDevice, header: VolumeHeader) async throws -> UInt64 {
+        let sectorSize = device.geometry.blockSize
         var free: UInt64 = 0
         for index in 0..<Int(header.clusterCount) {
             let first = header.firstDataBlock + UInt64(index) * UInt64(header.clusterBlocks)
             let count = UInt32(min(UInt64(header.clusterBlocks), header.endDataBlock - first))
-            free += UInt64(try ClusterBitmap.decode(try await readUnit(at: header.clusterBitmapUnit(index)), index: index, firstBlock: first, blockCount: count).freeCount)
+            let unit = try await device.read(at: header.clusterBitmapUnit(index) / UInt64(sectorSize), blockCount: VolumeLayout.unitSize / sectorSize)
+            free += UInt64(try ClusterBitmap.decode(unit, index: index, firstBlock: first, blockCount: count).freeCount)
         }
         return free
     }

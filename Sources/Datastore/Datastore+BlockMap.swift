@@ -3,14 +3,6 @@
 import BlockDevice
 import NIOCore
 
-/// Everything a map names: data blocks by logical number, and its pointer blocks.
-struct MapWalk {
-    var data: [(logical: UInt64, physical: UInt64)] = []
-    /// Pointer blocks with where they hang: a root, and for second-level ones the parent's entry.
-    var pointerBlocks: [(root: BlockMapPath.Root, parentEntry: Int?, block: UInt64)] = []
-    var problems: [String] = []
-}
-
 extension Datastore {
     func checkDataBlock(_ block: UInt64, disk: String) throws {
         guard block >= header.firstDataBlock, block < header.endDataBlock else {

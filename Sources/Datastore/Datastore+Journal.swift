@@ -27,6 +27,7 @@ extension Datastore {
         try await device.flush()
         do {
             try await writeHome(images)
+            try checkLive("metadata update")
             try await writeBytes(JournalTransaction.encodedJournalHeader(slot: UInt32(slot), appliedSequence: sequence), at: journal, fua: true)
         } catch {
             fence("host '\(host.name)' could not finish metadata transaction \(sequence) on \(volumeName) (\(error)); another host or the next mount replays it")
@@ -50,8 +51,11 @@ extension Datastore {
         transaction.bitmaps = [:]
     }
 
+    /// Checks the lease before every unit: a host paused mid-transaction (SIGSTOP, a frozen
+    /// VM) whose locks were broken meanwhile must not write stale images over newer ones.
     private func writeHome(_ images: [(offset: UInt64, image: ByteBuffer)]) async throws {
         for (offset, image) in images {
+            try checkLive("metadata update")
             try await writeBytes(image, at: offset)
         }
         try await device.flush()

@@ -5,18 +5,6 @@ import BlockDevice
 import Foundation
 import NIOCore
 
-/// A held lock, as `datastore locks` shows it.
-public struct LockInfo: Sendable, Hashable, Codable {
-    /// "disk NAME" or "cluster N".
-    public var object: String
-    public var mode: String
-    public var ownerUUID: UUID?
-    public var ownerName: String?
-    public var ownerSlot: Int?
-    public var since: Date?
-    public var sharedSlots: [Int]
-}
-
 extension Datastore {
     enum HolderState {
         /// The holder unmounted or was recovered: its lock may be taken now.
@@ -61,11 +49,32 @@ extension Datastore {
         guard try await swapSector(at: offset, expected: image, replacement: recoveringImage) else {
             throw DatastoreError(.busy, "host '\(record.hostName)' in slot \(slot) of \(volumeName) changed its heartbeat while it was being recovered; retry")
         }
-        _ = try await replayJournal(slot: slot)
+        if header.lockMode == .reservations {
+            try await removeRegistration(of: record)
+        }
+        let (replayed, sequence) = try await replayJournal(slot: slot)
         var free = recovering
         free.state = .free
         free.counter += 1
         _ = try await swapSector(at: offset, expected: recoveringImage, replacement: free.encoded(sectorSize: sectorSize))
+        let recovery = HostRecovery(slot: slot, hostUUID: record.hostUUID, hostName: record.hostName,
+                                    oldGeneration: record.generation, replayedSequence: replayed ? sequence : nil)
+        state.withLockedValue { $0.recoveries.append(recovery) }
+    }
+
+    /// Reservation mode fences a dead host at the target too: PREEMPT with its key drops
+    /// its registration, so should it wake up it can never reserve the LUN again (no lock
+    /// or heartbeat update), and the LUN refuses its writes whenever a host holds the
+    /// reservation. Its other writes are stopped by its own lease check.
+    private func removeRegistration(of record: HeartbeatRecord) async throws {
+        let victim = HostIdentity(uuid: record.hostUUID, name: record.hostName).reservationKey
+        guard victim != host.reservationKey,
+              try await device.readReservationKeys().keys.contains(victim) else { return }
+        try await device.persistentReserveOut(.preempt(key: host.reservationKey, victimKey: victim, type: Self.reservationType, abort: false))
+        // Had the victim held the reservation, PREEMPT handed it to us: give it back.
+        if try await device.readReservation().holder?.key == host.reservationKey {
+            try await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
+        }
     }
 
     func lockError(_ record: LockRecord, object: String, silent: Duration) -> DatastoreError {
@@ -192,28 +201,46 @@ extension Datastore {
     public func locks() async throws -> [LockInfo] {
         var result: [LockInfo] = []
         let disks = try await readDescriptors()
+        let region = try await readUnits(at: header.heartbeatOffset, count: Int(header.maxHosts))
+        let heartbeats = (0..<Int(header.maxHosts)).map { slot in
+            try? HeartbeatRecord.decode(region.getSlice(at: region.readerIndex + slot * VolumeLayout.unitSize, length: sectorSize)!, slot: slot)
+        }
         for index in 0..<Int(header.maxDisks) {
             let record = try LockRecord.decode(try await readSector(at: header.descriptorLockUnit(index)), place: "lock of descriptor \(index)")
             guard record.mode != .free else { continue }
             let name = disks[index].map { "disk '\($0.name)'" } ?? "descriptor \(index)"
-            result.append(Self.lockInfo(record, object: name))
+            result.append(Self.lockInfo(record, object: name, heartbeats: heartbeats))
         }
         for index in 0..<Int(header.clusterCount) {
             let record = try LockRecord.decode(try await readSector(at: header.clusterLockUnit(index)), place: "lock of cluster \(index)")
             guard record.mode != .free else { continue }
-            result.append(Self.lockInfo(record, object: "cluster \(index)"))
+            result.append(Self.lockInfo(record, object: "cluster \(index)", heartbeats: heartbeats))
         }
         return result
     }
 
-    private static func lockInfo(_ record: LockRecord, object: String) -> LockInfo {
+    /// A holder is gone when its slot is free or has moved on to another generation; a slot
+    /// being recovered still counts as holding until its recovery ends.
+    private static func holderGone(slot: Int, generationMatches: (UInt64) -> Bool, heartbeats: [HeartbeatRecord?]) -> Bool {
+        guard slot < heartbeats.count, let record = heartbeats[slot] else { return false }
+        if record.state == .recovering { return false }
+        return record.state == .free || !generationMatches(record.generation)
+    }
+
+    private static func lockInfo(_ record: LockRecord, object: String, heartbeats: [HeartbeatRecord?]) -> LockInfo {
         let exclusive = record.mode == .exclusive
+        let shared = (0..<VolumeLayout.maximumHosts).filter { record.sharedSlots & (1 << UInt64($0)) != 0 }
+        let stale = exclusive
+            ? holderGone(slot: Int(record.ownerSlot), generationMatches: { $0 == record.ownerGeneration }, heartbeats: heartbeats)
+            : shared.allSatisfy { slot in
+                holderGone(slot: slot, generationMatches: { UInt32(truncatingIfNeeded: $0) == record.sharedGenerations[slot] }, heartbeats: heartbeats)
+            }
         return LockInfo(
             object: object, mode: exclusive ? "exclusive" : "shared",
             ownerUUID: exclusive ? record.ownerUUID : nil, ownerName: exclusive ? record.ownerName : nil,
             ownerSlot: exclusive ? Int(record.ownerSlot) : nil,
             since: Date(timeIntervalSince1970: Double(record.acquiredMillis) / 1000),
-            sharedSlots: (0..<64).filter { record.sharedSlots & (1 << UInt64($0)) != 0 }
+            sharedSlots: shared, isStale: stale
         )
     }
 }

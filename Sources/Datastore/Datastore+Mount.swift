@@ -33,10 +33,13 @@ extension Datastore {
         }
     }
 
-    /// Reads a volume's header without mounting it.
-    public static func info(device: any BlockDevice) async throws -> DatastoreInfo {
+    /// Reads a volume's header without mounting it; with `countingFreeBlocks` it also
+    /// reads every bitmap (without locks, so the count is a snapshot while others write).
+    public static func info(device: any BlockDevice, countingFreeBlocks: Bool = false) async throws -> DatastoreInfo {
         let (header, fromBackup) = try await readHeader(device: device)
-        return DatastoreInfo(header: header, fromBackup: fromBackup)
+        guard countingFreeBlocks else { return DatastoreInfo(header: header, fromBackup: fromBackup) }
+        let free = try await countFreeBlocks(device: device, header: header)
+        return DatastoreInfo(header: header, fromBackup: fromBackup, freeBlocks: free)
     }
 
     /// Joins the volume as `host`: takes a heartbeat slot with a new generation,
@@ -59,6 +62,7 @@ extension Datastore {
             let sector = region.getSlice(at: region.readerIndex + slot * VolumeLayout.unitSize, length: sectorSize)!
             guard let record = try? HeartbeatRecord.decode(sector, slot: slot) else { continue }
             if record.hostUUID == host.uuid && record.state != .recovering {
+                try refuseLiveSlot(record, header: header, host: host, options: options)
                 candidates.insert((slot, record, sector), at: 0)
             } else if record.state == .free {
                 candidates.append((slot, record, sector))
@@ -87,6 +91,22 @@ extension Datastore {
             return scratch
         }
         throw DatastoreError(.hostSlotsFull, "all \(header.maxHosts) host slots of datastore '\(header.label)' are in use; unmount a host or break a dead one's slot")
+    }
+
+    /// Our own slot is reclaimed only when its last life is over: a slot with this UUID
+    /// renewed less than a lease ago (by this machine's wall clock, which wrote it) belongs
+    /// to a process still running with the same identity, and sharing it would mix journals.
+    private static func refuseLiveSlot(_ record: HeartbeatRecord, header: VolumeHeader, host: HostIdentity, options: DatastoreOptions) throws {
+        guard record.state == .live else { return }
+        let (seconds, attoseconds) = options.lease.components
+        let leaseMillis = UInt64(seconds) * 1000 + UInt64(attoseconds / 1_000_000_000_000_000)
+        let now = options.clock.wallMillis()
+        guard now < record.renewedMillis + leaseMillis else { return }
+        let age = now >= record.renewedMillis ? "\(now - record.renewedMillis) ms ago" : "in the future"
+        throw DatastoreError(
+            .locked,
+            "host id \(host.uuid) is already mounted on datastore '\(header.label)' in slot \(record.slot) as '\(record.hostName)' (renewed \(age)); use another host id, or wait one lease if that process is dead"
+        )
     }
 
     private func finishMount() async throws {

@@ -6,52 +6,6 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Tunables of a mount.
-public struct DatastoreOptions: Sendable {
-    /// How often the heartbeat is renewed (VMFS: 3 s).
-    public var heartbeatInterval: Duration = .seconds(3)
-    /// How long a heartbeat may stand still before its host is presumed dead (VMFS: 16 s).
-    public var lease: Duration = .seconds(16)
-    public var clock: any DatastoreClock = SystemDatastoreClock()
-    /// Off in unit tests that renew by hand with a manual clock.
-    public var runsHeartbeatTask = true
-    /// Byte bound of each open disk's pointer-page cache.
-    public var mapCacheBytes = 64 << 20
-    /// How long to keep retrying a short-term lock (a cluster) held by a live host.
-    public var lockWait: Duration = .seconds(5)
-
-    public init() {}
-}
-
-/// Parameters of a new volume.
-public struct FormatOptions: Sendable {
-    public var label: String
-    public var fileBlockSize = VolumeLayout.defaultFileBlockSize
-    public var maxHosts = 64
-    public var maxDisks = VolumeLayout.defaultMaxDisks
-    public var clusterBlocks = VolumeLayout.defaultClusterBlocks
-    public var journalUnits = VolumeLayout.defaultJournalUnits
-    /// Nil: ATS when the device has COMPARE AND WRITE, reservations otherwise.
-    public var lockMode: LockMode?
-
-    public init(label: String) { self.label = label }
-}
-
-/// How a disk is opened.
-public enum DiskOpenMode: Sendable, Hashable, CustomStringConvertible {
-    /// One host reads and writes.
-    case exclusive
-    /// Any number of hosts read; nobody writes.
-    case sharedReadOnly
-
-    public var description: String {
-        switch self {
-        case .exclusive: "exclusive"
-        case .sharedReadOnly: "shared read-only"
-        }
-    }
-}
-
 public final class Datastore: Sendable {
     public let device: any BlockDevice
     public let host: HostIdentity
@@ -85,6 +39,8 @@ public final class Datastore: Sendable {
         var preferredCluster: Int
         /// Reservation mode: holders seen on a conflict, to preempt one that never lets go.
         var reservationHolder: (key: UInt64, since: Duration)?
+        /// Hosts this mount recovered (generation bumped, journal replayed), oldest first.
+        var recoveries: [HostRecovery] = []
     }
 
     init(device: any BlockDevice, host: HostIdentity, header: VolumeHeader, options: DatastoreOptions,
@@ -102,8 +58,12 @@ public final class Datastore: Sendable {
     public var uuid: UUID { header.uuid }
     public var lockMode: LockMode { header.lockMode }
     public var fileBlockSize: Int { header.fileBlockSizeInt }
-    var slot: Int { state.withLockedValue { $0.slot } }
-    var generation: UInt64 { state.withLockedValue { $0.generation } }
+    /// This host's heartbeat slot.
+    public var slot: Int { state.withLockedValue { $0.slot } }
+    /// This mount's generation in its slot: every mount of a slot gets a new one.
+    public var generation: UInt64 { state.withLockedValue { $0.generation } }
+    /// Dead hosts whose locks this mount broke, so tools can say what they did.
+    public var recoveries: [HostRecovery] { state.withLockedValue { $0.recoveries } }
 
     /// The phrase errors use for this volume.
     var volumeName: String { "datastore '\(header.label)'" }

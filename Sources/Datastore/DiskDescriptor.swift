@@ -3,21 +3,6 @@
 import Foundation
 import NIOCore
 
-/// How a disk's blocks are provisioned.
-public enum DiskKind: UInt32, Sendable, Hashable, Codable, CustomStringConvertible {
-    /// Blocks are allocated (and zeroed) on first write.
-    case thin = 1
-    /// Every block is allocated and zeroed when the disk is created or grown.
-    case eagerZeroed = 2
-
-    public var description: String {
-        switch self {
-        case .thin: "thin"
-        case .eagerZeroed: "eager-zeroed"
-        }
-    }
-}
-
 /// The descriptor unit that follows a descriptor lock.
 struct DiskDescriptor: Sendable, Hashable {
     static let magic: UInt32 = 0x4446_4456  // "VDFD"

@@ -3,21 +3,6 @@
 import Foundation
 import NIOCore
 
-/// How hosts serialize updates of lock and heartbeat sectors.
-public enum LockMode: UInt32, Sendable, Hashable, CustomStringConvertible {
-    /// COMPARE AND WRITE (ATS) on the lock sector.
-    case ats = 1
-    /// A SCSI-3 persistent reservation held around the sector's read-modify-write.
-    case reservations = 2
-
-    public var description: String {
-        switch self {
-        case .ats: "ATS"
-        case .reservations: "persistent reservations"
-        }
-    }
-}
-
 /// Volume-wide parameters and region offsets (docs/FORMAT.md, "Volume header").
 struct VolumeHeader: Sendable, Hashable {
     static let magic: [UInt8] = Array("VDSKVOL1".utf8)

@@ -125,3 +125,10 @@ public struct ISCSIError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(code): \(message)" }
 }
+
+extension ISCSIError: Equatable {
+    /// Two errors are equal when code, scope and message are.
+    public static func == (lhs: ISCSIError, rhs: ISCSIError) -> Bool {
+        lhs.code == rhs.code && lhs.scope == rhs.scope && lhs.message == rhs.message
+    }
+}

@@ -5,9 +5,11 @@ import NIOConcurrencyHelpers
 import NIOCore
 import SCSI
 
-/// Wraps a device and fails every write (data or metadata) once `limit` metadata writes
-/// got through. Metadata means anything below `dataOffset` or any COMPARE AND WRITE;
-/// pointer pages in the data region count too when `countsAllWrites` is set.
+/// Wraps a device and fails every write (data, metadata, COMPARE AND WRITE, UNMAP) once
+/// `limit` writes got through.
+///
+/// Flushes and FUA are not passed down: the simulated crash stops writes but never loses
+/// ones already made, so syncing the image file would add seconds and no coverage.
 final class CrashingBlockDevice: BlockDevice {
     let inner: any BlockDevice
     let limit: Int
@@ -18,7 +20,7 @@ final class CrashingBlockDevice: BlockDevice {
         self.limit = limit
     }
 
-    var metadataWrites: Int { writes.withLockedValue { $0 } }
+    var writesSoFar: Int { writes.withLockedValue { $0 } }
     var geometry: BlockGeometry { inner.geometry }
     var capabilities: BlockDeviceCapabilities { inner.capabilities }
 
@@ -37,8 +39,8 @@ final class CrashingBlockDevice: BlockDevice {
 
     func refreshGeometry() async throws -> BlockGeometry { try await inner.refreshGeometry() }
     func read(at lba: UInt64, blockCount: Int) async throws -> ByteBuffer { try await inner.read(at: lba, blockCount: blockCount) }
-    func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws { try admit(); try await inner.write(data, at: lba, fua: fua) }
-    func flush() async throws { try gate(); try await inner.flush() }
+    func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws { try admit(); try await inner.write(data, at: lba, fua: false) }
+    func flush() async throws { try gate() }
     func unmap(_ ranges: [BlockRange]) async throws { try admit(); try await inner.unmap(ranges) }
     func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: Int, unmap: Bool) async throws {
         try admit(); try await inner.writeSame(pattern, at: lba, blockCount: blockCount, unmap: unmap)

@@ -6,9 +6,12 @@ import Foundation
 import NIOCore
 import Testing
 
+/// Every test runs in both lock modes: ATS (COMPARE AND WRITE on the image file) and
+/// SCSI-3 persistent reservations (an emulated target without COMPARE AND WRITE).
 @Suite struct DatastoreClusterTests {
-    @Test func twoHostsWriteTheirOwnDisksWithoutOverlap() async throws {
-        let fixture = try await DatastoreFixture()
+    @Test(arguments: LockMode.allCases)
+    func twoHostsWriteTheirOwnDisksWithoutOverlap(lockMode: LockMode) async throws {
+        let fixture = try await DatastoreFixture(lockMode: lockMode)
         let a = try await fixture.mount("host-a")
         let b = try await fixture.mount("host-b")
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -40,8 +43,9 @@ import Testing
         try await a.unmount()
     }
 
-    @Test func openingAHeldDiskNamesTheHolderAndWaitsForTheLease() async throws {
-        let fixture = try await DatastoreFixture()
+    @Test(arguments: LockMode.allCases)
+    func openingAHeldDiskNamesTheHolderAndWaitsForTheLease(lockMode: LockMode) async throws {
+        let fixture = try await DatastoreFixture(lockMode: lockMode)
         let clockA = ManualDatastoreClock()
         let clockB = ManualDatastoreClock()
         let a = try await fixture.mount("host-a", clock: clockA)
@@ -76,11 +80,20 @@ import Testing
         #expect(Array(try await taken.read(offset: 0, length: 4096).readableBytesView) == DatastoreFixture.pattern(4096, seed: 1))
         try await taken.write(ByteBuffer(bytes: [9, 9]), offset: 0, fua: true)
 
-        // A wakes up with its old generation: its renewal miscompares, and it cannot write.
-        await #expect(throws: DatastoreError.self) { try await a.renewHeartbeat() }
+        if let target = fixture.reservationTarget {
+            // Reservation mode fences at the target too: A's registration is gone.
+            #expect(!target.registeredKeys().contains(a.host.reservationKey))
+            #expect(target.registeredKeys().contains(b.host.reservationKey))
+        }
+        // A wakes up with its old generation: its renewal fails (a miscompare under ATS; a
+        // lost registration under reservations), and it cannot write.
+        let why = lockMode == .ats ? "generation" : "lost its reservation key"
+        await #expect { try await a.renewHeartbeat() } throws: { error in
+            (error as? DatastoreError)?.code == .fenced && (error as? DatastoreError)?.message.contains(why) == true
+        }
         await #expect { try await held.write(ByteBuffer(bytes: [1]), offset: 0, fua: false) } throws: { error in
             let error = error as? BlockDeviceError
-            return error?.code == .fenced && error!.message.contains("generation")
+            return error?.code == .fenced && error!.message.contains(why)
         }
         try await taken.close()
         let report = try await b.check()
@@ -88,8 +101,9 @@ import Testing
         try await b.unmount()
     }
 
-    @Test func aHostThatCannotRenewWithinItsLeaseFencesItself() async throws {
-        let fixture = try await DatastoreFixture()
+    @Test(arguments: LockMode.allCases)
+    func aHostThatCannotRenewWithinItsLeaseFencesItself(lockMode: LockMode) async throws {
+        let fixture = try await DatastoreFixture(lockMode: lockMode)
         let clock = ManualDatastoreClock()
         let a = try await fixture.mount("host-a", clock: clock)
         try await a.createDisk(name: "d", size: 4 << 20)
@@ -104,8 +118,9 @@ import Testing
         await #expect(throws: DatastoreError.self) { try await a.createDisk(name: "e", size: 1 << 20) }
     }
 
-    @Test func sharedReadOnlyOpensCoexistAndBlockWriters() async throws {
-        let fixture = try await DatastoreFixture()
+    @Test(arguments: LockMode.allCases)
+    func sharedReadOnlyOpensCoexistAndBlockWriters(lockMode: LockMode) async throws {
+        let fixture = try await DatastoreFixture(lockMode: lockMode)
         let a = try await fixture.mount("host-a")
         let b = try await fixture.mount("host-b")
         try await a.createDisk(name: "gold", size: 4 << 20)

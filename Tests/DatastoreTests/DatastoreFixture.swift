@@ -11,17 +11,31 @@ final class DatastoreFixture {
     let path: String
     let clock = ManualDatastoreClock()
 
-    init(size: UInt64 = 256 << 20, fileBlockSize: Int = 64 << 10, maxHosts: Int = 4, maxDisks: Int = 16, clusterBlocks: Int = 256) async throws {
+    /// Set in reservation mode: every host reaches the image through its own nexus.
+    let reservationTarget: ReservationTarget?
+
+    init(size: UInt64 = 256 << 20, fileBlockSize: Int = 64 << 10, maxHosts: Int = 4, maxDisks: Int = 16,
+         clusterBlocks: Int = 256, lockMode: LockMode = .ats) async throws {
         path = directory.file("ds.img")
-        let device = try FileBlockDevice.create(path: path, byteCount: size)
+        let file = try FileBlockDevice.create(path: path, byteCount: size)
+        try await file.close()
+        reservationTarget = lockMode == .reservations ? try ReservationTarget(path: path) : nil
+        let device = try openDevice()
         var options = FormatOptions(label: "test-ds")
         options.fileBlockSize = fileBlockSize
         options.maxHosts = maxHosts
         options.maxDisks = maxDisks
         options.clusterBlocks = clusterBlocks
         options.journalUnits = 32
+        options.lockMode = lockMode
         try await Datastore.format(device: device, options: options, clock: clock)
         try await device.close()
+    }
+
+    /// A separate open of the image (ATS) or a new nexus to it (reservations), as a host gets.
+    func openDevice() throws -> any BlockDevice {
+        if let reservationTarget { return reservationTarget.connect() }
+        return try FileBlockDevice(path: path)
     }
 
     func options(clock: ManualDatastoreClock? = nil) -> DatastoreOptions {
@@ -34,7 +48,7 @@ final class DatastoreFixture {
 
     /// Mounts through its own open of the image, as a separate host would.
     func mount(_ name: String, uuid: UUID = UUID(), clock: ManualDatastoreClock? = nil, device: (any BlockDevice)? = nil) async throws -> Datastore {
-        let device = try device ?? FileBlockDevice(path: path)
+        let device = try device ?? openDevice()
         return try await Datastore.mount(device: device, host: HostIdentity(uuid: uuid, name: name), options: options(clock: clock))
     }
 

@@ -1,4 +1,5 @@
-// CRC32C: known answers from RFC 3720 appendix B.4, and hardware against portable.
+// CRC32C (RFC 7143 §13.1): known answers from RFC 3720 appendix B.4; the one- and three-stream
+// hardware paths against the portable table code.
 
 import CCRC32C
 import Testing
@@ -39,6 +40,48 @@ import Testing
             for split in 0...raw.count {
                 let first = vdisk_crc32c(0, raw.baseAddress, split)
                 #expect(vdisk_crc32c(first, raw.baseAddress! + split, raw.count - split) == whole)
+            }
+        }
+    }
+
+    /// Lengths around every switch in the three-stream code: the 768-byte
+    /// threshold, the 3 x 256 and 3 x 8192 chunk sizes, and what is left after them.
+    private static let interleavingLengths: [Int] = {
+        var lengths = Array(0..<64)
+        for base in [768, 1536, 3 * 8192, 2 * 3 * 8192, 3 * 8192 + 768] {
+            lengths += [base - 9, base - 8, base - 1, base, base + 1, base + 7, base + 8, base + 255]
+        }
+        lengths += [4096, 8192, 65536, 65536 + 13, 262_144, 1_048_576 - 8, 1_048_576]
+        var generator = SeededGenerator(seed: 0xC3C3)
+        lengths += (0..<40).map { _ in Int.random(in: 0...1_048_576, using: &generator) }
+        return lengths
+    }()
+
+    @Test func threeStreamAndOneStreamMatchPortableUpToOneMebibyte() {
+        var generator = SeededGenerator(seed: 32)
+        let bytes = generator.bytes(1_048_576 + 16)
+        bytes.withUnsafeBytes { raw in
+            for length in Self.interleavingLengths {
+                // Every alignment for the small and threshold sizes, a few for the large ones (portable is slow).
+                let starts = length <= 4 * 8192 ? Array(0..<9) : [0, 3, 8]
+                for start in starts where start + length <= raw.count {
+                    let p = raw.baseAddress! + start
+                    let expected = vdisk_crc32c_portable(0, p, length)
+                    #expect(vdisk_crc32c(0, p, length) == expected, "length \(length) at offset \(start)")
+                    #expect(vdisk_crc32c_single_stream(0, p, length) == expected, "length \(length) at offset \(start)")
+                }
+            }
+        }
+    }
+
+    @Test func threeStreamContinuesFromANonZeroCRC() {
+        var generator = SeededGenerator(seed: 33)
+        let bytes = generator.bytes(200_000)
+        bytes.withUnsafeBytes { raw in
+            let whole = vdisk_crc32c_portable(0, raw.baseAddress, raw.count)
+            for split in [1, 767, 768, 5000, 24_576, 100_001, 199_000] {
+                let first = vdisk_crc32c(0, raw.baseAddress, split)
+                #expect(vdisk_crc32c(first, raw.baseAddress! + split, raw.count - split) == whole, "split at \(split)")
             }
         }
     }

@@ -78,4 +78,12 @@ import Testing
         window.observe(nextStatSN: 9)
         #expect(window.expStatSN == SerialNumber(9))
     }
+
+    @Test func expCmdSNPastOurCmdSNPullsItForward() {
+        // istgt advances ExpCmdSN for an immediate Text Request; our next CmdSN must follow.
+        var window = CommandWindow(cmdSN: 5, expCmdSN: 5, maxCmdSN: 20, expStatSN: 0)
+        window.update(expCmdSN: 6, maxCmdSN: 21)
+        #expect(window.takeCmdSN() == 6)
+        #expect(window.available == 15)
+    }
 }

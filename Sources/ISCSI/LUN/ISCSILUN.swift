@@ -108,16 +108,16 @@ public final class ISCSILUN: BlockDevice {
         } catch {
             throw BlockDeviceError(.deviceError, "LUN \(lun) of \(session.portal) answered READ CAPACITY(16) with bad data", underlying: error)
         }
-        guard capacity.logicalBlockLength >= 512, capacity.logicalBlockLength & (capacity.logicalBlockLength - 1) == 0 else {
+        guard capacity.blockLength >= 512, capacity.blockLength & (capacity.blockLength - 1) == 0 else {
             throw BlockDeviceError(
                 .notSupported,
-                "LUN \(lun) of \(session.portal) has \(capacity.logicalBlockLength)-byte blocks; only powers of two from 512 are supported"
+                "LUN \(lun) of \(session.portal) has \(capacity.blockLength)-byte blocks; only powers of two from 512 are supported"
             )
         }
-        let geometry = BlockGeometry(blockSize: Int(capacity.logicalBlockLength), blockCount: capacity.blockCount)
+        let geometry = BlockGeometry(blockSize: Int(capacity.blockLength), blockCount: capacity.blockCount)
         state.withLockedValue { state in
             state.geometry = geometry
-            if capacity.logicalBlockProvisioningEnabled {
+            if capacity.logicalBlockProvisioningManagementEnabled {
                 state.capabilities.insert(.unmap)
                 if capacity.logicalBlockProvisioningReadZeros { state.capabilities.insert(.unmappedReadsZero) }
             }
@@ -175,9 +175,9 @@ public final class ISCSILUN: BlockDevice {
             CDB.reportSupportedOperationCode(opcode.rawValue),
             name: "REPORT SUPPORTED OPERATION CODES",
             expectedDataIn: 64
-        ), result.isGood, let answer = try? SupportedOperationCode(parsing: Array(result.data.readableBytesView))
+        ), result.isGood, let answer = try? OperationCodeSupport(parsing: Array(result.data.readableBytesView))
         else { return false }
-        return answer.isSupported
+        return answer.support.isSupported
     }
 
     // MARK: BlockDevice

@@ -49,7 +49,7 @@ public enum ISCSIPDU: Sendable, Equatable {
         }
     }
 
-    /// The Initiator Task Tag; `reservedTag` for PDUs that carry none (R2T and Async carry one, Reject does not).
+    /// The Initiator Task Tag; `reservedTag` for the two PDUs whose bytes 16-19 are fixed at 0xffffffff (Async Message §11.9, Reject §11.17).
     public var initiatorTaskTag: UInt32 {
         switch self {
         case .nopOut(let p): p.initiatorTaskTag

@@ -51,6 +51,10 @@ public struct CommandWindow: Sendable, Equatable {
         let wasAvailable = available
         if expCmdSN < exp { expCmdSN = exp }
         if maxCmdSN < max { maxCmdSN = max }
+        // Some targets (istgt 0.4 reads the I bit of Text Requests from the wrong bit) advance
+        // ExpCmdSN for immediate PDUs. A CmdSN below ExpCmdSN would be discarded as a duplicate,
+        // so follow the target rather than wait forever for a command it will never execute.
+        if cmdSN < expCmdSN { cmdSN = expCmdSN }
         return available > wasAvailable
     }
 

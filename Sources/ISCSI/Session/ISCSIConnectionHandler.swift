@@ -18,18 +18,17 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     struct Configuration {
         var login: LoginConfiguration
-        var loginTimeout: TimeAmount
         /// nil turns the keepalive off.
         var keepaliveInterval: TimeAmount?
         var keepaliveTimeout: TimeAmount
-        var portal: ISCSIPortal
+        var portal: TargetPortal
         var clock: @Sendable () -> NIODeadline = { .now() }
     }
 
     /// How a login attempt ended, for the session that opened the connection.
     enum LoginOutcome: Sendable {
         case loggedIn(LoginResult)
-        case redirected(ISCSIPortal, permanent: Bool)
+        case redirected(TargetPortal, permanent: Bool)
     }
 
     private enum State {
@@ -68,7 +67,7 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var state: State = .waitingForActive
     private var context: ChannelHandlerContext?
     private var decoder: NIOSingleStepByteToMessageProcessor<ISCSIPDUDecoder>
-    private let decoderSettings: ISCSIDecoderSettings
+    private let decoderSettings: ISCSIPDUDecoder.Settings
     private var encoder = ISCSIPDUEncoder()
     private var window = CommandWindow(cmdSN: 0, expCmdSN: 0, maxCmdSN: 0, expStatSN: 0)
     private var limits = TransferLimits.rfcDefaults
@@ -91,7 +90,8 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         self.loginPromise = loginPromise
         self.logger = logger
         self.events = events
-        let settings = ISCSIDecoderSettings(maxDataSegmentLength: LoginStateMachine.loginMaxRecvDataSegmentLength)
+        // Until login ends, neither side may send more than the 8192-byte default (RFC 7143 §13.12).
+        let settings = ISCSIPDUDecoder.Settings(maxDataSegmentLength: 8192)
         self.decoderSettings = settings
         self.decoder = NIOSingleStepByteToMessageProcessor(ISCSIPDUDecoder(accepting: .fromTarget, settings: settings))
     }
@@ -117,11 +117,8 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         let error: ISCSIError
         switch state {
         case .loggingIn(let login):
-            error = ISCSIError(
-                .connectionClosed,
-                scope: .connection,
-                "\(configuration.portal) closed the connection during login (\(login.stageDescription))"
-            )
+            _ = login
+            error = ISCSIError(.connectionClosed, scope: .connection, "\(configuration.portal) closed the connection during login")
         case .waitingForActive, .fullFeature, .closed:
             error = ISCSIError(.connectionClosed, scope: .connection, "\(configuration.portal) closed the connection")
         }
@@ -165,7 +162,7 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         let action = login.start(now: now)
         state = .loggingIn(login)
         perform(action)
-        armTimer(at: now + configuration.loginTimeout)
+        armTimer(at: now + configuration.login.timeout)
     }
 
     private func perform(_ action: LoginStateMachine.Action) {
@@ -173,12 +170,14 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         case .sendLoginRequest(let request):
             write(.loginRequest(request))
             flushIfNeeded()
-        case .rearmTimer(let deadline):
-            armTimer(at: deadline)
+        case .armTimer(let remaining):
+            armTimer(at: configuration.clock() + remaining)
+        case .wait:
+            break
         case .succeeded(let result):
             enterFullFeaturePhase(result)
         case .redirect(let host, let port, let permanent):
-            let portal = ISCSIPortal(host: host, port: port)
+            let portal = TargetPortal(host: host, port: port)
             loginFinished = true
             loginPromise.succeed(.redirected(portal, permanent: permanent))
             close(ISCSIError(.redirected, scope: .connection, "\(configuration.portal) redirected the login to \(portal)"))
@@ -188,7 +187,7 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func enterFullFeaturePhase(_ result: LoginResult) {
-        let negotiated = result.negotiated
+        let negotiated = result.parameters
         // Digests and limits change exactly between the final Login Response and the next PDU.
         encoder.headerDigest = negotiated.headerDigest == .crc32c
         encoder.dataDigest = negotiated.dataDigest == .crc32c
@@ -234,7 +233,7 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             if case .loginResponse(let response) = pdu {
                 action = login.receivedLoginResponse(response)
             } else {
-                action = login.receivedUnexpectedPDU(pdu.opcode)
+                action = login.receivedPDU(opcode: pdu.opcode)
             }
             state = .loggingIn(login)
             perform(action)
@@ -448,19 +447,24 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private func receivedTextResponse(_ response: TextResponse) {
         let tag = response.initiatorTaskTag
         guard case .text(var exchange, let promise)? = tasks[tag] else { return }
-        switch exchange.receivedResponse(response) {
-        case .sendRequest(let request):
-            tasks.modify(tag) { $0 = .text(exchange, promise) }
-            var next = request
-            next.cmdSN = window.immediateCmdSN
-            next.expStatSN = window.expStatSN.rawValue
-            write(.textRequest(next))
-        case .completed(let keys):
+        let action = exchange.receivedTextResponse(response)
+        tasks.modify(tag) { $0 = .text(exchange, promise) }
+        performText(action, tag: tag, promise: promise)
+    }
+
+    private func performText(_ action: TextExchangeStateMachine.Action, tag: UInt32, promise: EventLoopPromise<[TextKeyValue]>) {
+        switch action {
+        case .sendTextRequest(let request):
+            write(.textRequest(request))
+        case .completed(let result):
             tasks.remove(tag)
-            promise.succeed(keys)
+            promise.succeed(result.pairs)
         case .failed(let error):
             tasks.remove(tag)
             promise.fail(error)
+            if error.scope != .task { fail(error) }
+        case .wait:
+            break
         }
     }
 
@@ -483,7 +487,7 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             var segment = message.data
             let length = segment.readInteger(as: UInt16.self).map(Int.init) ?? 0
             let sense = segment.readBytes(length: min(length, segment.readableBytes)) ?? []
-            events(.unitAttention(lun: Self.decodeLUN(message.lun), senseData: sense))
+            events(.unitAttention(lun: ISCSIPDU.decodeLUN(message.lun), senseData: sense))
         case .logoutRequested:
             events(.logoutRequested(withinSeconds: Int(message.parameter3)))
         case .connectionDropped, .allConnectionsDropped:
@@ -492,15 +496,6 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             events(.renegotiationRequested)
         case .vendorSpecific, nil:
             logger.debug("ignored asynchronous message", metadata: ["iscsi.event": "\(message.asyncEvent)"])
-        }
-    }
-
-    private static func decodeLUN(_ field: UInt64) -> UInt64 {
-        let top = field >> 48
-        switch top >> 14 {
-        case 0: return top & 0xFF
-        case 1: return top & 0x3FFF
-        default: return top
         }
     }
 
@@ -576,11 +571,11 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private func sendCommand(_ request: SCSITaskRequest, promise: EventLoopPromise<SCSITaskResult>, id: UInt64) {
         let dataOut = request.dataOut ?? ByteBuffer()
         let writeLength = dataOut.readableBytes
-        let write = writeLength > 0 ? WriteTransfer(totalLength: writeLength, limits: limits) : nil
+        let plan = writeLength > 0 ? WriteTransfer(totalLength: writeLength, limits: limits) : nil
         let task = CommandTask(
             lun: request.lun,
             cmdSN: window.cmdSN.rawValue,
-            write: write,
+            write: plan,
             dataOut: dataOut,
             read: request.expectedDataInLength > 0 ? ReadAssembly(expectedLength: request.expectedDataInLength) : nil,
             expectedDataInLength: request.expectedDataInLength,
@@ -593,10 +588,10 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             return
         }
         let cmdSN = window.takeCmdSN()
-        let immediate = write.map { dataOut.getSlice(at: dataOut.readerIndex, length: $0.immediateLength)! } ?? ByteBuffer()
+        let immediate = plan.map { dataOut.getSlice(at: dataOut.readerIndex, length: $0.immediateLength)! } ?? ByteBuffer()
         write(.scsiCommand(SCSICommand(
             immediate: false,
-            final: write?.commandIsFinal ?? true,
+            final: plan?.commandIsFinal ?? true,
             read: request.expectedDataInLength > 0,
             write: writeLength > 0,
             attribute: request.attribute,
@@ -610,8 +605,8 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
                 ? UInt32(request.expectedDataInLength) : nil,
             data: immediate
         )))
-        if let write {
-            sendDataOut(write.unsolicitedSegments, of: task, tag: tag)
+        if let plan {
+            sendDataOut(plan.unsolicitedSegments, of: task, tag: tag)
         }
     }
 
@@ -667,16 +662,28 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func sendText(_ keys: [TextKeyValue], promise: EventLoopPromise<[TextKeyValue]>) {
-        var exchange = TextExchangeStateMachine(maxSendDataSegmentLength: limits.maxSendDataSegmentLength)
-        guard let tag = tasks.insert(.text(exchange, promise)) else {
+        // The tag is only known after insertion, so insert a placeholder exchange first.
+        let placeholder = TextExchangeStateMachine(
+            configuration: .init(initiatorTaskTag: reservedTag, cmdSN: 0, expStatSN: 0, target: "\(configuration.portal)"),
+            text: []
+        )
+        guard let tag = tasks.insert(.text(placeholder, promise)) else {
             promise.fail(ISCSIError(.outOfResources, scope: .task, "no task tag free for a text request"))
             return
         }
-        var request = exchange.start(keys: keys, initiatorTaskTag: tag)
+        var exchange = TextExchangeStateMachine(
+            configuration: .init(
+                initiatorTaskTag: tag,
+                cmdSN: window.immediateCmdSN,
+                expStatSN: window.expStatSN.rawValue,
+                targetMaxRecvDataSegmentLength: limits.maxSendDataSegmentLength,
+                target: "\(configuration.portal)"
+            ),
+            text: keys
+        )
+        let action = exchange.start()
         tasks.modify(tag) { $0 = .text(exchange, promise) }
-        request.cmdSN = window.immediateCmdSN
-        request.expStatSN = window.expStatSN.rawValue
-        write(.textRequest(request))
+        performText(action, tag: tag, promise: promise)
     }
 
     private func sendLogout(promise: EventLoopPromise<Void>) {

@@ -13,7 +13,7 @@ import NIOPosix
 public final class ISCSISession: Sendable {
     public let configuration: ISCSISessionConfiguration
     /// The portal the session ended up on (after any redirection).
-    public let portal: ISCSIPortal
+    public let portal: TargetPortal
     public let negotiated: NegotiatedParameters
     public let targetPortalGroupTag: UInt16?
     /// Events the target sent outside command responses.
@@ -26,7 +26,7 @@ public final class ISCSISession: Sendable {
 
     private init(
         configuration: ISCSISessionConfiguration,
-        portal: ISCSIPortal,
+        portal: TargetPortal,
         result: LoginResult,
         channel: any Channel,
         handler: NIOLoopBound<ISCSIConnectionHandler>,
@@ -36,7 +36,7 @@ public final class ISCSISession: Sendable {
     ) {
         self.configuration = configuration
         self.portal = portal
-        self.negotiated = result.negotiated
+        self.negotiated = result.parameters
         self.targetPortalGroupTag = result.targetPortalGroupTag
         self.channel = channel
         self.handler = handler
@@ -78,12 +78,12 @@ public final class ISCSISession: Sendable {
 
     private enum Attempt {
         case session(ISCSISession)
-        case redirected(ISCSIPortal, permanent: Bool)
+        case redirected(TargetPortal, permanent: Bool)
     }
 
     private static func connectOnce(
         _ configuration: ISCSISessionConfiguration,
-        portal: ISCSIPortal,
+        portal: TargetPortal,
         eventLoopGroup: any EventLoopGroup,
         logger: Logger
     ) async throws -> Attempt {
@@ -94,7 +94,6 @@ public final class ISCSISession: Sendable {
         let (events, continuation) = AsyncStream.makeStream(of: ISCSISessionEvent.self)
         let handlerConfiguration = ISCSIConnectionHandler.Configuration(
             login: configuration.loginConfiguration(),
-            loginTimeout: configuration.loginTimeout,
             keepaliveInterval: configuration.keepaliveInterval,
             keepaliveTimeout: configuration.keepaliveTimeout,
             portal: portal

@@ -7,7 +7,7 @@ import NIOCore
 /// Defaults follow open-iscsi: 15 s login timeout, a NOP-Out every 5 s that
 /// must be answered within 5 s.
 public struct ISCSISessionConfiguration: Sendable {
-    public var portal: ISCSIPortal
+    public var portal: TargetPortal
     /// The target to log in to; nil opens a discovery session.
     public var targetName: String?
     public var initiatorName: String
@@ -25,7 +25,7 @@ public struct ISCSISessionConfiguration: Sendable {
     public var isid: UInt64
 
     public init(
-        portal: ISCSIPortal,
+        portal: TargetPortal,
         targetName: String?,
         initiatorName: String = ISCSISessionConfiguration.defaultInitiatorName,
         initiatorAlias: String? = nil,
@@ -60,5 +60,18 @@ public struct ISCSISessionConfiguration: Sendable {
         var generator = SystemRandomNumberGenerator()
         let random = UInt64.random(in: 0...0x3F_FFFF_FFFF, using: &generator)
         return (0b10 << 46) | random
+    }
+
+    /// The login state machine's inputs for one connection of this session.
+    func loginConfiguration() -> LoginConfiguration {
+        LoginConfiguration(
+            initiatorName: initiatorName,
+            initiatorAlias: initiatorAlias,
+            targetName: targetName,
+            isid: isid,
+            authentication: authentication,
+            proposal: proposal,
+            timeout: loginTimeout
+        )
     }
 }

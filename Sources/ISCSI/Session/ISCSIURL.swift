@@ -6,13 +6,13 @@
 /// prefer a secret file or an environment variable so it stays out of shell
 /// history; `description` never shows it.
 public struct ISCSIURL: Sendable, Hashable, CustomStringConvertible {
-    public var portal: ISCSIPortal
+    public var portal: TargetPortal
     public var targetName: String
     public var lun: UInt64
     public var user: String?
     public var password: String?
 
-    public init(portal: ISCSIPortal, targetName: String, lun: UInt64, user: String? = nil, password: String? = nil) {
+    public init(portal: TargetPortal, targetName: String, lun: UInt64, user: String? = nil, password: String? = nil) {
         self.portal = portal
         self.targetName = targetName
         self.lun = lun
@@ -46,7 +46,7 @@ public struct ISCSIURL: Sendable, Hashable, CustomStringConvertible {
             guard user?.isEmpty == false else { throw bad("the user name is empty") }
         }
         do {
-            portal = try ISCSIPortal(parsing: String(authority))
+            portal = try TargetPortal(parsing: String(authority))
         } catch {
             throw bad(error.message)
         }

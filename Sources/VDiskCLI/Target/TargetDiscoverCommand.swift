@@ -23,11 +23,11 @@ struct TargetDiscoverCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIFailure.guarding {
-            let address: ISCSIPortal
+            let address: TargetPortal
             do {
-                address = try ISCSIPortal(parsing: portal)
-            } catch {
-                throw ValidationError(error.message)
+                address = try TargetPortal(parsing: portal)
+            } catch let error as ISCSIError {
+                throw ValidationError("'\(portal)' is not a portal (host, host:port or [IPv6]:port): \(error.message)")
             }
             let configuration = try target.sessionConfiguration(portal: address, targetName: nil, user: user, password: nil)
             let targets = try await ISCSIDiscovery.sendTargets(configuration)
@@ -46,7 +46,7 @@ struct TargetDiscoverCommand: AsyncParsableCommand {
                     print(discovered.name)
                     for portal in discovered.portals {
                         let tag = portal.portalGroupTag.map { ", portal group \($0)" } ?? ""
-                        print("  \(ISCSIPortal(host: portal.host, port: portal.port))\(tag)")
+                        print("  \(TargetPortal(host: portal.host, port: portal.port))\(tag)")
                     }
                 }
             }

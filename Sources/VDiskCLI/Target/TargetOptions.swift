@@ -72,7 +72,7 @@ struct TargetOptions: ParsableArguments {
         return .chap(CHAPCredentials(user: user, secret: secret), mutual: mutual)
     }
 
-    func sessionConfiguration(portal: ISCSIPortal, targetName: String?, user: String?, password: String?) throws
+    func sessionConfiguration(portal: TargetPortal, targetName: String?, user: String?, password: String?) throws
         -> ISCSISessionConfiguration
     {
         var proposal = OperationalProposal()

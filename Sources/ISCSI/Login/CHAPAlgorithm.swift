@@ -1,0 +1,49 @@
+// The CHAP_A hash algorithms (RFC 1994 §4.1; RFC 7143 §12.1.3; IANA "PPP
+// Authentication Algorithms" numbers): the response is H(id ‖ secret ‖ challenge).
+
+import Crypto
+
+/// A CHAP digest algorithm, by its CHAP_A number.
+public enum CHAPAlgorithm: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case md5 = 5
+    case sha1 = 6
+    case sha256 = 7
+
+    /// Our default offer, strongest first: SHA-256, then MD5 for RFC 3720 targets.
+    public static let defaultOffer: [CHAPAlgorithm] = [.sha256, .md5]
+
+    public var description: String {
+        switch self {
+        case .md5: "MD5"
+        case .sha1: "SHA-1"
+        case .sha256: "SHA-256"
+        }
+    }
+
+    public var digestLength: Int {
+        switch self {
+        case .md5: 16
+        case .sha1: 20
+        case .sha256: 32
+        }
+    }
+
+    /// The CHAP response: H(identifier ‖ secret ‖ challenge) (RFC 1994 §4.1).
+    public func response(identifier: UInt8, secret: [UInt8], challenge: [UInt8]) -> [UInt8] {
+        switch self {
+        case .md5: Self.hash(Insecure.MD5(), identifier, secret, challenge)
+        case .sha1: Self.hash(Insecure.SHA1(), identifier, secret, challenge)
+        case .sha256: Self.hash(SHA256(), identifier, secret, challenge)
+        }
+    }
+
+    private static func hash<H: HashFunction>(_ hasher: H, _ identifier: UInt8, _ secret: [UInt8], _ challenge: [UInt8])
+        -> [UInt8]
+    {
+        var hasher = hasher
+        withUnsafeBytes(of: identifier) { hasher.update(bufferPointer: $0) }
+        secret.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        challenge.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return Array(hasher.finalize())
+    }
+}
