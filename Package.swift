@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SCSI", targets: ["SCSI"]),
         .library(name: "ISCSI", targets: ["ISCSI"]),
         .library(name: "BlockDevice", targets: ["BlockDevice"]),
+        .library(name: "LibISCSI", targets: ["LibISCSI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -72,6 +73,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // libiscsi (Debian libiscsi-dev) as a system library: the C initiator QEMU builds on.
+        .systemLibrary(
+            name: "CLibISCSI",
+            pkgConfig: "libiscsi",
+            providers: [.apt(["libiscsi-dev"])]
+        ),
+
+        // The libiscsi-backed engine behind the same BlockDevice face as the native LUN.
+        .target(
+            name: "LibISCSI",
+            dependencies: [
+                "CLibISCSI",
+                "BlockDevice",
+                "SCSI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Command implementations behind vdiskctl, kept apart so tests can call them.
         .target(
             name: "VDiskCLI",
@@ -110,6 +133,17 @@ let package = Package(
         .testTarget(
             name: "DatastoreTests",
             dependencies: ["Datastore", "BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LibISCSITests",
+            dependencies: [
+                "LibISCSI",
+                "BlockDevice",
+                "SCSI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
