@@ -98,6 +98,7 @@ public final class ISCSILUN: BlockDevice {
     }
 
     public var geometry: BlockGeometry { state.withLockedValue { $0.geometry } }
+    public var preferredTaskExecutor: (any TaskExecutor)? { session.taskExecutor }
     public var capabilities: BlockDeviceCapabilities { state.withLockedValue { $0.capabilities } }
 
     @discardableResult

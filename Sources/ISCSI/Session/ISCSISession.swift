@@ -18,6 +18,9 @@ public final class ISCSISession: Sendable {
     public let targetPortalGroupTag: UInt16?
     /// Events the target sent outside command responses.
     public let events: AsyncStream<ISCSISessionEvent>
+    /// The connection's event loop as a task executor; tasks that prefer it skip the
+    /// thread hops between the caller and the connection (see `EventLoopTaskExecutor`).
+    public let taskExecutor: EventLoopTaskExecutor
 
     private let channel: any Channel
     private let handler: NIOLoopBound<ISCSIConnectionHandler>
@@ -43,6 +46,7 @@ public final class ISCSISession: Sendable {
         self.submissions = submissions
         self.events = events
         self.logger = logger
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop: channel.eventLoop)
     }
 
     /// Connects, logs in (following redirections) and returns the session in its full feature phase.
