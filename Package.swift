@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SCSI", targets: ["SCSI"]),
         .library(name: "ISCSI", targets: ["ISCSI"]),
         .library(name: "BlockDevice", targets: ["BlockDevice"]),
+        .library(name: "VSCSI", targets: ["VSCSI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -72,6 +73,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // SCSI logical-unit emulation over any BlockDevice, for the export's targets.
+        .target(
+            name: "VSCSI",
+            dependencies: [
+                "SCSI",
+                "BlockDevice",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Command implementations behind vdiskctl, kept apart so tests can call them.
         .target(
             name: "VDiskCLI",
@@ -94,6 +107,11 @@ let package = Package(
         .testTarget(
             name: "BlockDeviceTests",
             dependencies: ["BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VSCSITests",
+            dependencies: ["VSCSI", "SCSI", "BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
