@@ -52,11 +52,11 @@ extension LogicalUnit {
             let offset = 8 + 16 * index
             let lba = list.bigEndian(at: offset, width: 8)
             let blocks = list.bigEndian(at: offset + 8, width: 4)
-            try checkRange(lba: lba, count: blocks)
             total += blocks
             if blocks > UInt64(options.limits.maximumUnmapLBACount) || total > UInt64(options.limits.maximumUnmapLBACount) {
                 throw CommandFailure.invalidFieldInParameterList(byte: offset + 8)
             }
+            try checkRange(lba: lba, count: blocks)
             if blocks > 0 { ranges.append((lba, blocks)) }
         }
         try ensureNotAborted(context)
