@@ -59,6 +59,7 @@ public func fuzzCDB(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         commands.append((nexuses[Int(header & 1)], cdb, dataOut, expected))
     }
     guard !commands.isEmpty else { return 0 }
+    let batch = commands
     runBlocking {
         let registry = LogicalUnitRegistry()
         let unit = LogicalUnit(
@@ -67,7 +68,7 @@ public func fuzzCDB(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             options: LogicalUnitOptions(thinProvisioned: true),
             registry: registry
         )
-        for (nexus, cdb, dataOut, expected) in commands {
+        for (nexus, cdb, dataOut, expected) in batch {
             let response = await unit.execute(SCSICommandRequest(
                 cdb: cdb, dataOut: ByteBuffer(bytes: dataOut), expectedDataInLength: expected, nexus: nexus
             ))
