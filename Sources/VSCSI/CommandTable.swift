@@ -115,7 +115,7 @@ enum CommandTable {
               notes: "LBPME for thin units, LBPRZ when unmapped blocks read as zeros"),
         .init(.getLBAStatus, .serviceActionIn16, serviceAction: 0x12,
               usage: [0x9E, 0x1F] + lba8 + [0xFF, 0xFF, 0xFF, 0xFF, 0x03, 0], access: .read, rules: [.needsMedium],
-              notes: "one descriptor: everything from the LBA on is mapped (the device tells no better)"),
+              notes: "mapped and deallocated runs from LBAStatusReporting devices; otherwise all mapped"),
         .init(.reportLUNs, .reportLUNs, usage: [0xA0, 0, 0xFF, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0],
               access: .unrestricted, rules: [.ignoresUnitAttention, .allowedDuringSanitize],
               notes: "SELECT REPORT 0, 1, 2; the LUN list comes from the export"),

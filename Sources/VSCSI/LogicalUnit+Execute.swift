@@ -149,7 +149,7 @@ extension LogicalUnit {
         case .synchronizeCache10, .synchronizeCache16: try await synchronizeCache(context)
         case .readCapacity10: try readCapacity10(context)
         case .readCapacity16: readCapacity16(context)
-        case .getLBAStatus: try getLBAStatus(context)
+        case .getLBAStatus: try await getLBAStatus(context)
         case .readDefectData10, .readDefectData12: readDefectData(context)
         case .reportLUNs: try reportLUNs(context)
         case .reportSupportedOperationCodes: try reportSupportedOperationCodes(context)

@@ -87,20 +87,42 @@ extension LogicalUnit {
         return ranges
     }
 
-    /// GET LBA STATUS: one descriptor from the LBA to the end, mapped; the BlockDevice
-    /// face cannot tell holes from data, and "mapped" is always a safe answer.
-    func getLBAStatus(_ context: CommandContext) throws -> CommandResult {
+    /// Descriptors GET LBA STATUS returns at most in one answer.
+    static let maximumLBAStatusDescriptors = 64
+
+    /// GET LBA STATUS: runs of mapped and deallocated blocks from the LBA on, as the
+    /// device reports them (`LBAStatusReporting`); a device that cannot tell gets one
+    /// descriptor saying everything is mapped, which is always a safe answer.
+    func getLBAStatus(_ context: CommandContext) async throws -> CommandResult {
         let cdb = context.cdb
         let lba = cdb.uint64(2)
         let allocationLength = Int(cdb.uint32(10))
         if cdb[14] & 0x03 == 0x03 { throw CommandFailure.invalidFieldInCDB(byte: 14, bit: 1) }
         let blocks = geometry.blockCount
         guard lba < blocks else { throw CommandFailure.lbaOutOfRange }
-        var data = [UInt8](repeating: 0, count: 24)
-        data.put(UInt32(20), at: 0)
-        data.put(lba, at: 8)
-        data.put(UInt32(clamping: blocks - lba), at: 16)
-        data[20] = 0x00  // PROVISIONING STATUS: mapped
+        var runs: [(lba: UInt64, count: UInt64, mapped: Bool)] = []
+        if let reporting = device as? any LBAStatusReporting {
+            // No more descriptors than the allocation length can carry.
+            let wanted = max(1, min(Self.maximumLBAStatusDescriptors, (allocationLength - 8) / 16))
+            var next = lba
+            while next < blocks && runs.count < wanted {
+                let limit = min(blocks - next, UInt64(UInt32.max))
+                let (mapped, count) = try await reporting.provisioningStatus(at: next, limit: limit)
+                let length = min(max(count, 1), limit)
+                runs.append((next, length, mapped))
+                next += length
+            }
+        } else {
+            runs = [(lba, min(blocks - lba, UInt64(UInt32.max)), true)]
+        }
+        var data = [UInt8](repeating: 0, count: 8 + 16 * runs.count)
+        data.put(UInt32(4 + 16 * runs.count), at: 0)
+        for (index, run) in runs.enumerated() {
+            let offset = 8 + 16 * index
+            data.put(run.lba, at: offset)
+            data.put(UInt32(run.count), at: offset + 8)
+            data[offset + 12] = run.mapped ? 0x00 : 0x01  // PROVISIONING STATUS: mapped or deallocated
+        }
         return .data(data, allocationLength: allocationLength)
     }
 }
