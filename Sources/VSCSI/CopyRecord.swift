@@ -10,12 +10,6 @@ struct CopyRecord: Sendable, Equatable {
 
     var status: Status
     var segmentsProcessed: UInt16
-    /// Bytes copied so far (TRANSFER COUNT UNITS 0: bytes... reported in KiB past 32 bits).
+    /// Bytes copied so far; RECEIVE COPY STATUS reports them in KiB once they pass 32 bits.
     var bytesTransferred: UInt64
-}
-
-/// The key of a kept copy: list identifiers are unique per I_T nexus only.
-struct CopyKey: Sendable, Hashable {
-    var nexus: Nexus
-    var listIdentifier: UInt8
 }
