@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SCSI", targets: ["SCSI"]),
         .library(name: "ISCSI", targets: ["ISCSI"]),
         .library(name: "BlockDevice", targets: ["BlockDevice"]),
+        .library(name: "VSCSI", targets: ["VSCSI"]),
         .library(name: "LibISCSI", targets: ["LibISCSI"]),
     ],
     dependencies: [
@@ -67,6 +68,18 @@ let package = Package(
                 "SCSI",
                 "BlockDevice",
                 "CCRC32C",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // SCSI logical-unit emulation over any BlockDevice, for the export's targets.
+        .target(
+            name: "VSCSI",
+            dependencies: [
+                "SCSI",
+                "BlockDevice",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -128,6 +141,11 @@ let package = Package(
         .testTarget(
             name: "BlockDeviceTests",
             dependencies: ["BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VSCSITests",
+            dependencies: ["VSCSI", "SCSI", "BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -15,14 +15,14 @@ import PackageDescription
 let vdiskd = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .lastPathComponent.lowercased()
 
-func fuzzTarget(_ name: String) -> Target {
+func fuzzTarget(_ name: String, libraries: [String] = ["ISCSI"]) -> Target {
     .executableTarget(
         name: name,
         dependencies: [
             "FuzzDriver",
-            .product(name: "ISCSI", package: vdiskd),
             .product(name: "NIOCore", package: "swift-nio"),
-        ],
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ] + libraries.map { .product(name: $0, package: vdiskd) },
         swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
     )
 }
@@ -36,5 +36,6 @@ let package = Package(
     targets: [
         .target(name: "FuzzDriver"),
         fuzzTarget("FuzzPDUDecoder"),
+        fuzzTarget("FuzzCDB", libraries: ["VSCSI", "SCSI", "BlockDevice"]),
     ]
 )
