@@ -19,18 +19,21 @@ enum ProcessRunner {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         if let environment { process.environment = environment }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        // Output goes to files, not pipes: Foundation's pipe reads crash on EINTR, which the
+        // SIGCHLDs of parallel tests' children cause.
+        let scratch = try ScratchDirectory()
+        let outPath = try scratch.write("stdout", "")
+        let errPath = try scratch.write("stderr", "")
+        process.standardOutput = FileHandle(forWritingAtPath: outPath)
+        process.standardError = FileHandle(forWritingAtPath: errPath)
         try process.run()
         let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         killer.cancel()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        return Output(status: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 
     /// The directory holding the built products (vdiskd, vdiskctl) next to the test bundle.

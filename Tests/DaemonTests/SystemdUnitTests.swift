@@ -32,5 +32,12 @@ import Testing
         let output = try await ProcessRunner.run("/usr/bin/systemd-analyze", ["verify", unit])
         #expect(output.status == 0, "systemd-analyze verify: \(output.stderr)")
         #expect(!output.stderr.contains("vdiskd.service:"), "warnings about the unit: \(output.stderr)")
+
+        // The exposure score docs/DAEMON.md records; offline mode needs no running systemd.
+        let security = try await ProcessRunner.run("/usr/bin/systemd-analyze", ["security", "--offline=true", unit])
+        let marker = "Overall exposure level for vdiskd.service: "
+        let scoreLine = try #require(security.stdout.split(separator: "\n").first { $0.contains(marker) }, "\(security.stdout)\(security.stderr)")
+        let score = try #require(Double(scoreLine.components(separatedBy: marker)[1].split(separator: " ")[0]))
+        #expect(score <= 2.5, "exposure \(score): the unit lost some of its hardening")
     }
 }

@@ -98,8 +98,8 @@ import Testing
         environment["NOTIFY_SOCKET"] = receiver.path
         environment["WATCHDOG_USEC"] = "400000"
         process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
+        let errorsPath = try scratch.write("vdiskd.stderr", "")
+        process.standardError = FileHandle(forWritingAtPath: errorsPath)
         try process.run()
         defer { if process.isRunning { process.terminate() } }
 
@@ -129,7 +129,7 @@ import Testing
         // Polls until exit; bounded by the deadline.
         while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!process.isRunning)
-        #expect(process.terminationStatus == 0, "\(String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self))")
+        #expect(process.terminationStatus == 0, "\((try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? "")")
         #expect(!FileManager.default.fileExists(atPath: "\(scratch.path)/control.sock"))
     }
 }

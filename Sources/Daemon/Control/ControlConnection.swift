@@ -2,8 +2,9 @@
 
 import NIOCore
 
-/// What the server's child-channel initializer hands to the connection task.
+/// What the server's child-channel initializer hands to the connection task: the channel still
+/// unwrapped and not yet reading (see ControlServer.run for why).
 struct ControlConnection: Sendable {
-    var channel: NIOAsyncChannel<ControlLineDecoder.Frame, ByteBuffer>
+    var channel: any Channel
     var peer: PeerCredentials
 }

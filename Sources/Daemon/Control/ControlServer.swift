@@ -48,13 +48,17 @@ public struct ControlServer: Service {
         try Self.removeStaleSocket(path)
         let server: NIOAsyncChannel<ControlConnection, Never>
         do {
+            // A connection accepted just as shutdown closes the listener is dropped by NIO without
+            // reaching our loop. So the initializer hands over the plain channel, with reading
+            // off, and `serve` wraps it; a dropped plain channel is harmless, a dropped
+            // NIOAsyncChannel traps.
             server = try await ServerBootstrap(group: eventLoopGroup)
                 .serverChannelOption(.backlog, value: 64)
+                .childChannelOption(.autoRead, value: false)
                 .bind(unixDomainSocketPath: path) { channel in
                     PeerCredentials.read(from: channel).flatMapThrowing { peer in
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ControlLineDecoder()))
-                        let wrapped = try NIOAsyncChannel<ControlLineDecoder.Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
-                        return ControlConnection(channel: wrapped, peer: peer)
+                        return ControlConnection(channel: channel, peer: peer)
                     }
                 }
         } catch {
@@ -69,18 +73,31 @@ public struct ControlServer: Service {
             unlink(path)
             state.setService("control-socket", .stopped)
         }
-        try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { connections in
-                for try await connection in connections.cancelOnGracefulShutdown() {
-                    group.addTask { await serve(connection) }
+        // Shutdown closes the listening channel rather than cancelling the loop: the sequence then
+        // ends after yielding every connection already accepted, and each is closed by its task.
+        let listener = server.channel
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await serve(connection) }
+                    }
                 }
             }
+        } onGracefulShutdown: {
+            listener.close(promise: nil)
         }
     }
 
     private func serve(_ connection: ControlConnection) async {
         do {
-            try await connection.channel.executeThenClose { inbound, outbound in
+            let raw = connection.channel
+            let wrapped = try await raw.eventLoop.submit {
+                try NIOAsyncChannel<ControlLineDecoder.Frame, ByteBuffer>(wrappingChannelSynchronously: raw)
+            }.get()
+            // Reading starts only now that every frame has somewhere to go.
+            try await raw.setOption(.autoRead, value: true)
+            try await wrapped.executeThenClose { inbound, outbound in
                 for try await frame in inbound.cancelOnGracefulShutdown() {
                     guard let line = dispatcher.respond(to: frame, peer: connection.peer) else { continue }
                     var buffer = ByteBuffer(string: line)
