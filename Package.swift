@@ -188,6 +188,9 @@ let package = Package(
             dependencies: [
                 "Daemon",
                 "VDiskCLI",
+                "TestSupport",
+                "ISCSI",
+                "Datastore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

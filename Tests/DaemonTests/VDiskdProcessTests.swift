@@ -13,6 +13,7 @@ import Testing
         let text = ConfigFixtures.minimal
             .replacingOccurrences(of: "/run/vdiskd/control.sock", with: "\(scratch.path)/control.sock")
             .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(port)")
+            .replacingOccurrences(of: "127.0.0.1:3260", with: "127.0.0.1:1")
         return try scratch.write("vdiskd.toml", text)
     }
 
@@ -105,6 +106,10 @@ import Testing
 
         let started = try #require(await receiver.waitFor("READY=1", timeout: 30), "no READY=1 from vdiskd")
         #expect(started.last?.contains("STATUS=control socket ready") == true)
+        // No target listens on the configured portal, so the session fails and what depends on it waits.
+        let datastores = try await ControlClient(socketPath: "\(scratch.path)/control.sock").call("datastores.list")
+        #expect(datastores.arrayValue?.first?["state"] == .string("not-started"))
+        #expect(datastores.arrayValue?.first?["reason"] == .string("its target lun1 is not open"))
         #expect(await receiver.waitFor("WATCHDOG=1", timeout: 5) != nil)
 
         let status = try await ProcessRunner.run(vdiskctl, ["status", "--socket", "\(scratch.path)/control.sock", "--json"])

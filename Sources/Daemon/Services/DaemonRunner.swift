@@ -38,13 +38,19 @@ public struct DaemonRunner: Sendable {
         }
 
         let state = DaemonState(config: config, logLevel: logLevel)
-        let notRun = "not opened by this version of vdiskd: the daemon serves its control socket only"
-        for target in config.targets { state.setService("target:\(target.name)", .notStarted(notRun)) }
-        for datastore in config.datastores { state.setService("datastore:\(datastore.name)", .notStarted(notRun)) }
-        for disk in config.disks { state.setService("disk:\(disk.reference)", .notStarted(notRun)) }
-        for export in config.exports { state.setService("export:\(export.name)", .notStarted(notRun)) }
+        for target in config.targets { state.setService("target:\(target.name)", .starting) }
+        for datastore in config.datastores { state.setService("datastore:\(datastore.name)", .starting) }
+        for disk in config.disks { state.setService("disk:\(disk.reference)", .starting) }
+        for export in config.exports {
+            state.setService("export:\(export.name)", .notStarted("exports are not served by this version of vdiskd"))
+        }
 
         let notifier = SystemdNotifier(environment: environment)
+        // READY once the control socket listens and storage has been opened (or has failed, which
+        // `status` then shows); exports are not served by this version.
+        let gate = ReadinessGate(parts: 2) {
+            notifier.notify("READY=1\nSTATUS=control socket ready at \(config.daemon.controlSocket); storage opened")
+        }
         let reloader = ConfigReloader(state: state, logger: logger)
         let dispatcher = ControlDispatcher(state: state, access: ControlAccess(mutatingGroup: config.daemon.controlGroup), reloader: reloader, logger: logger)
         let control = ControlServer(
@@ -54,10 +60,7 @@ public struct DaemonRunner: Sendable {
             state: state,
             eventLoopGroup: eventLoopGroup,
             logger: logger,
-            onListening: {
-                // READY once everything this version starts is up; today that is the control socket.
-                notifier.notify("READY=1\nSTATUS=control socket ready at \(config.daemon.controlSocket)")
-            }
+            onListening: { gate.partReady() }
         )
         // ServiceGroup shuts services down in reverse order, one after the other: STOPPING=1 goes
         // out first, and the watchdog keeps pinging until everything else has stopped.
@@ -68,6 +71,7 @@ public struct DaemonRunner: Sendable {
             state.setService("watchdog", .running)
         }
         services += [
+            .init(service: StorageService(config: config, state: state, logger: logger, onOpened: { gate.partReady() })),
             .init(service: control),
             .init(service: HangupReloadService(reloader: reloader, notifier: notifier, logger: logger)),
             .init(service: ShutdownNotifyService(notifier: notifier, state: state)),
