@@ -96,7 +96,7 @@ public struct ControlServer: Service {
                 try NIOAsyncChannel<ControlLineDecoder.Frame, ByteBuffer>(wrappingChannelSynchronously: raw)
             }.get()
             // Reading starts only now that every frame has somewhere to go.
-            try await raw.setOption(.autoRead, value: true)
+            try await raw.setOption(.autoRead, value: true).get()
             try await wrapped.executeThenClose { inbound, outbound in
                 for try await frame in inbound.cancelOnGracefulShutdown() {
                     guard let line = dispatcher.respond(to: frame, peer: connection.peer) else { continue }

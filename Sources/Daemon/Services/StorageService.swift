@@ -37,8 +37,12 @@ struct StorageService: Service {
                 user: target.chapUser,
                 password: secret
             )
+            var session = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: url.authentication)
+            // Bounded so an unreachable portal fails this target instead of holding READY back forever.
+            session.connectTimeout = .seconds(Int64(target.loginTimeoutSeconds))
+            session.loginTimeout = .seconds(Int64(target.loginTimeoutSeconds))
             do {
-                let lun = try await ISCSILUN.connect(url, logger: logger)
+                let lun = try await ISCSILUN.connect(url, configuration: session, logger: logger)
                 luns.append((target.name, lun))
                 state.setService(key, .running)
             } catch {
