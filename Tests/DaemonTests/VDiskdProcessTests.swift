@@ -121,6 +121,12 @@ import Testing
         #expect(table.stdout.contains("control-socket"))
         #expect(table.stdout.contains("target:lun1"))
 
+        // A user the socket's mode 0660 keeps out gets the permission class (77), not "not running".
+        chmod(scratch.path, 0o755)
+        let outsider = try await ProcessRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", vdiskctl, "status", "--socket", "\(scratch.path)/control.sock"])
+        #expect(outsider.status == 77, "\(outsider.stderr)")
+        #expect(outsider.stderr.contains("permission denied on \(scratch.path)/control.sock"))
+
         // SIGHUP with a changed log level: applied live, the rest reported as needing a restart.
         try scratch.write("vdiskd.toml", try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "log_level = \"info\"", with: "log_level = \"debug\""))
         kill(process.processIdentifier, SIGHUP)
