@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "vdiskctl", targets: ["vdiskctl"]),
+        .executable(name: "vdiskd", targets: ["vdiskd"]),
         .library(name: "SCSI", targets: ["SCSI"]),
         .library(name: "ISCSI", targets: ["ISCSI"]),
         .library(name: "BlockDevice", targets: ["BlockDevice"]),
@@ -25,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // Pure SCSI values: CDBs, sense data, status, VPD pages. No I/O.
@@ -108,10 +111,33 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The daemon: config, services, the JSON-RPC control socket, systemd notify.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "SCSI",
+                "ISCSI",
+                "BlockDevice",
+                "Datastore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "vdiskd", dependencies: ["Daemon"], swiftSettings: swiftSettings),
+
         // Command implementations behind vdiskctl, kept apart so tests can call them.
         .target(
             name: "VDiskCLI",
             dependencies: [
+                "Daemon",
                 "SCSI",
                 "ISCSI",
                 "BlockDevice",
@@ -172,6 +198,22 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Daemon",
+                "VDiskCLI",
+                "TestSupport",
+                "ISCSI",
+                "Datastore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

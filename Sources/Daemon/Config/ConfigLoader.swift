@@ -1,0 +1,285 @@
+// Turns a vdiskd.toml into a validated DaemonConfig, or into a list of located errors.
+
+import Foundation
+import Logging
+import TOMLKit
+
+/// Reads and validates the config. Nothing here touches a target or a datastore: the daemon
+/// starts services only from a config that passed, so a bad file never reaches a LUN.
+public enum ConfigLoader {
+    public static let defaultPath = "/etc/vdiskd/vdiskd.toml"
+
+    /// Reads `path`, validates it and loads the secrets file it names.
+    public static func load(path: String) throws(ConfigInvalid) -> DaemonConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
+            throw ConfigInvalid(errors: [ConfigError(file: path, line: nil, key: "", message: "cannot read the config file (\(reason))")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigInvalid(errors: [ConfigError(file: path, line: nil, key: "", message: "the config file is not UTF-8")])
+        }
+        return try parse(text: text, path: path, loadSecrets: SecretsFile.load(path:))
+    }
+
+    /// Validates `text` as if read from `path`; `loadSecrets` reads the secrets file it names.
+    public static func parse(
+        text: String,
+        path: String,
+        loadSecrets: (String) throws(ConfigInvalid) -> [String: String]
+    ) throws(ConfigInvalid) -> DaemonConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigInvalid(errors: [ConfigError(file: path, line: error.source.begin.line, key: "", message: "not valid TOML: \(error.description)")])
+        } catch {
+            throw ConfigInvalid(errors: [ConfigError(file: path, line: nil, key: "", message: "not valid TOML: \(error)")])
+        }
+        let locator = TOMLKeyLocator(source: text)
+        var config = DaemonConfig(path: path)
+        config.keyLines = locator
+        var errors: [ConfigError] = []
+
+        var root = ConfigSectionReader(table: table, section: "", index: nil, file: path, locator: locator)
+        let daemonTable = root.table("daemon")
+        let targetTables = root.tableArray("target")
+        let datastoreTables = root.tableArray("datastore")
+        let diskTables = root.tableArray("disk")
+        let exportTables = root.tableArray("export")
+        root.finish()
+        errors += root.errors
+
+        if let daemonTable {
+            var reader = ConfigSectionReader(table: daemonTable, section: "daemon", index: nil, file: path, locator: locator)
+            config.daemon = readDaemon(&reader)
+            errors += reader.errors
+        }
+
+        // References are checked against every name written, valid entry or not, so one mistake
+        // is reported once rather than again at everything that refers to it.
+        let targetNames = Set(targetTables.compactMap { $0["name"]?.string })
+        let datastoreNames = Set(datastoreTables.compactMap { $0["name"]?.string })
+        let diskReferences = Set(diskTables.compactMap { table -> String? in
+            guard let store = table["datastore"]?.string, let name = table["name"]?.string else { return nil }
+            return "\(store)/\(name)"
+        })
+        var targetLines: [String: Int] = [:]
+        for (offset, entry) in targetTables.enumerated() {
+            var reader = ConfigSectionReader(table: entry, section: "target", index: offset + 1, file: path, locator: locator)
+            if let target = readTarget(&reader) {
+                if targetLines[target.name] != nil {
+                    reader.fail("name", "another [[target]] is already named \"\(target.name)\"")
+                } else {
+                    targetLines[target.name] = offset
+                    config.targets.append(target)
+                }
+            }
+            errors += reader.errors
+        }
+
+        var datastoresSeen: Set<String> = []
+        for (offset, entry) in datastoreTables.enumerated() {
+            var reader = ConfigSectionReader(table: entry, section: "datastore", index: offset + 1, file: path, locator: locator)
+            if let datastore = readDatastore(&reader) {
+                if !targetNames.contains(datastore.target) {
+                    reader.fail("target", "no [[target]] is named \"\(datastore.target)\"")
+                } else if !datastoresSeen.insert(datastore.name).inserted {
+                    reader.fail("name", "another [[datastore]] is already named \"\(datastore.name)\"")
+                } else {
+                    config.datastores.append(datastore)
+                }
+            }
+            errors += reader.errors
+        }
+
+        for (offset, entry) in diskTables.enumerated() {
+            var reader = ConfigSectionReader(table: entry, section: "disk", index: offset + 1, file: path, locator: locator)
+            if let disk = readDisk(&reader) {
+                if !datastoreNames.contains(disk.datastore) {
+                    reader.fail("datastore", "no [[datastore]] is named \"\(disk.datastore)\"")
+                } else if config.disks.contains(where: { $0.reference == disk.reference }) {
+                    reader.fail("name", "disk \"\(disk.reference)\" is listed twice")
+                } else {
+                    config.disks.append(disk)
+                }
+            }
+            errors += reader.errors
+        }
+
+        var listening: Set<Endpoint> = []
+        for (offset, entry) in exportTables.enumerated() {
+            var reader = ConfigSectionReader(table: entry, section: "export", index: offset + 1, file: path, locator: locator)
+            if let export = readExport(&reader) {
+                let unknownDisks = export.disks.filter { !diskReferences.contains($0) }
+                let taken = export.listen.filter { listening.contains($0) }
+                if let missing = unknownDisks.first {
+                    reader.fail("disks", "no [[disk]] is \"\(missing)\" (disks are named \"datastore/disk\")")
+                } else if let endpoint = taken.first {
+                    reader.fail("listen", "\(endpoint) is already used by another [[export]]")
+                } else if config.exports.contains(where: { $0.name == export.name }) {
+                    reader.fail("name", "another [[export]] is already named \"\(export.name)\"")
+                } else {
+                    listening.formUnion(export.listen)
+                    config.exports.append(export)
+                }
+            }
+            errors += reader.errors
+        }
+
+        let chapSecrets = config.targets.compactMap(\.chapSecret) + config.exports.compactMap(\.chapSecret)
+        if !chapSecrets.isEmpty {
+            errors += checkSecrets(&config, locator: locator, loadSecrets: loadSecrets)
+        }
+
+        guard errors.isEmpty else {
+            throw ConfigInvalid(errors: errors.sorted { ($0.file, $0.line ?? 0) < ($1.file, $1.line ?? 0) })
+        }
+        return config
+    }
+
+    private static func checkSecrets(
+        _ config: inout DaemonConfig,
+        locator: TOMLKeyLocator,
+        loadSecrets: (String) throws(ConfigInvalid) -> [String: String]
+    ) -> [ConfigError] {
+        guard let secretsPath = config.daemon.secretsFile else {
+            return [ConfigError(file: config.path, line: locator.line(section: "daemon", index: nil, key: "secrets_file"), key: "daemon.secrets_file",
+                                message: "CHAP is configured but no secrets file is named; set secrets_file")]
+        }
+        let secrets: [String: String]
+        do {
+            secrets = try loadSecrets(secretsPath)
+        } catch {
+            return error.errors
+        }
+        config.secrets = secrets
+        var errors: [ConfigError] = []
+        let references = config.targets.enumerated().map { ("target", $0.offset + 1, $0.element.chapSecret) }
+            + config.exports.enumerated().map { ("export", $0.offset + 1, $0.element.chapSecret) }
+        for (section, index, name) in references {
+            guard let name, secrets[name] == nil else { continue }
+            errors.append(ConfigError(file: config.path, line: locator.line(section: section, index: index, key: "chap_secret"), key: "\(section)[\(index)].chap_secret",
+                                      message: "no secret named \"\(name)\" in \(secretsPath)"))
+        }
+        return errors
+    }
+
+    private static func readDaemon(_ reader: inout ConfigSectionReader) -> DaemonSettings {
+        var settings = DaemonSettings()
+        if let level = reader.string("log_level") {
+            if let parsed = Logger.Level(rawValue: level) {
+                settings.logLevel = parsed
+            } else {
+                reader.fail("log_level", "\"\(level)\" is not one of trace, debug, info, notice, warning, error, critical")
+            }
+        }
+        if let socket = reader.string("control_socket") {
+            if socket.hasPrefix("/") { settings.controlSocket = socket } else { reader.fail("control_socket", "must be an absolute path") }
+        }
+        if let group = reader.string("socket_group") { settings.socketGroup = group.isEmpty ? nil : group }
+        if let group = reader.string("control_group") { settings.controlGroup = group.isEmpty ? nil : group }
+        if let secrets = reader.string("secrets_file") {
+            if secrets.hasPrefix("/") { settings.secretsFile = secrets } else if !secrets.isEmpty { reader.fail("secrets_file", "must be an absolute path") }
+        }
+        if let metrics = reader.string("metrics_listen"), !metrics.isEmpty {
+            if let endpoint = Endpoint(parsing: metrics), ["127.0.0.1", "::1", "localhost"].contains(endpoint.host) {
+                settings.metricsListen = endpoint
+            } else {
+                reader.fail("metrics_listen", "\"\(metrics)\" is not a loopback host:port such as 127.0.0.1:9464; use \"\" to keep it off")
+            }
+        }
+        if let timeout = reader.int("shutdown_timeout_seconds", range: 1...600) { settings.shutdownTimeoutSeconds = timeout }
+        reader.finish()
+        return settings
+    }
+
+    private static func readTarget(_ reader: inout ConfigSectionReader) -> TargetSettings? {
+        let name = reader.string("name", required: true)
+        let portalText = reader.string("portal", required: true)
+        let iqn = reader.string("iqn", required: true)
+        let lun = reader.int("lun", required: true, range: 0...16383)
+        let engine = reader.choice("engine", as: TargetSettings.Engine.self)
+        let chapUser = reader.string("chap_user")
+        let chapSecret = reader.string("chap_secret")
+        let login = reader.int("login_timeout_seconds", range: 1...600)
+        let command = reader.int("command_timeout_seconds", range: 1...3600)
+        var portal: Endpoint?
+        if let portalText {
+            portal = Endpoint(parsing: portalText.contains(":") ? portalText : "\(portalText):3260")
+            if portal == nil { reader.fail("portal", "\"\(portalText)\" is not host or host:port") }
+        }
+        if let iqn, !(iqn.hasPrefix("iqn.") || iqn.hasPrefix("eui.") || iqn.hasPrefix("naa.")) {
+            reader.fail("iqn", "\"\(iqn)\" is not an iSCSI name (iqn., eui. or naa.)")
+        }
+        if (chapUser == nil) != (chapSecret == nil) {
+            reader.fail(chapUser == nil ? "chap_secret" : "chap_user", "chap_user and chap_secret go together")
+        }
+        reader.finish()
+        guard let name, let portal, let iqn, let lun, reader.errors.isEmpty else { return nil }
+        var target = TargetSettings(name: name, portal: portal, iqn: iqn, lun: lun)
+        target.engine = engine ?? .native
+        target.chapUser = chapUser
+        target.chapSecret = chapSecret
+        target.loginTimeoutSeconds = login ?? target.loginTimeoutSeconds
+        target.commandTimeoutSeconds = command ?? target.commandTimeoutSeconds
+        return target
+    }
+
+    private static func readDatastore(_ reader: inout ConfigSectionReader) -> DatastoreSettings? {
+        let name = reader.string("name", required: true)
+        let target = reader.string("target", required: true)
+        let uuidText = reader.string("host_uuid", required: true)
+        let hostName = reader.string("host_name")
+        let interval = reader.int("heartbeat_interval_seconds", range: 1...60)
+        let lease = reader.int("heartbeat_lease_seconds", range: 2...600)
+        let uuid = uuidText.flatMap(UUID.init(uuidString:))
+        if uuidText != nil && uuid == nil { reader.fail("host_uuid", "\"\(uuidText ?? "")\" is not a UUID (uuidgen makes one)") }
+        if let interval, let lease, lease < 2 * interval {
+            reader.fail("heartbeat_lease_seconds", "must be at least twice heartbeat_interval_seconds (\(interval))")
+        }
+        reader.finish()
+        guard let name, let target, let uuid, reader.errors.isEmpty else { return nil }
+        var datastore = DatastoreSettings(name: name, target: target, hostUUID: uuid, hostName: hostName ?? ProcessInfo.processInfo.hostName)
+        datastore.heartbeatIntervalSeconds = interval ?? datastore.heartbeatIntervalSeconds
+        datastore.heartbeatLeaseSeconds = lease ?? datastore.heartbeatLeaseSeconds
+        return datastore
+    }
+
+    private static func readDisk(_ reader: inout ConfigSectionReader) -> DiskSettings? {
+        let datastore = reader.string("datastore", required: true)
+        let name = reader.string("name", required: true)
+        let mode = reader.choice("mode", as: DiskSettings.Mode.self)
+        if let name, name.contains("/") { reader.fail("name", "must not contain \"/\"") }
+        reader.finish()
+        guard let datastore, let name, reader.errors.isEmpty else { return nil }
+        var disk = DiskSettings(datastore: datastore, name: name)
+        disk.mode = mode ?? .exclusive
+        return disk
+    }
+
+    private static func readExport(_ reader: inout ConfigSectionReader) -> ExportSettings? {
+        let name = reader.string("name", required: true)
+        let iqn = reader.string("iqn", required: true)
+        let listenTexts = reader.stringArray("listen", required: true)
+        let disks = reader.stringArray("disks", required: true)
+        let chapUser = reader.string("chap_user")
+        let chapSecret = reader.string("chap_secret")
+        let readOnly = reader.bool("read_only")
+        var listen: [Endpoint] = []
+        for text in listenTexts ?? [] {
+            if let endpoint = Endpoint(parsing: text) { listen.append(endpoint) } else { reader.fail("listen", "\"\(text)\" is not host:port") }
+        }
+        if listenTexts?.isEmpty == true { reader.fail("listen", "needs at least one host:port") }
+        if disks?.isEmpty == true { reader.fail("disks", "needs at least one disk") }
+        if (chapUser == nil) != (chapSecret == nil) {
+            reader.fail(chapUser == nil ? "chap_secret" : "chap_user", "chap_user and chap_secret go together")
+        }
+        reader.finish()
+        guard let name, let iqn, let disks, reader.errors.isEmpty else { return nil }
+        var export = ExportSettings(name: name, iqn: iqn, listen: listen, disks: disks)
+        export.chapUser = chapUser
+        export.chapSecret = chapSecret
+        export.readOnly = readOnly ?? false
+        return export
+    }
+}

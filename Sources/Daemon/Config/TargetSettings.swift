@@ -1,0 +1,27 @@
+// One `[[target]]`: an iSCSI LUN the daemon logs in to.
+
+/// A LUN on an iSCSI target, reached through the engine named here.
+public struct TargetSettings: Sendable, Hashable {
+    public enum Engine: String, Sendable, Hashable, CaseIterable {
+        case native
+        case libiscsi
+    }
+
+    public var name: String
+    public var portal: Endpoint
+    public var iqn: String
+    public var lun: Int
+    public var engine: Engine = .native
+    /// CHAP user name; when set, `chapSecret` names its secret in the secrets file.
+    public var chapUser: String? = nil
+    public var chapSecret: String? = nil
+    public var loginTimeoutSeconds: Int = 10
+    public var commandTimeoutSeconds: Int = 30
+
+    public init(name: String, portal: Endpoint, iqn: String, lun: Int) {
+        self.name = name
+        self.portal = portal
+        self.iqn = iqn
+        self.lun = lun
+    }
+}

@@ -1,0 +1,99 @@
+// The JSON shapes the control methods answer with, built from config and running state.
+
+import Foundation
+
+/// One function per shape, so the dispatcher stays a switch and vdiskctl knows what to expect.
+enum ControlViews {
+    static func status(state: DaemonState) -> JSONValue {
+        let config = state.config
+        let uptime = state.uptime.components
+        return .object([
+            "version": .string(DaemonVersion.current),
+            "uptime_seconds": .int(Int(uptime.seconds)),
+            "config_path": .string(config.path),
+            "log_level": .string(state.logLevel.current.rawValue),
+            "control_socket": .string(config.daemon.controlSocket),
+            "services": .array(state.services.map(service)),
+            "counts": .object([
+                "targets": .int(config.targets.count),
+                "datastores": .int(config.datastores.count),
+                "disks": .int(config.disks.count),
+                "exports": .int(config.exports.count),
+            ]),
+        ])
+    }
+
+    static func service(_ entry: (name: String, state: ServiceState)) -> JSONValue {
+        var fields: [String: JSONValue] = ["name": .string(entry.name), "state": .string(entry.state.name)]
+        switch entry.state {
+        case .failed(let reason), .notStarted(let reason): fields["reason"] = .string(reason)
+        case .starting, .running, .stopping, .stopped: break
+        }
+        return .object(fields)
+    }
+
+    private static func stateFields(_ key: String, state: DaemonState) -> [String: JSONValue] {
+        let serviceState = state.state(of: key) ?? .notStarted("not opened by this version of vdiskd")
+        var fields: [String: JSONValue] = ["state": .string(serviceState.name)]
+        switch serviceState {
+        case .failed(let reason), .notStarted(let reason): fields["reason"] = .string(reason)
+        case .starting, .running, .stopping, .stopped: break
+        }
+        return fields
+    }
+
+    static func target(_ target: TargetSettings, state: DaemonState) -> JSONValue {
+        var fields = stateFields("target:\(target.name)", state: state)
+        fields["name"] = .string(target.name)
+        fields["portal"] = .string(target.portal.description)
+        fields["iqn"] = .string(target.iqn)
+        fields["lun"] = .int(target.lun)
+        fields["engine"] = .string(target.engine.rawValue)
+        fields["chap"] = .bool(target.chapUser != nil)
+        return .object(fields)
+    }
+
+    static func datastore(_ datastore: DatastoreSettings, state: DaemonState) -> JSONValue {
+        var fields = stateFields("datastore:\(datastore.name)", state: state)
+        fields["name"] = .string(datastore.name)
+        fields["target"] = .string(datastore.target)
+        fields["host_uuid"] = .string(datastore.hostUUID.uuidString.lowercased())
+        fields["host_name"] = .string(datastore.hostName)
+        fields["heartbeat_interval_seconds"] = .int(datastore.heartbeatIntervalSeconds)
+        fields["heartbeat_lease_seconds"] = .int(datastore.heartbeatLeaseSeconds)
+        return .object(fields)
+    }
+
+    static func disk(_ disk: DiskSettings, state: DaemonState) -> JSONValue {
+        var fields = stateFields("disk:\(disk.reference)", state: state)
+        fields["datastore"] = .string(disk.datastore)
+        fields["name"] = .string(disk.name)
+        fields["mode"] = .string(disk.mode.rawValue)
+        return .object(fields)
+    }
+
+    static func export(_ export: ExportSettings, state: DaemonState) -> JSONValue {
+        var fields = stateFields("export:\(export.name)", state: state)
+        fields["name"] = .string(export.name)
+        fields["iqn"] = .string(export.iqn)
+        fields["listen"] = .array(export.listen.map { .string($0.description) })
+        fields["disks"] = .array(export.disks.map { .string($0) })
+        fields["read_only"] = .bool(export.readOnly)
+        fields["chap"] = .bool(export.chapUser != nil)
+        return .object(fields)
+    }
+
+    static func reload(_ plan: ReloadPlan) -> JSONValue {
+        .object([
+            "valid": .bool(true),
+            "needs_restart": .bool(plan.needsRestart),
+            "changes": .array(plan.changes.map { change in
+                .object([
+                    "section": .string(change.section),
+                    "detail": .string(change.detail),
+                    "applied": .bool(change.appliedLive),
+                ])
+            }),
+        ])
+    }
+}

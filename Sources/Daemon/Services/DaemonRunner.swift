@@ -1,0 +1,92 @@
+// Starts the daemon from a config: validate, check ports, then run every part in one ServiceGroup.
+
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The daemon's start-up order. Validation and the port check come first and fail the start with
+/// exit status 1, so a bad config never reaches a target or a datastore.
+public struct DaemonRunner: Sendable {
+    public var configPath: String
+    public var environment: [String: String]
+    public var logLevel: LogLevelControl
+    public var logger: Logger
+
+    public init(configPath: String, environment: [String: String], logLevel: LogLevelControl, logger: Logger) {
+        self.configPath = configPath
+        self.environment = environment
+        self.logLevel = logLevel
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns the process exit status.
+    public func run() async -> Int32 {
+        let config: DaemonConfig
+        do {
+            config = try ConfigLoader.load(path: configPath)
+        } catch {
+            for problem in error.errors { logger.critical("config refused: \(problem)") }
+            return 1
+        }
+        logLevel.set(config.daemon.logLevel)
+        let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        let portErrors = await ListenPortCheck.check(config, group: eventLoopGroup)
+        guard portErrors.isEmpty else {
+            for problem in portErrors { logger.critical("config refused: \(problem)") }
+            return 1
+        }
+
+        let state = DaemonState(config: config, logLevel: logLevel)
+        for target in config.targets { state.setService("target:\(target.name)", .starting) }
+        for datastore in config.datastores { state.setService("datastore:\(datastore.name)", .starting) }
+        for disk in config.disks { state.setService("disk:\(disk.reference)", .starting) }
+        for export in config.exports {
+            state.setService("export:\(export.name)", .notStarted("exports are not served by this version of vdiskd"))
+        }
+
+        let notifier = SystemdNotifier(environment: environment)
+        // READY once the control socket listens and storage has been opened (or has failed, which
+        // `status` then shows); exports are not served by this version.
+        let gate = ReadinessGate(parts: 2) {
+            notifier.notify("READY=1\nSTATUS=control socket ready at \(config.daemon.controlSocket); storage opened")
+        }
+        let reloader = ConfigReloader(state: state, logger: logger)
+        let dispatcher = ControlDispatcher(state: state, access: ControlAccess(mutatingGroup: config.daemon.controlGroup), reloader: reloader, logger: logger)
+        let control = ControlServer(
+            path: config.daemon.controlSocket,
+            socketGroup: config.daemon.socketGroup,
+            dispatcher: dispatcher,
+            state: state,
+            eventLoopGroup: eventLoopGroup,
+            logger: logger,
+            onListening: { gate.partReady() }
+        )
+        // ServiceGroup shuts services down in reverse order, one after the other: STOPPING=1 goes
+        // out first, and the watchdog keeps pinging until everything else has stopped.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let interval = SystemdNotifier.watchdogInterval(environment: environment) {
+            let probe = EventLoopLivenessProbe(loop: eventLoopGroup.next(), deadline: interval / 4)
+            services.append(.init(service: WatchdogService(interval: interval, notifier: notifier, logger: logger, probe: probe.check)))
+            state.setService("watchdog", .running)
+        }
+        services += [
+            .init(service: StorageService(config: config, state: state, logger: logger, onOpened: { gate.partReady() })),
+            .init(service: control),
+            .init(service: HangupReloadService(reloader: reloader, notifier: notifier, logger: logger)),
+            .init(service: ShutdownNotifyService(notifier: notifier, state: state)),
+        ]
+        var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfig.maximumGracefulShutdownDuration = .seconds(config.daemon.shutdownTimeoutSeconds)
+        let group = ServiceGroup(configuration: groupConfig)
+        do {
+            try await group.run()
+            logger.info("vdiskd stopped")
+            return 0
+        } catch {
+            logger.critical("vdiskd failed: \(error)")
+            notifier.notify("STATUS=failed: \(error)")
+            return 1
+        }
+    }
+}

@@ -1,0 +1,51 @@
+// What the running daemon knows about itself: its config, its services and when it started.
+
+import Synchronization
+
+/// Shared by the services and the control socket; every access is one short critical section.
+public final class DaemonState: Sendable {
+    private struct Inner {
+        var config: DaemonConfig
+        var services: [(name: String, state: ServiceState)]
+    }
+
+    private let inner: Mutex<Inner>
+    private let started = ContinuousClock.now
+    public let logLevel: LogLevelControl
+
+    public init(config: DaemonConfig, logLevel: LogLevelControl) {
+        self.inner = Mutex(Inner(config: config, services: []))
+        self.logLevel = logLevel
+    }
+
+    public var config: DaemonConfig {
+        inner.withLock { $0.config }
+    }
+
+    public func replaceConfig(_ config: DaemonConfig) {
+        inner.withLock { $0.config = config }
+    }
+
+    public var uptime: Duration {
+        ContinuousClock.now - started
+    }
+
+    /// Services in the order they were first reported.
+    public var services: [(name: String, state: ServiceState)] {
+        inner.withLock { $0.services }
+    }
+
+    public func setService(_ name: String, _ state: ServiceState) {
+        inner.withLock { inner in
+            if let index = inner.services.firstIndex(where: { $0.name == name }) {
+                inner.services[index].state = state
+            } else {
+                inner.services.append((name, state))
+            }
+        }
+    }
+
+    public func state(of name: String) -> ServiceState? {
+        inner.withLock { $0.services.first(where: { $0.name == name })?.state }
+    }
+}

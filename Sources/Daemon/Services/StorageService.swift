@@ -1,0 +1,117 @@
+// Opens what the config names — target sessions, datastore mounts, disks — and closes it all at shutdown.
+
+import BlockDevice
+import Datastore
+import Foundation
+import ISCSI
+import Logging
+import ServiceLifecycle
+
+/// Opens in dependency order (targets, then datastores on them, then disks in those), records each
+/// part's state for `status`, waits for graceful shutdown, then closes in reverse order so disk
+/// locks are released and heartbeat slots freed before the sessions log out. A part that fails
+/// to open is reported as failed, and what depends on it as not started; the rest still run.
+struct StorageService: Service {
+    let config: DaemonConfig
+    let state: DaemonState
+    let logger: Logger
+    let onOpened: @Sendable () -> Void
+
+    func run() async throws {
+        var luns: [(name: String, device: ISCSILUN)] = []
+        var datastores: [(name: String, store: Datastore)] = []
+        var disks: [(reference: String, disk: VirtualDisk)] = []
+
+        for target in config.targets {
+            let key = "target:\(target.name)"
+            guard target.engine == .native else {
+                state.setService(key, .notStarted("the libiscsi engine is not wired into the daemon yet; use engine = \"native\""))
+                continue
+            }
+            state.setService(key, .starting)
+            let secret = target.chapSecret.flatMap { config.secrets[$0] }
+            let url = ISCSIURL(
+                portal: TargetPortal(host: target.portal.host, port: target.portal.port),
+                targetName: target.iqn,
+                lun: UInt64(target.lun),
+                user: target.chapUser,
+                password: secret
+            )
+            var session = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: url.authentication)
+            // Bounded so an unreachable portal fails this target instead of holding READY back forever.
+            session.connectTimeout = .seconds(Int64(target.loginTimeoutSeconds))
+            session.loginTimeout = .seconds(Int64(target.loginTimeoutSeconds))
+            do {
+                let lun = try await ISCSILUN.connect(url, configuration: session, logger: logger)
+                luns.append((target.name, lun))
+                state.setService(key, .running)
+            } catch {
+                logger.error("cannot open target", metadata: ["vdiskd.target": "\(target.name)", "vdiskd.error": "\(error)"])
+                state.setService(key, .failed("\(error)"))
+            }
+        }
+
+        for settings in config.datastores {
+            let key = "datastore:\(settings.name)"
+            guard let lun = luns.first(where: { $0.name == settings.target })?.device else {
+                state.setService(key, .notStarted("its target \(settings.target) is not open"))
+                continue
+            }
+            state.setService(key, .starting)
+            var options = DatastoreOptions()
+            options.heartbeatInterval = .seconds(settings.heartbeatIntervalSeconds)
+            options.lease = .seconds(settings.heartbeatLeaseSeconds)
+            do {
+                let store = try await Datastore.mount(device: lun, host: HostIdentity(uuid: settings.hostUUID, name: settings.hostName), options: options)
+                datastores.append((settings.name, store))
+                state.setService(key, .running)
+            } catch {
+                logger.error("cannot mount datastore", metadata: ["vdiskd.datastore": "\(settings.name)", "vdiskd.error": "\(error)"])
+                state.setService(key, .failed("\(error)"))
+            }
+        }
+
+        for settings in config.disks {
+            let key = "disk:\(settings.reference)"
+            guard let store = datastores.first(where: { $0.name == settings.datastore })?.store else {
+                state.setService(key, .notStarted("its datastore \(settings.datastore) is not mounted"))
+                continue
+            }
+            state.setService(key, .starting)
+            do {
+                let mode: DiskOpenMode = settings.mode == .exclusive ? .exclusive : .sharedReadOnly
+                let disk = try await store.openDisk(name: settings.name, mode: mode)
+                disks.append((settings.reference, disk))
+                state.setService(key, .running)
+            } catch {
+                logger.error("cannot open disk", metadata: ["vdiskd.disk": "\(settings.reference)", "vdiskd.error": "\(error)"])
+                state.setService(key, .failed("\(error)"))
+            }
+        }
+
+        onOpened()
+        // Cancellation ends the wait as well as graceful shutdown; either way, close everything.
+        try? await gracefulShutdown()
+
+        for (reference, disk) in disks.reversed() {
+            await close("disk:\(reference)") { try await disk.close() }
+        }
+        for (name, store) in datastores.reversed() {
+            await close("datastore:\(name)") { try await store.unmount() }
+        }
+        for (name, lun) in luns.reversed() {
+            await close("target:\(name)") { try await lun.close() }
+        }
+    }
+
+    private func close(_ key: String, _ body: () async throws -> Void) async {
+        state.setService(key, .stopping)
+        do {
+            try await body()
+            state.setService(key, .stopped)
+        } catch {
+            logger.error("closing failed", metadata: ["vdiskd.part": "\(key)", "vdiskd.error": "\(error)"])
+            state.setService(key, .failed("closing: \(error)"))
+        }
+    }
+}

@@ -1,0 +1,40 @@
+// The `vdiskd` command line: run the daemon from a config, or only check the config.
+
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `vdiskd [--config PATH] [--check]`.
+public struct VDiskdCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "vdiskd",
+        abstract: "Serve virtual SCSI disks from clustered datastores on iSCSI LUNs.",
+        version: DaemonVersion.current
+    )
+
+    @Option(name: .long, help: "The config file.")
+    public var config: String = ConfigLoader.defaultPath
+
+    @Flag(name: .long, help: "Validate the config (and its secrets file), print the result, and exit 0 or 1.")
+    public var check = false
+
+    public init() {}
+
+    public func run() async throws {
+        if check {
+            do {
+                let loaded = try ConfigLoader.load(path: config)
+                print("\(config): valid (\(loaded.targets.count) targets, \(loaded.datastores.count) datastores, \(loaded.disks.count) disks, \(loaded.exports.count) exports)")
+            } catch {
+                for problem in error.errors { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
+                throw ExitCode(1)
+            }
+            return
+        }
+        let level = LogLevelControl(.info)
+        LoggingSystem.bootstrap { label in LiveLevelLogHandler(label: label, control: level) }
+        let runner = DaemonRunner(configPath: config, environment: ProcessInfo.processInfo.environment, logLevel: level, logger: Logger(label: "vdiskd"))
+        let status = await runner.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}

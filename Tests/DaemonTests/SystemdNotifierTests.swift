@@ -1,0 +1,58 @@
+// sd_notify against a NOTIFY_SOCKET the test owns, and the watchdog's stall detection.
+
+import Daemon
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import Testing
+
+@Suite struct SystemdNotifierTests {
+    @Test func sendsToAPathSocket() async throws {
+        let scratch = try ScratchDirectory()
+        let receiver = try NotifyReceiver(path: "\(scratch.path)/notify")
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.path])
+        #expect(notifier.notify("READY=1\nSTATUS=up"))
+        #expect(await receiver.receive(timeout: 5) == "READY=1\nSTATUS=up")
+    }
+
+    @Test func withoutNotifySocketNothingIsSent() {
+        #expect(SystemdNotifier(environment: [:]).notify("READY=1") == false)
+        #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": ""]).notify("READY=1") == false)
+    }
+
+    @Test func watchdogIntervalIsHalfOfWatchdogUsec() {
+        #expect(SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "20000000"]) == .seconds(10))
+        #expect(SystemdNotifier.watchdogInterval(environment: [:]) == nil)
+        #expect(SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "20000000", "WATCHDOG_PID": "1"], pid: 2) == nil)
+        #expect(SystemdNotifier.watchdogInterval(environment: ["WATCHDOG_USEC": "20000000", "WATCHDOG_PID": "2"], pid: 2) == .seconds(10))
+    }
+
+    @Test func watchdogStopsPingingWhileTheEventLoopIsStalled() async throws {
+        let scratch = try ScratchDirectory()
+        let receiver = try NotifyReceiver(path: "\(scratch.path)/notify")
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.path])
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = loops.next()
+        let probe = EventLoopLivenessProbe(loop: loop, deadline: .milliseconds(50))
+        let watchdog = WatchdogService(interval: .milliseconds(100), notifier: notifier, logger: Logger(label: "test"), probe: probe.check)
+        let group = ServiceGroup(configuration: .init(services: [watchdog], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            // Healthy: pings arrive.
+            #expect(await receiver.receive(timeout: 5) == "WATCHDOG=1")
+            // The injected stall: a task that blocks the loop's only thread for 3 s.
+            loop.execute { Thread.sleep(forTimeInterval: 3) }
+            // Drain pings sent before the stall (at most a few), then expect silence while it lasts.
+            for _ in 0..<10 {
+                guard await receiver.receive(timeout: 0.2) != nil else { break }
+            }
+            #expect(await receiver.receive(timeout: 1.0) == nil)
+            // After the stall, pings resume.
+            #expect(await receiver.receive(timeout: 5) == "WATCHDOG=1")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        try await loops.shutdownGracefully()
+    }
+}

@@ -1,0 +1,77 @@
+// vdiskd against a real tgt: it opens the session, mounts the datastore and locks the disk,
+// and after SIGTERM another host opens the same disk at once.
+
+import Daemon
+import Datastore
+import Foundation
+import ISCSI
+import Testing
+import TestSupport
+
+@Suite(.timeLimit(.minutes(3))) struct VDiskdStorageTests {
+    static let iqn = "iqn.2026-11.org.vdiskd.test:daemon"
+
+    @Test func opensStorageAndReleasesTheDiskLockOnSIGTERM() async throws {
+        let spec = TgtTargetSpec(iqn: Self.iqn, luns: [.file(1, size: 256 << 20)])
+        try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
+            let url = ISCSIURL(portal: TargetPortal(host: tgt.portal.host, port: tgt.portal.port), targetName: Self.iqn, lun: 1)
+            // Prepare the LUN as an administrator would: format, create one disk.
+            let setup = try await ISCSILUN.connect(url)
+            _ = try await Datastore.format(device: setup, options: FormatOptions(label: "ds1"))
+            let admin = try await Datastore.mount(device: setup, host: HostIdentity(uuid: UUID(), name: "admin"))
+            _ = try await admin.createDisk(name: "vm1", size: 16 << 20)
+            try await admin.unmount()
+            try await setup.close()
+
+            let scratch = try ScratchDirectory()
+            let config = ConfigFixtures.minimal
+                .replacingOccurrences(of: "/run/vdiskd/control.sock", with: "\(scratch.path)/control.sock")
+                .replacingOccurrences(of: "127.0.0.1:3260", with: "\(tgt.portal.host):\(tgt.portal.port)")
+                .replacingOccurrences(of: "iqn.2026-11.example:lun1", with: Self.iqn)
+                .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(try LoopbackPort.reserve())")
+            let path = try scratch.write("vdiskd.toml", config)
+            let receiver = try NotifyReceiver(path: "\(scratch.path)/notify")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "\(ProcessRunner.productsDirectory)/vdiskd")
+            process.arguments = ["--config", path]
+            var environment = ProcessInfo.processInfo.environment
+            environment["NOTIFY_SOCKET"] = receiver.path
+            process.environment = environment
+            let errorsPath = try scratch.write("vdiskd.stderr", "")
+            process.standardError = FileHandle(forWritingAtPath: errorsPath)
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+
+            #expect(await receiver.waitFor("READY=1", timeout: 60) != nil)
+            let client = ControlClient(socketPath: "\(scratch.path)/control.sock")
+            #expect(try await client.call("targets.list").arrayValue?.first?["state"] == .string("running"))
+            #expect(try await client.call("datastores.list").arrayValue?.first?["state"] == .string("running"))
+            #expect(try await client.call("disks.list").arrayValue?.first?["state"] == .string("running"))
+
+            // While vdiskd holds the disk, another host cannot open it exclusively.
+            let other = try await ISCSILUN.connect(url)
+            var options = DatastoreOptions()
+            options.lockWait = .seconds(1)
+            let otherStore = try await Datastore.mount(device: other, host: HostIdentity(uuid: UUID(), name: "other"), options: options)
+            do {
+                _ = try await otherStore.openDisk(name: "vm1")
+                Issue.record("another host opened vm1 while vdiskd held it")
+            } catch let error as DatastoreError {
+                #expect(error.code == .locked, "\(error)")
+            }
+
+            kill(process.processIdentifier, SIGTERM)
+            #expect(await receiver.waitFor("STOPPING=1", timeout: 10) != nil)
+            let deadline = Date().addingTimeInterval(30)
+            // Polls until exit; bounded by the deadline.
+            while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(process.terminationStatus == 0, "\((try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? "")")
+
+            // The lock was released at shutdown: the other host opens the disk at once.
+            let disk = try await otherStore.openDisk(name: "vm1")
+            try await disk.close()
+            try await otherStore.unmount()
+            try await other.close()
+        }
+    }
+}
