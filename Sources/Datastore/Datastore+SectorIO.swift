@@ -36,29 +36,46 @@ extension Datastore {
                 return false
             }
         case .reservations:
-            let reserved = try await reserveForUpdate()
-            do {
-                let current = try await device.read(at: lba, blockCount: 1)
-                // Other hosts preempt a hold longer than `reservationHoldLimit`; once preempted,
-                // our WRITE would be refused only while someone holds the reservation, and could
-                // land over their newer image after they release it. Past half the limit, back off.
-                let held = options.clock.now() - reserved
-                guard held < reservationHoldLimit / 2 else {
-                    throw DatastoreError(.busy, "\(volumeName): a lock-sector update held the reservation for \(held) before its write (limit \(reservationHoldLimit / 2)); retry")
+            var slow: Duration = .zero
+            for _ in 0..<Self.maximumSlowHolds {
+                if let matches = try await swapUnderReservation(lba: lba, expected: expected, replacement: replacement, slow: &slow) {
+                    return matches
                 }
-                let matches = current == expected
-                if matches { try await device.write(replacement, at: lba, fua: true) }
-                try await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
-                return matches
-            } catch {
-                try? await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
-                // A conflict inside our own hold (a host paused mid-update wakes to a refused
-                // WRITE or RELEASE) means another host preempted us as dead: say so, and stop.
-                if let conflict = error as? BlockDeviceError, conflict.code == .reservationConflict {
-                    try await fenceUnlessRegistered()
-                }
-                throw error
             }
+            throw DatastoreError(.busy, "\(volumeName): \(Self.maximumSlowHolds) lock-sector updates in a row held the reservation for up to \(slow) before their write (limit \(reservationHoldLimit / 2)); the LUN answers too slowly for a lease of \(options.lease)")
+        }
+    }
+
+    /// How often a lock-sector update that held the reservation too long is tried again.
+    static let maximumSlowHolds = 8
+
+    /// One RESERVE, READ, compare, WRITE with FUA, RELEASE. Returns nil (and the hold time
+    /// in `slow`) when the hold had lasted half of `reservationHoldLimit` by the time the
+    /// READ returned: other hosts preempt a longer hold, and once preempted our WRITE would
+    /// be refused only while someone holds the reservation; it could land over their newer
+    /// image after they release it. So a slow hold is given up before writing.
+    private func swapUnderReservation(lba: UInt64, expected: ByteBuffer, replacement: ByteBuffer, slow: inout Duration) async throws -> Bool? {
+        let reserved = try await reserveForUpdate()
+        do {
+            let current = try await device.read(at: lba, blockCount: 1)
+            let held = options.clock.now() - reserved
+            guard held < reservationHoldLimit / 2 else {
+                slow = max(slow, held)
+                try await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
+                return nil
+            }
+            let matches = current == expected
+            if matches { try await device.write(replacement, at: lba, fua: true) }
+            try await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
+            return matches
+        } catch {
+            try? await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
+            // A conflict inside our own hold (a host paused mid-update wakes to a refused
+            // WRITE or RELEASE) means another host preempted us as dead: say so, and stop.
+            if let conflict = error as? BlockDeviceError, conflict.code == .reservationConflict {
+                try await fenceUnlessRegistered()
+            }
+            throw error
         }
     }
 
