@@ -201,6 +201,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The datastore on real targets: ATS locks on istgt, reservations and UNMAP on tgt,
+        // hosts as separate vdiskctl processes.
+        .testTarget(
+            name: "DatastoreIntegrationTests",
+            dependencies: [
+                "Datastore",
+                "ISCSI",
+                "BlockDevice",
+                "SCSI",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "DaemonTests",
             dependencies: [

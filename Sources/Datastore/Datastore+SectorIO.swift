@@ -36,24 +36,68 @@ extension Datastore {
                 return false
             }
         case .reservations:
-            try await reserveForUpdate()
-            do {
-                let current = try await device.read(at: lba, blockCount: 1)
-                let matches = current == expected
-                if matches { try await device.write(replacement, at: lba, fua: true) }
-                try await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
-                return matches
-            } catch {
-                try? await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
-                throw error
+            var slow: Duration = .zero
+            for _ in 0..<Self.maximumSlowHolds {
+                if let matches = try await swapUnderReservation(lba: lba, expected: expected, replacement: replacement, slow: &slow) {
+                    return matches
+                }
             }
+            throw DatastoreError(.busy, "\(volumeName): \(Self.maximumSlowHolds) lock-sector updates in a row held the reservation for up to \(slow) before their write (limit \(reservationHoldLimit / 2)); the LUN answers too slowly for a lease of \(options.lease)")
         }
     }
 
+    /// How often a lock-sector update that held the reservation too long is tried again.
+    static let maximumSlowHolds = 8
+
+    /// One RESERVE, READ, compare, WRITE with FUA, RELEASE. Returns nil (and the hold time
+    /// in `slow`) when the hold had lasted half of `reservationHoldLimit` by the time the
+    /// READ returned: other hosts preempt a longer hold, and once preempted our WRITE would
+    /// be refused only while someone holds the reservation; it could land over their newer
+    /// image after they release it. So a slow hold is given up before writing.
+    private func swapUnderReservation(lba: UInt64, expected: ByteBuffer, replacement: ByteBuffer, slow: inout Duration) async throws -> Bool? {
+        let reserved = try await reserveForUpdate()
+        do {
+            let current = try await device.read(at: lba, blockCount: 1)
+            let held = options.clock.now() - reserved
+            guard held < reservationHoldLimit / 2 else {
+                slow = max(slow, held)
+                try await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
+                return nil
+            }
+            let matches = current == expected
+            if matches { try await device.write(replacement, at: lba, fua: true) }
+            try await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
+            return matches
+        } catch {
+            try? await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
+            // A conflict inside our own hold (a host paused mid-update wakes to a refused
+            // WRITE or RELEASE) means another host preempted us as dead: say so, and stop.
+            if let conflict = error as? BlockDeviceError, conflict.code == .reservationConflict {
+                try await fenceUnlessRegistered()
+            }
+            throw error
+        }
+    }
+
+    /// How long one host may hold the reservation (for one sector's read-modify-write, a few
+    /// milliseconds normally) before other hosts preempt it as dead.
+    ///
+    /// It must be well under the lease: while the reservation is stuck with a host that died
+    /// holding it (tgt keeps a reservation when its holder's session ends), no other host can
+    /// renew its heartbeat. Preempting only after a whole lease, as FORMAT 1.0 first said,
+    /// fenced every other host of the datastore, found on tgt with a writer SIGKILLed inside
+    /// an update. A host waits up to an interval to notice the hold, then this limit, and must
+    /// still renew within its lease: so at most (lease − 2 × interval) / 2, which is 5 s with
+    /// the 3 s / 16 s defaults.
+    var reservationHoldLimit: Duration {
+        let limit = (options.lease - options.heartbeatInterval * 2) / 2
+        return limit > .zero ? limit : options.lease / 4
+    }
+
     /// RESERVE with this host's key, retrying while another host's short hold lasts, and
-    /// preempting a holder that has kept the reservation for a whole lease (it died holding
-    /// it). Gives up after a lease plus `lockWait`, by which time any holder was preempted.
-    private func reserveForUpdate() async throws {
+    /// preempting a holder that has kept the reservation past `reservationHoldLimit` (it died
+    /// holding it). Gives up after a lease plus `lockWait`. Returns when the hold began.
+    private func reserveForUpdate() async throws -> Duration {
         let key = host.reservationKey
         let started = options.clock.now()
         let deadline = started + options.lease + options.lockWait
@@ -63,14 +107,9 @@ extension Datastore {
             do {
                 try await device.persistentReserveOut(.reserve(key: key, type: Self.reservationType))
                 state.withLockedValue { $0.reservationHolder = nil }
-                return
+                return options.clock.now()
             } catch let error as BlockDeviceError where error.code == .reservationConflict {
-                // A preempted host has lost its registration: it was presumed dead and must stop.
-                guard try await device.readReservationKeys().keys.contains(key) else {
-                    let reason = "host '\(host.name)' lost its reservation key on \(volumeName): another host preempted it as dead"
-                    fence(reason)
-                    throw DatastoreError(.fenced, reason)
-                }
+                try await fenceUnlessRegistered()
                 let holder = try await device.readReservation().holder
                 let now = options.clock.now()
                 guard now < deadline, attempts < Self.maximumReserveAttempts else {
@@ -79,19 +118,32 @@ extension Datastore {
                 let preempt = state.withLockedValue { state -> UInt64? in
                     guard let holder else { state.reservationHolder = nil; return nil }
                     if let seen = state.reservationHolder, seen.key == holder.key {
-                        return now - seen.since >= options.lease ? holder.key : nil
+                        return now - seen.since >= reservationHoldLimit ? holder.key : nil
                     }
                     state.reservationHolder = (holder.key, now)
                     return nil
                 }
                 if let victim = preempt {
-                    try await device.persistentReserveOut(.preempt(key: key, victimKey: victim, type: Self.reservationType, abort: false))
+                    do {
+                        try await device.persistentReserveOut(.preempt(key: key, victimKey: victim, type: Self.reservationType, abort: false))
+                    } catch let error as BlockDeviceError where error.code == .reservationConflict {
+                        // Another waiting host preempted the same holder first: just reserve again.
+                    }
                     continue
                 }
                 // A real pause, not the injected clock's: it only spaces the retries out,
                 // and a test clock that nobody advances must not stall them.
                 try await Task.sleep(for: .milliseconds(20))
             }
+        }
+    }
+
+    /// A preempted host has lost its registration: it was presumed dead and must stop.
+    private func fenceUnlessRegistered() async throws {
+        guard try await device.readReservationKeys().keys.contains(host.reservationKey) else {
+            let reason = "host '\(host.name)' lost its reservation key on \(volumeName): another host preempted it as dead"
+            fence(reason)
+            throw DatastoreError(.fenced, reason)
         }
     }
 

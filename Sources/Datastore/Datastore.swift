@@ -70,7 +70,8 @@ public final class Datastore: Sendable {
 
     /// Throws `.fenced` once this host has lost its heartbeat or its generation,
     /// and decides that by the clock even before the heartbeat task notices.
-    func checkLive(_ operation: String) throws {
+    /// `operation` is only formatted on failure: this runs on every I/O.
+    func checkLive(_ operation: @autoclosure () -> String) throws {
         let reason = state.withLockedValue { state -> String? in
             guard state.mounted else { return "\(volumeName) is not mounted" }
             if state.fenceReason == nil {
@@ -82,7 +83,7 @@ public final class Datastore: Sendable {
             return state.fenceReason
         }
         if let reason {
-            throw DatastoreError(.fenced, "\(operation) refused: \(reason)")
+            throw DatastoreError(.fenced, "\(operation()) refused: \(reason)")
         }
     }
 

@@ -47,8 +47,16 @@ extension VirtualDisk {
     public func read(offset: UInt64, length: Int) async throws -> ByteBuffer {
         try checkUsable("read", writing: false)
         try checkBounds(offset: offset, length: length, "read")
+        let pieces = pieces(offset: offset, length: length)
+        if pieces.count == 1 {
+            // The common case, a request inside one file block: hand back the LUN's buffer
+            // as it came, without zero-filling and copying it (a 1 MiB read did both).
+            let physical = try await mapped(pieces[0].logical)
+            guard physical != 0 else { return ByteBuffer.zeros(length) }
+            return try await readPhysical(block: physical, offset: pieces[0].offsetInBlock, length: length)
+        }
         var result = ByteBuffer.zeros(length)
-        for piece in pieces(offset: offset, length: length) {
+        for piece in pieces {
             let physical = try await mapped(piece.logical)
             guard physical != 0 else { continue }
             let data = try await readPhysical(block: physical, offset: piece.offsetInBlock, length: piece.length)

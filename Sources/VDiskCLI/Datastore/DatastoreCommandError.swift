@@ -34,6 +34,9 @@ struct DatastoreCommandError: Error, CustomStringConvertible {
             self.init(error.description, exitCode: Self.exitCode(for: error.code))
         case let error as BlockDeviceError:
             self.init(error.description, exitCode: Self.exitCode(for: error.code))
+        case let error as CLIError:
+            // The bench runner, shared with `target bench`, reports bad arguments this way.
+            self.init(error.message, exitCode: error.exitCode)
         default:
             self.init("\(error)", exitCode: Self.failure)
         }

@@ -3,6 +3,6 @@
 import ArgumentParser
 
 struct DatastoreLocation: ParsableArguments {
-    @Argument(help: ArgumentHelp("The datastore: the path of an image file (iscsi:// LUN URLs come with the native initiator).", valueName: "datastore"))
+    @Argument(help: ArgumentHelp("The datastore: the path of an image file, or an iscsi://host[:port]/IQN/LUN URL.", valueName: "datastore"))
     var datastore: String
 }

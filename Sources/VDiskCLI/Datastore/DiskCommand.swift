@@ -8,7 +8,7 @@ public struct DiskCommand: AsyncParsableCommand {
         abstract: "Create, list, inspect, grow, rename, delete, write and read virtual disks on a datastore.",
         subcommands: [
             DiskCreateCommand.self, DiskListCommand.self, DiskInfoCommand.self, DiskGrowCommand.self,
-            DiskRenameCommand.self, DiskDeleteCommand.self, DiskWriteCommand.self, DiskReadCommand.self,
+            DiskRenameCommand.self, DiskDeleteCommand.self, DiskWriteCommand.self, DiskReadCommand.self, DiskBenchCommand.self,
         ]
     )
 
