@@ -10,7 +10,7 @@ import Glibc
 final class ChildProcess: @unchecked Sendable {
     // Unchecked: `process` is only started in init and then read; output goes through the lock.
     private let process = Process()
-    private let output = NIOLockedValueBox((stdout: Data(), stderr: Data()))
+    private let output = NIOLockedValueBox((stdout: Data(), stderr: Data(), closedPipes: 0))
     let started = ContinuousClock.now
     let arguments: [String]
 
@@ -24,13 +24,16 @@ final class ChildProcess: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
+        // An empty read is end of file: the child (and anything it started) closed the pipe.
         out.fileHandleForReading.readabilityHandler = { [output] handle in
             let data = handle.availableData
-            output.withLockedValue { $0.stdout.append(data) }
+            if data.isEmpty { handle.readabilityHandler = nil }
+            output.withLockedValue { data.isEmpty ? ($0.closedPipes += 1) : $0.stdout.append(data) }
         }
         err.fileHandleForReading.readabilityHandler = { [output] handle in
             let data = handle.availableData
-            output.withLockedValue { $0.stderr.append(data) }
+            if data.isEmpty { handle.readabilityHandler = nil }
+            output.withLockedValue { data.isEmpty ? ($0.closedPipes += 1) : $0.stderr.append(data) }
         }
         try process.run()
     }
@@ -73,8 +76,12 @@ final class ChildProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         process.waitUntilExit()
-        // The pipes may still hold the last bytes; give the handlers a moment to take them.
-        try await Task.sleep(for: .milliseconds(50))
+        // The pipes may still hold the last bytes: wait for both to reach end of file, bounded,
+        // since a loaded machine can take a while to run the handlers.
+        let drainDeadline = ContinuousClock.now + .seconds(10)
+        while output.withLockedValue({ $0.closedPipes }) < 2, ContinuousClock.now < drainDeadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         return process.terminationStatus
     }
 
