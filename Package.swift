@@ -101,6 +101,7 @@ let package = Package(
             dependencies: [
                 "SCSI",
                 "ISCSI",
+                "LibISCSI",
                 "BlockDevice",
                 "Datastore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -117,6 +118,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -127,7 +129,7 @@ let package = Package(
         .testTarget(name: "SCSITests", dependencies: ["SCSI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BlockDeviceTests",
-            dependencies: ["BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["BlockDevice", "SCSI", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -138,6 +140,7 @@ let package = Package(
         .testTarget(
             name: "LibISCSITests",
             dependencies: [
+                "TestSupport",
                 "LibISCSI",
                 "BlockDevice",
                 "SCSI",
@@ -162,6 +165,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "ISCSI",
+                "LibISCSI",
                 "SCSI",
                 "BlockDevice",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
-// SendTargets discovery against tgt and istgt.
+// SendTargets discovery against tgt and istgt. Native engine only: libiscsi's engine has
+// no discovery of its own (and iscsi-ls, libiscsi's discovery tool, spins on istgt's answer).
 
 import ISCSI
 import Testing

@@ -2,14 +2,15 @@
 
 import NIOCore
 
-enum TestPattern {
+public enum TestPattern {
     /// `count` bytes that differ for every (seed, offset), so a block written to the wrong
     /// LBA, or read from the wrong offset, never compares equal by accident.
-    static func bytes(seed: UInt64, count: Int) -> ByteBuffer {
+    public static func bytes(seed: UInt64, count: Int) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(count)
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         var written = 0
+        // Bounded: eight bytes per pass until `count`.
         while written < count {
             // xorshift64*: fast, deterministic, no allocation.
             state ^= state >> 12
