@@ -7,6 +7,7 @@ import SCSI
 import Testing
 import TestSupport
 
+extension InitiatorEngineTests {
 @Suite(.timeLimit(.minutes(2)))
 struct CommandIntegrationTests {
     static let iqn = "iqn.2026-11.org.vdiskd.test:commands"
@@ -136,4 +137,5 @@ struct CommandIntegrationTests {
             try await device.close()
         }
     }
+}
 }

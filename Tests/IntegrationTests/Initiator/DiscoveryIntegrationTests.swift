@@ -5,6 +5,7 @@ import ISCSI
 import Testing
 import TestSupport
 
+extension InitiatorEngineTests {
 @Suite(.timeLimit(.minutes(2)))
 struct DiscoveryIntegrationTests {
     private func discover(_ daemon: some ISCSITargetDaemon) async throws -> [DiscoveredTarget] {
@@ -40,4 +41,5 @@ struct DiscoveryIntegrationTests {
             #expect(try await discover(istgt).map(\.name) == [iqn])
         }
     }
+}
 }

@@ -7,6 +7,7 @@ import NIOCore
 import Testing
 import TestSupport
 
+extension InitiatorEngineTests {
 @Suite(.timeLimit(.minutes(2)))
 struct LoginIntegrationTests {
     static let iqn = "iqn.2026-11.org.vdiskd.test:login"
@@ -128,4 +129,5 @@ struct LoginIntegrationTests {
             }
         }
     }
+}
 }

@@ -7,6 +7,7 @@ import NIOCore
 import Testing
 import TestSupport
 
+extension InitiatorEngineTests {
 @Suite(.timeLimit(.minutes(4)))
 struct ReadWriteIntegrationTests {
     static let lunSize: UInt64 = 64 << 20
@@ -32,7 +33,7 @@ struct ReadWriteIntegrationTests {
             )
         }
         try await withTgt(TgtConfiguration(targets: specs)) { tgt in
-            for (index, (immediateData, initialR2T)) in Self.immediateDataInitialR2T.enumerated() {
+            for (immediateData, initialR2T) in Self.immediateDataInitialR2T {
                 let iqn = Self.iqn(immediateData: immediateData, initialR2T: initialR2T)
                 let context = "\(engine), ImmediateData=\(immediateData), InitialR2T=\(initialR2T)"
                 let offer = InitiatorOffer(immediateData: immediateData, initialR2T: initialR2T, bursts: InitiatorOffer.smallBursts)
@@ -46,7 +47,6 @@ struct ReadWriteIntegrationTests {
                 try await VerifiedIO.writeAndVerifySizes(
                     device,
                     backingFile: tgt.target(iqn)?.lun(1)?.backingFile,
-                    seed: 100 * UInt64(index + 1),
                     context: context
                 )
                 try await device.close()
@@ -94,26 +94,34 @@ struct ReadWriteIntegrationTests {
     }
 
     static let queueDepths = [1, 8, 64, 256]
+    static let ioCount = 512
+    static let slot = 32 << 10
+    /// 4 KiB to 32 KiB, so a deep queue mixes sizes.
+    static func ioSize(_ index: Int) -> Int { 4096 * (1 + index % 8) }
+    /// One pattern for every depth, cut into one slot per I/O; each depth gets a region of its own,
+    /// so no data written at another depth, or at another slot, can pass for the right one.
+    static let depthPattern = TestPattern.bytes(seed: 77, count: ioCount * slot)
 
-    /// 512 I/Os of 4 KiB to 64 KiB at distinct offsets, `depth` at a time, for each depth
-    /// on one session: writes first, then reads verified against what was written.
+    /// `ioCount` I/Os at distinct offsets, `depth` at a time, for each depth on one session:
+    /// writes first, then reads verified against what was written.
     @Test(arguments: InitiatorEngine.allCases, TargetKind.allCases)
     func queueDepths(engine: InitiatorEngine, kind: TargetKind) async throws {
         let iqn = "iqn.2026-11.org.vdiskd.test:qd"
-        try await kind.with([(iqn, nil)], lunSize: Self.lunSize) { daemon in
+        let region = UInt64(Self.ioCount * Self.slot / 512)
+        try await kind.with([(iqn, nil)], lunSize: region * 512 * UInt64(Self.queueDepths.count)) { daemon in
             let offer = kind == .tgt ? InitiatorOffer(bursts: InitiatorOffer.smallBursts) : InitiatorOffer()
             let device = try await engine.open(daemon.url(iqn, lun: kind.lun), offer: offer)
-            let count = 512
-            let slot = 64 << 10
-            @Sendable func size(_ index: Int) -> Int { 4096 * (1 + index % 16) }
-            for depth in Self.queueDepths {
-                @Sendable func seed(_ index: Int) -> UInt64 { UInt64(depth * 10_000 + index) }
-                try await VerifiedIO.runBounded(count: count, depth: depth) { index in
-                    try await device.write(TestPattern.bytes(seed: seed(index), count: size(index)), at: UInt64(index * slot / 512))
+            for (depthIndex, depth) in Self.queueDepths.enumerated() {
+                @Sendable func lba(_ index: Int) -> UInt64 { region * UInt64(depthIndex) + UInt64(index * Self.slot / 512) }
+                @Sendable func data(_ index: Int) -> ByteBuffer {
+                    Self.depthPattern.getSlice(at: index * Self.slot, length: Self.ioSize(index))!
                 }
-                try await VerifiedIO.runBounded(count: count, depth: depth) { index in
-                    let back = try await device.read(at: UInt64(index * slot / 512), blockCount: size(index) / 512)
-                    #expect(back == TestPattern.bytes(seed: seed(index), count: size(index)), "\(engine) on \(kind), depth \(depth), I/O \(index)")
+                try await VerifiedIO.runBounded(count: Self.ioCount, depth: depth) { index in
+                    try await device.write(data(index), at: lba(index))
+                }
+                try await VerifiedIO.runBounded(count: Self.ioCount, depth: depth) { index in
+                    let back = try await device.read(at: lba(index), blockCount: Self.ioSize(index) / 512)
+                    #expect(back == data(index), "\(engine) on \(kind), depth \(depth), I/O \(index)")
                 }
             }
             try await device.close()
@@ -131,10 +139,10 @@ struct ReadWriteIntegrationTests {
             try await VerifiedIO.writeAndVerifySizes(
                 device,
                 backingFile: istgt.target(iqn)?.lun(0)?.backingFile,
-                seed: 300,
                 context: "\(engine) on istgt"
             )
             try await device.close()
         }
     }
+}
 }
