@@ -1,5 +1,5 @@
-// The libiscsi engine's own behaviour against a real tgtd: keepalive, reconnect, a killed
-// target (no CPU spin, bounded failure) and the soak Scripts/leakcheck runs under LeakSanitizer.
+// The libiscsi engine's own behaviour against a real tgtd: CHAP from its configuration, keepalive,
+// reconnect, a killed target (no CPU spin, bounded failure) and the soak Scripts/leakcheck runs.
 
 import BlockDevice
 import Foundation

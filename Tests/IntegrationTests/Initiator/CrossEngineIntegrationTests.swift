@@ -2,8 +2,6 @@
 // through the other, and the same SCSI failure gives the same BlockDeviceError code.
 
 import BlockDevice
-import ISCSI
-import LibISCSI
 import NIOCore
 import SCSI
 import Testing
