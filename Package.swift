@@ -140,6 +140,7 @@ let package = Package(
                 "Daemon",
                 "SCSI",
                 "ISCSI",
+                "LibISCSI",
                 "BlockDevice",
                 "Datastore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -156,6 +157,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -166,7 +168,7 @@ let package = Package(
         .testTarget(name: "SCSITests", dependencies: ["SCSI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BlockDeviceTests",
-            dependencies: ["BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["BlockDevice", "SCSI", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -182,6 +184,7 @@ let package = Package(
         .testTarget(
             name: "LibISCSITests",
             dependencies: [
+                "TestSupport",
                 "LibISCSI",
                 "BlockDevice",
                 "SCSI",
@@ -236,6 +239,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "ISCSI",
+                "LibISCSI",
                 "SCSI",
                 "BlockDevice",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Runs vdiskctl target bench and iscsi-perf in alternation (A B A B ...) against one tgtd.
+"""Runs vdiskctl target bench on each engine and iscsi-perf in alternation (A B C A B C ...)
+against one tgtd.
 
-Each pair runs the same workload on the same LUN back to back, so the noise of a shared
-machine hits both sides alike. The table reports medians of each side, the ratio
-ours/libiscsi, and CPU seconds per 100k I/Os of each initiator process.
+Each round runs the same workload on the same LUN back to back on every side, so the noise
+of a shared machine hits all alike. The table reports medians of each side, CPU seconds per
+100k I/Os of each initiator process, the ratio of each engine to iscsi-perf, and the ratio
+native/libiscsi engine. iscsi-perf only reads, so write rows show "n/a" for it and compare
+the two engines only.
 """
 import argparse
 import json
@@ -82,11 +85,9 @@ def run_measured(cmd, timeout):
     return out.stdout + out.stderr, cpu
 
 
-def ours(vdiskctl, url, pattern, bs, qd, seconds, engine=None):
+def ours(vdiskctl, url, pattern, bs, qd, seconds, engine):
     cmd = [vdiskctl, "target", "bench", url, "--pattern", pattern, "--bs", str(bs), "--qd", str(qd),
-           "--seconds", str(seconds), "--json"]
-    if engine:
-        cmd += ["--engine", engine]
+           "--seconds", str(seconds), "--json", "--engine", engine]
     text, cpu = run_measured(cmd, seconds + 60)
     result = json.loads(text[text.index("{"):text.rindex("}") + 1])
     return result["iops"], result["mbPerSecond"], cpu, result["ios"]
@@ -105,12 +106,15 @@ def libiscsi(url, pattern, bs, qd, seconds):
     return iops, iops * bs / 1e6, cpu, iops * seconds
 
 
+PERF = "iscsi-perf"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--vdiskctl", required=True)
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=3, help="rounds of alternation per workload (at least 3 for the record)")
     parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--engines", default="native", help="comma-separated vdiskctl engines to include")
+    parser.add_argument("--engines", default="native,libiscsi", help="comma-separated vdiskctl engines to include")
     args = parser.parse_args()
     for tool in ("tgtd", "tgtadm", "iscsi-perf"):
         if not shutil.which(tool):
@@ -120,10 +124,18 @@ def main():
         ("null LUN, 4 KiB random read, QD1", 1, "randread", 4096, 1),
         ("null LUN, 4 KiB random read, QD32", 1, "randread", 4096, 32),
         ("null LUN, 1 MiB sequential read, QD8", 1, "seqread", 1 << 20, 8),
+        ("null LUN, 4 KiB random write, QD1", 1, "randwrite", 4096, 1),
+        ("null LUN, 4 KiB random write, QD32", 1, "randwrite", 4096, 32),
+        ("null LUN, 1 MiB sequential write, QD8", 1, "seqwrite", 1 << 20, 8),
         ("file LUN, 4 KiB random read, QD32", 2, "randread", 4096, 32),
         ("file LUN, 1 MiB sequential read, QD8", 2, "seqread", 1 << 20, 8),
+        ("file LUN, 4 KiB random write, QD32", 2, "randwrite", 4096, 32),
+        ("file LUN, 1 MiB sequential write, QD8", 2, "seqwrite", 1 << 20, 8),
     ]
     engines = [e for e in args.engines.split(",") if e]
+    for engine in engines:
+        if engine not in ("native", "libiscsi"):
+            raise SystemExit(f"unknown engine {engine!r}: use native and/or libiscsi")
     with tempfile.TemporaryDirectory() as workdir:
         target = Tgtd(workdir, 1 << 30)
         try:
@@ -132,22 +144,27 @@ def main():
                             "--qd", "8", "--seconds", "60", "--max-ios", "1024"], check=True, capture_output=True)
             rows = []
             for name, lun, pattern, bs, qd in workloads:
-                samples = {e: [] for e in engines}
-                samples["libiscsi"] = []
+                # iscsi-perf has no write mode: write rows compare the engines only.
+                sides = engines + ([PERF] if not pattern.endswith("write") else [])
+                samples = {side: [] for side in sides}
                 for _ in range(args.pairs):
-                    for engine in engines:
-                        samples[engine].append(ours(args.vdiskctl, target.url(lun), pattern, bs, qd, args.seconds,
-                                                    None if engine == "native" else engine))
-                    samples["libiscsi"].append(libiscsi(target.url(lun), pattern, bs, qd, args.seconds))
+                    for side in sides:
+                        if side == PERF:
+                            samples[side].append(libiscsi(target.url(lun), pattern, bs, qd, args.seconds))
+                        else:
+                            samples[side].append(ours(args.vdiskctl, target.url(lun), pattern, bs, qd, args.seconds, side))
                 rows.append((name, samples))
-                print_row(name, samples, engines, file=sys.stderr)
+                print(table_row(name, samples, engines), file=sys.stderr)
         finally:
             target.stop()
     print()
-    print(f"{args.pairs} alternating pairs of {args.seconds} s each; medians; CPU s per 100k I/Os of each initiator process")
+    print(f"{args.pairs} alternating rounds of {args.seconds} s each; medians; CPU s per 100k I/Os of each initiator process")
     print()
-    header = "| workload | " + " | ".join(f"{e} IOPS | {e} MB/s | {e} CPU/100k" for e in engines + ["libiscsi"])
-    header += " | " + " | ".join(f"{e}/libiscsi" for e in engines) + " |"
+    header = "| workload | " + " | ".join(f"{e} IOPS | {e} MB/s | {e} CPU/100k" for e in engines + [PERF])
+    header += " | " + " | ".join(f"{e}/{PERF}" for e in engines)
+    if "native" in engines and "libiscsi" in engines:
+        header += " | native/libiscsi engine"
+    header += " |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for name, samples in rows:
@@ -163,17 +180,17 @@ def medians(samples):
 
 def table_row(name, samples, engines):
     cells = [name]
-    base = medians(samples["libiscsi"])
-    for e in engines + ["libiscsi"]:
-        iops, mbs, cpu = medians(samples[e])
-        cells += [f"{iops:.0f}", f"{mbs:.1f}", f"{cpu:.2f}"]
+    for side in engines + [PERF]:
+        if side in samples:
+            iops, mbs, cpu = medians(samples[side])
+            cells += [f"{iops:.0f}", f"{mbs:.1f}", f"{cpu:.2f}"]
+        else:
+            cells += ["n/a"] * 3
     for e in engines:
-        cells.append(f"{medians(samples[e])[0] / base[0]:.2f}")
+        cells.append(f"{medians(samples[e])[0] / medians(samples[PERF])[0]:.2f}" if PERF in samples else "n/a")
+    if "native" in engines and "libiscsi" in engines:
+        cells.append(f"{medians(samples['native'])[0] / medians(samples['libiscsi'])[0]:.2f}")
     return "| " + " | ".join(cells) + " |"
-
-
-def print_row(name, samples, engines, file):
-    print(table_row(name, samples, engines), file=file)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,12 @@ public struct LibISCSIConfiguration: Sendable, Hashable {
     public var chap: CHAP?
     /// Nil leaves the choice to the URL's `header_digest`, else none.
     public var headerDigest: HeaderDigest?
+    /// The ImmediateData key we offer (RFC 7143 §13.11); nil keeps libiscsi's Yes.
+    /// The target's answer is AND-ed with it, and libiscsi does not tell us the result.
+    public var immediateData: Bool?
+    /// The InitialR2T key we offer (RFC 7143 §13.10); nil keeps libiscsi's No.
+    /// The target's answer is OR-ed with it.
+    public var initialR2T: Bool?
     /// TCP connect plus login plus the first TEST UNIT READY must finish within this.
     public var loginTimeout: TimeAmount
     /// A command not completed within this fails with `.timeout`, also while
@@ -73,6 +79,8 @@ public struct LibISCSIConfiguration: Sendable, Hashable {
         initiatorName: String = "iqn.2026-01.org.vdiskd:libiscsi",
         chap: CHAP? = nil,
         headerDigest: HeaderDigest? = nil,
+        immediateData: Bool? = nil,
+        initialR2T: Bool? = nil,
         loginTimeout: TimeAmount = .seconds(15),
         commandTimeout: TimeAmount = .seconds(30),
         nopInterval: TimeAmount? = .seconds(5),
@@ -86,6 +94,8 @@ public struct LibISCSIConfiguration: Sendable, Hashable {
         self.initiatorName = initiatorName
         self.chap = chap
         self.headerDigest = headerDigest
+        self.immediateData = immediateData
+        self.initialR2T = initialR2T
         self.loginTimeout = loginTimeout
         self.commandTimeout = commandTimeout
         self.nopInterval = nopInterval

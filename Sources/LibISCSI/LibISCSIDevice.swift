@@ -14,7 +14,7 @@ import SCSI
 /// as the native engine's. Geometry and capabilities are probed once at open
 /// (READ CAPACITY(16), VPD B0/B2, REPORT SUPPORTED OPERATION CODES and a
 /// harmless trial for COMPARE AND WRITE, PERSISTENT RESERVE IN REPORT CAPABILITIES).
-public final class LibISCSIDevice: BlockDevice {
+public final class LibISCSIDevice: SCSIPassthrough {
     public let url: LibISCSIURL
     let loop: LibISCSIEventLoop
     private let state: NIOLockedValueBox<State>
@@ -438,6 +438,11 @@ public final class LibISCSIDevice: BlockDevice {
         return max(1, min(limit ?? byDefault, byDefault))
     }
 
+    public func passthrough(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, dataInLength: Int = 0) async throws -> ByteBuffer {
+        try checkOpen()
+        return try await run(cdb, name: name, dataOut: dataOut, dataIn: dataInLength).data
+    }
+
     private func checkOpen() throws {
         if state.withLockedValue({ $0.closed }) {
             throw BlockDeviceError(.closed, "\(object) is closed")
@@ -485,7 +490,7 @@ public final class LibISCSIDevice: BlockDevice {
                 attempt += 1
                 continue
             }
-            throw blockDeviceError(failure, name: name, cdb: cdb)
+            throw BlockDeviceError(failure, cdb: cdb, object: "\(name) on \(object)")
         }
     }
 }

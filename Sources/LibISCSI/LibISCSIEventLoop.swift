@@ -386,6 +386,12 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         iscsi_set_session_type(context, ISCSI_SESSION_NORMAL)
         iscsi_set_targetname(context, url.targetName)
         iscsi_set_header_digest(context, Self.headerDigest(configuration.headerDigest ?? url.headerDigest ?? LibISCSIConfiguration.HeaderDigest.none))
+        if let immediateData = configuration.immediateData {
+            iscsi_set_immediate_data(context, immediateData ? ISCSI_IMMEDIATE_DATA_YES : ISCSI_IMMEDIATE_DATA_NO)
+        }
+        if let initialR2T = configuration.initialR2T {
+            iscsi_set_initial_r2t(context, initialR2T ? ISCSI_INITIAL_R2T_YES : ISCSI_INITIAL_R2T_NO)
+        }
         if let chap = configuration.chap {
             iscsi_set_initiator_username_pwd(context, chap.user, chap.secret)
             if let user = chap.targetUser, let secret = chap.targetSecret {

@@ -1,47 +1,50 @@
-// The libiscsi engine's own behaviour against a real tgtd: SCSI errors mapped like
-// the native engine's, keepalive, a killed target (no CPU spin, bounded failure),
-// and the bounded soak that Scripts/leakcheck runs under valgrind.
+// The libiscsi engine's own behaviour against a real tgtd: CHAP from its configuration, keepalive,
+// reconnect, a killed target (no CPU spin, bounded failure) and the soak Scripts/leakcheck runs.
 
 import BlockDevice
 import Foundation
 import NIOCore
-import SCSI
 import Testing
+import TestSupport
 
 @testable import LibISCSI
 
 extension LibISCSIIntegration {
 @Suite("LibISCSI engine")
 struct LibISCSIEngineTests {
-    @Test func targetSenseMapsToBlockDeviceCodes() async throws {
-        try await ScratchTarget.with(.tgt) { target in
-            let device = try await LibISCSIDevice.connect(url: target.url())
-            let end = device.geometry.blockCount
-            // Past the end, sent raw so the target (not our range check) refuses it.
-            do {
-                _ = try await device.run(CDB.read16(lba: end, blockCount: 1), name: "READ(16)", dataIn: 512)
-                Issue.record("a read past the end must fail")
-            } catch let error as BlockDeviceError {
-                #expect(error.code == .outOfRange)
-                let scsi = try #require(error.underlying as? SCSICommandError)
-                #expect(scsi.status == .checkCondition)
-                #expect(scsi.senseKey == .illegalRequest)
-            }
-            // An opcode nobody implements.
-            do {
-                _ = try await device.run([0xFE, 0, 0, 0, 0, 0], name: "VENDOR 0xFE")
-                Issue.record("an unknown opcode must fail")
-            } catch let error as BlockDeviceError {
-                #expect(error.code == .notSupported)
-            }
+    static let iqn = "iqn.2026-11.org.vdiskd.test:libiscsi"
+    /// LUN 1 holds data; LUN 2 is tgt's null store, for load that needs no verification.
+    static let configuration = TgtConfiguration(targets: [
+        TgtTargetSpec(iqn: iqn, luns: [.file(1, size: 64 << 20), .null(2)]),
+    ])
+
+    /// CHAP in `LibISCSIConfiguration` wins over credentials in the URL (the CLI's
+    /// secret files rely on it), for the target's side of mutual CHAP too.
+    @Test func chapInTheConfigurationWinsOverTheURL() async throws {
+        let chap = CHAPAuthentication.mutual(user: "alice", secret: "alice-secret-12", targetUser: "target", targetSecret: "target-secret-1")
+        let configuration = TgtConfiguration(targets: [TgtTargetSpec(iqn: Self.iqn, luns: [.file(1, size: 8 << 20)], chap: chap)])
+        try await withTgt(configuration) { tgt in
+            let wrong = CHAPAuthentication.mutual(user: "alice", secret: "wrong-secret-1", targetUser: "target", targetSecret: "wrong-secret-2")
+            let device = try await LibISCSIDevice.connect(
+                url: tgt.portal.libiscsiURL(target: Self.iqn, lun: 1, chap: wrong),
+                configuration: LibISCSIConfiguration(chap: LibISCSIConfiguration.CHAP(
+                    user: "alice",
+                    secret: "alice-secret-12",
+                    targetUser: "target",
+                    targetSecret: "target-secret-1"
+                ))
+            )
+            let data = TestPattern.bytes(seed: 3, count: 4096)
+            try await device.write(data, at: 0)
+            #expect(try await device.read(at: 0, blockCount: 8) == data)
             try await device.close()
         }
     }
 
     @Test func keepaliveSendsNOPsWhileIdle() async throws {
-        try await ScratchTarget.with(.tgt) { target in
+        try await withTgt(Self.configuration) { tgt in
             let configuration = LibISCSIConfiguration(nopInterval: .milliseconds(200), tickInterval: .milliseconds(50))
-            let device = try await LibISCSIDevice.connect(url: target.url(), configuration: configuration)
+            let device = try await LibISCSIDevice.connect(url: tgt.url(Self.iqn, lun: 1), configuration: configuration)
             try await Task.sleep(for: .milliseconds(1200))
             let statistics = device.statistics
             #expect(statistics.nopsSent >= 3)
@@ -57,17 +60,17 @@ struct LibISCSIEngineTests {
     /// time (exactly ours, whatever else the test process runs) and the process's
     /// (getrusage), and checks a pending call fails within the command timeout.
     @Test func killedTargetCostsNoCPUAndFailsPendingCallsInTime() async throws {
-        try await ScratchTarget.with(.tgt) { target in
+        try await withTgt(Self.configuration) { tgt in
             let configuration = LibISCSIConfiguration(
                 commandTimeout: .seconds(3),
                 nopInterval: .milliseconds(500),
                 maximumMissedNOPs: 2
             )
-            let device = try await LibISCSIDevice.connect(url: target.url(), configuration: configuration)
+            let device = try await LibISCSIDevice.connect(url: tgt.url(Self.iqn, lun: 1), configuration: configuration)
             let blockSize = device.geometry.blockSize
-            try await device.write(TestPattern.bytes(blockSize, seed: 1), at: 0)
+            try await device.write(TestPattern.bytes(seed: 1, count: blockSize), at: 0)
 
-            target.kill()
+            await tgt.kill()
             let killedAt = ContinuousClock.now
 
             // A call made after the kill fails (or succeeds after a reconnect) within the timeout.
@@ -116,10 +119,10 @@ struct LibISCSIEngineTests {
     }
 
     @Test func commandsQueuedAcrossAKeepaliveReconnectComplete() async throws {
-        try await ScratchTarget.with(.tgt) { target in
+        try await withTgt(Self.configuration) { tgt in
             let configuration = LibISCSIConfiguration(nopInterval: .milliseconds(200), tickInterval: .milliseconds(50))
-            let device = try await LibISCSIDevice.connect(url: target.url(), configuration: configuration)
-            let data = TestPattern.bytes(device.geometry.blockSize * 8, seed: 4)
+            let device = try await LibISCSIDevice.connect(url: tgt.url(Self.iqn, lun: 1), configuration: configuration)
+            let data = TestPattern.bytes(seed: 4, count: device.geometry.blockSize * 8)
             try await device.write(data, at: 64)
             // Reconnect as the keepalive would, with reads queued behind it.
             await device.loop.reconnect()
@@ -140,11 +143,10 @@ struct LibISCSIEngineTests {
         let environment = ProcessInfo.processInfo.environment
         let ioCount = environment["VDISK_SOAK_IOS"].flatMap(Int.init) ?? 4000
         let cycles = environment["VDISK_SOAK_CYCLES"].flatMap(Int.init) ?? 5
-        try await ScratchTarget.with(.tgt) { target in
-            let nullLUN = try #require(target.nullLUN)
-            let url = target.url(lun: nullLUN)
+        try await withTgt(Self.configuration) { tgt in
+            let url = tgt.url(Self.iqn, lun: 2)
             let device = try await LibISCSIDevice.connect(url: url)
-            let block = TestPattern.bytes(4096, seed: 8)
+            let block = TestPattern.bytes(seed: 8, count: 4096)
             let depth = 16
             let perWorker = ioCount / depth
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -17,6 +17,10 @@ public protocol ISCSITargetDaemon: Sendable {
 
     /// Ends the daemon and removes its directory; safe to call twice.
     func stop() async
+
+    /// Kills the daemon at once (SIGKILL), as a crash or a pulled plug would:
+    /// sessions drop without logout or reject. `stop()` still cleans up after it.
+    func kill() async
 }
 
 extension ISCSITargetDaemon {

@@ -155,6 +155,11 @@ public final class IstgtTarget: ISCSITargetDaemon {
         directory.remove()
     }
 
+    public func kill() async {
+        // Not shielded from cancellation on purpose: SIGKILL is sent before the first wait.
+        await process.terminate(gracePeriod: .zero)
+    }
+
     func stopShielded() async {
         await Task { await self.stop() }.value
     }

@@ -353,6 +353,11 @@ public final class TgtTarget: ISCSITargetDaemon {
         directory.remove()
     }
 
+    public func kill() async {
+        // Not shielded from cancellation on purpose: SIGKILL is sent before the first wait.
+        await process.terminate(gracePeriod: .zero)
+    }
+
     /// `stop()` in a task of its own, so it runs to the end even when the
     /// calling task is cancelled (a cancelled sleep would skip the waits).
     func stopShielded() async {

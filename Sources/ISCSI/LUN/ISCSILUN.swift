@@ -14,7 +14,7 @@ import SCSI
 /// of an initiator; every other SCSI failure becomes a `BlockDeviceError` whose
 /// code says what class of failure it was and whose underlying error is the
 /// `SCSICommandError` with the sense in words.
-public final class ISCSILUN: BlockDevice {
+public final class ISCSILUN: SCSIPassthrough {
     public let session: ISCSISession
     public let lun: UInt64
     /// Whether `close()` also logs the session out.
@@ -397,6 +397,11 @@ public final class ISCSILUN: BlockDevice {
         return max(1, min(limit ?? byDefault, byDefault))
     }
 
+    public func passthrough(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, dataInLength: Int = 0) async throws -> ByteBuffer {
+        try checkOpen()
+        return try await run(cdb, name: name, dataOut: dataOut, expectedDataIn: dataInLength).data
+    }
+
     private func checkOpen() throws {
         if state.withLockedValue({ $0.closed }) {
             throw BlockDeviceError(.closed, "LUN \(lun) of \(session.portal) is closed")
@@ -441,46 +446,7 @@ public final class ISCSILUN: BlockDevice {
                 attempt += 1
                 continue
             }
-            throw blockDeviceError(failure, name: name, cdb: cdb)
-        }
-    }
-
-    private func blockDeviceError(_ failure: SCSICommandError, name: String, cdb: [UInt8]) -> BlockDeviceError {
-        let object = "\(name) on LUN \(lun) of \(session.portal)"
-        switch failure.status {
-        case .reservationConflict:
-            return BlockDeviceError(.reservationConflict, "\(object) hit a reservation held by another initiator", underlying: failure)
-        case .busy, .taskSetFull:
-            return BlockDeviceError(.busy, "\(object) was refused for now (\(failure.status))", underlying: failure)
-        default:
-            break
-        }
-        guard let sense = failure.sense else {
-            return BlockDeviceError(.deviceError, "\(object) failed with \(failure.status)", underlying: failure)
-        }
-        switch sense.senseKey {
-        case .miscompare:
-            return BlockDeviceError(
-                .miscompare,
-                "\(object) found different data",
-                miscompareOffset: sense.miscompareOffset.map { Int(clamping: $0) },
-                underlying: failure
-            )
-        case .dataProtect:
-            return BlockDeviceError(.readOnly, "\(object) was refused: the LUN is write-protected", underlying: failure)
-        case .mediumError:
-            return BlockDeviceError(.mediumError, "\(object) hit a medium error", underlying: failure)
-        case .illegalRequest:
-            switch (sense.additionalSenseCode.asc, sense.additionalSenseCode.ascq) {
-            case (0x21, 0x00):
-                return BlockDeviceError(.outOfRange, "\(object) addressed blocks past the end", underlying: failure)
-            case (0x20, 0x00), (0x24, 0x00) where cdb.first.map({ [0x42, 0x93, 0x89, 0x5E, 0x5F].contains($0) }) == true:
-                return BlockDeviceError(.notSupported, "\(object) is not supported by the target", underlying: failure)
-            default:
-                return BlockDeviceError(.deviceError, "\(object) was refused", underlying: failure)
-            }
-        default:
-            return BlockDeviceError(.deviceError, "\(object) failed", underlying: failure)
+            throw BlockDeviceError(failure, cdb: cdb, object: "\(name) on LUN \(lun) of \(session.portal)")
         }
     }
 }

@@ -1,5 +1,6 @@
 // Gathers what `vdiskctl target inquiry` shows: standard INQUIRY data plus the VPD pages a disk offers.
 
+import BlockDevice
 import ISCSI
 import SCSI
 
@@ -12,16 +13,19 @@ struct InquiryReport {
     var blockLimits: BlockLimitsPage?
     var provisioning: LogicalBlockProvisioningPage?
 
-    static func gather(session: ISCSISession, lun: UInt64) async throws -> InquiryReport {
-        let standard = try StandardInquiryData(parsing: try await inquiry(session, lun: lun, page: nil))
+    /// Sends one INQUIRY (standard data for a nil page) and returns the bytes that came back.
+    typealias Inquiry = (_ page: VitalProductDataPage?) async throws -> [UInt8]
+
+    static func gather(_ inquiry: Inquiry) async throws -> InquiryReport {
+        let standard = try StandardInquiryData(parsing: try await inquiry(nil))
         var report = InquiryReport(standard: standard)
-        guard let pages = try? SupportedVitalProductDataPages(parsing: try await inquiry(session, lun: lun, page: .supportedPages)) else {
+        guard let pages = try? SupportedVitalProductDataPages(parsing: try await inquiry(.supportedPages)) else {
             return report
         }
         report.supportedPages = pages.pages
         for page in pages.pages {
             // A page the target lists but answers badly is left out rather than failing the whole report.
-            guard let bytes = try? await inquiry(session, lun: lun, page: page) else { continue }
+            guard let bytes = try? await inquiry(page) else { continue }
             switch page {
             case .unitSerialNumber: report.serialNumber = try? UnitSerialNumberPage(parsing: bytes).serialNumber
             case .deviceIdentification: report.designators = (try? DeviceIdentificationPage(parsing: bytes).designators) ?? []
@@ -33,14 +37,25 @@ struct InquiryReport {
         return report
     }
 
-    private static func inquiry(_ session: ISCSISession, lun: UInt64, page: VitalProductDataPage?) async throws -> [UInt8] {
-        let cdb = page.map { CDB.inquiry(page: $0) } ?? CDB.inquiry(allocationLength: 255)
+    /// The CDB for `page`, or for the standard data when nil.
+    static func cdb(page: VitalProductDataPage?) -> [UInt8] {
+        page.map { CDB.inquiry(page: $0) } ?? CDB.inquiry(allocationLength: 255)
+    }
+
+    /// INQUIRY on a bare native session: works on any LUN, a disk or not.
+    static func inquiry(_ session: ISCSISession, lun: UInt64, page: VitalProductDataPage?) async throws -> [UInt8] {
+        let cdb = cdb(page: page)
         let result = try await session.execute(SCSITaskRequest(lun: lun, cdb: cdb, expectedDataInLength: 255, operationName: "INQUIRY"))
         guard result.isGood else {
             let sense = result.senseData.isEmpty ? nil : try? SenseData(parsing: result.senseData)
             throw SCSICommandError(operation: "INQUIRY", status: SCSIStatus(rawValue: result.status), sense: sense)
         }
         return Array(result.data.readableBytesView)
+    }
+
+    /// INQUIRY through an open block device's passthrough (the libiscsi engine).
+    static func inquiry(_ device: any SCSIPassthrough, page: VitalProductDataPage?) async throws -> [UInt8] {
+        Array(try await device.passthrough(cdb(page: page), name: "INQUIRY", dataOut: nil, dataInLength: 255).readableBytesView)
     }
 
     var text: String {

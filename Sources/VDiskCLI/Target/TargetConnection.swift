@@ -1,10 +1,13 @@
-// Opens a session or a LUN for one command and always logs out afterwards.
+// Opens a session or a LUN for one command, on the engine the options name, and always
+// logs out afterwards.
 
 import BlockDevice
 import ISCSI
+import LibISCSI
 
 enum TargetConnection {
-    /// Logs in to the URL's target, runs `body`, then logs out (also when `body` throws).
+    /// Logs in to the URL's target with the native engine, runs `body`, then logs out
+    /// (also when `body` throws). For commands that need a session, not a block device.
     static func withSession<T>(
         _ url: ISCSIURL,
         options: TargetOptions,
@@ -21,13 +24,21 @@ enum TargetConnection {
         }
     }
 
-    /// Opens the URL's LUN as a block device, runs `body`, then closes it (logging out).
+    /// Opens the URL's LUN as a block device on the chosen engine, runs `body`, then closes it (logging out).
     static func withDevice<T>(
         _ url: ISCSIURL,
         options: TargetOptions,
-        _ body: (any BlockDevice) async throws -> T
+        _ body: (any SCSIPassthrough) async throws -> T
     ) async throws -> T {
-        let device = try await ISCSILUN.connect(url, configuration: try options.sessionConfiguration(for: url))
+        let device: any SCSIPassthrough = switch options.engine {
+        case .native:
+            try await ISCSILUN.connect(url, configuration: try options.sessionConfiguration(for: url))
+        case .libiscsi:
+            try await LibISCSIDevice.connect(
+                url: try TargetOptions.libiscsiURL(url),
+                configuration: try options.libiscsiConfiguration(for: url)
+            )
+        }
         do {
             let value = try await body(device)
             try await device.close()

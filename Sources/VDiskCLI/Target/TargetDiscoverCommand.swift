@@ -21,6 +21,12 @@ struct TargetDiscoverCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    func validate() throws {
+        if target.engine == .libiscsi {
+            throw ValidationError("discover runs on the native engine only: the libiscsi engine has no SendTargets discovery (and libiscsi's iscsi-ls spins on istgt's answer); drop --engine libiscsi")
+        }
+    }
+
     func run() async throws {
         try await CLIFailure.guarding {
             let address: TargetPortal

@@ -7,7 +7,8 @@ import SCSI
 struct TargetInquiryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inquiry",
-        abstract: "Show a LUN's INQUIRY data and its identification, block limits and provisioning pages."
+        abstract: "Show a LUN's INQUIRY data and its identification, block limits and provisioning pages.",
+        discussion: "With --engine libiscsi the LUN is opened as a block device first, so it must be a disk."
     )
 
     @Argument(help: "iscsi://[user[%password]@]host[:port]/IQN/LUN")
@@ -21,8 +22,17 @@ struct TargetInquiryCommand: AsyncParsableCommand {
     func run() async throws {
         let url = try parseTargetURL(self.url)
         try await CLIFailure.guarding {
-            let report = try await TargetConnection.withSession(url, options: target) { session in
-                try await InquiryReport.gather(session: session, lun: url.lun)
+            let report = switch target.engine {
+            case .native:
+                // A bare session, so LUNs that are not disks (tgt's LUN 0 controller) answer too.
+                try await TargetConnection.withSession(url, options: target) { session in
+                    try await InquiryReport.gather { try await InquiryReport.inquiry(session, lun: url.lun, page: $0) }
+                }
+            case .libiscsi:
+                // libiscsi's engine opens the LUN as a block device first, so it must be a disk.
+                try await TargetConnection.withDevice(url, options: target) { device in
+                    try await InquiryReport.gather { try await InquiryReport.inquiry(device, page: $0) }
+                }
             }
             print(json ? try JSONOutput.string(report.json) : report.text)
         }

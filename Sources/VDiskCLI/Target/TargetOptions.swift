@@ -2,10 +2,14 @@
 
 import ArgumentParser
 import ISCSI
+import LibISCSI
 import NIOCore
 
 /// How to reach and authenticate to a target.
 struct TargetOptions: ParsableArguments {
+    @Option(help: "The initiator engine: native (ours) or libiscsi.")
+    var engine: TargetEngine = .native
+
     @Option(name: .customLong("initiator-name"), help: "Our iSCSI initiator name (IQN).")
     var initiatorName: String = ISCSISessionConfiguration.defaultInitiatorName
 
@@ -42,6 +46,9 @@ struct TargetOptions: ParsableArguments {
         }
         if (targetSecretFile != nil || targetSecretEnvironment != nil) != (targetUser != nil) {
             throw ValidationError("mutual CHAP needs both --target-user and a target secret")
+        }
+        if engine == .libiscsi, dataDigest {
+            throw ValidationError("--data-digest needs --engine native: libiscsi negotiates header digests only")
         }
         if !(1...600).contains(loginTimeout) {
             throw ValidationError("--login-timeout must be between 1 and 600 seconds")
@@ -113,6 +120,52 @@ struct TargetOptions: ParsableArguments {
             targetUser: url.targetUser,
             targetPassword: url.targetPassword
         )
+    }
+}
+
+extension TargetOptions {
+    /// The libiscsi engine's settings for `url`: the same initiator name, CHAP
+    /// (from the URL or the secret options), header digest and login timeout.
+    func libiscsiConfiguration(for url: ISCSIURL) throws -> LibISCSIConfiguration {
+        var chap: LibISCSIConfiguration.CHAP?
+        switch try authentication(
+            user: url.user,
+            urlPassword: url.password,
+            urlTargetUser: url.targetUser,
+            urlTargetPassword: url.targetPassword
+        ) {
+        case .none:
+            chap = nil
+        case .chap(let credentials, let mutual, _):
+            chap = LibISCSIConfiguration.CHAP(
+                user: credentials.user,
+                secret: try Self.text(of: credentials.secret, purpose: "CHAP secret"),
+                targetUser: mutual?.user,
+                targetSecret: try mutual.map { try Self.text(of: $0.secret, purpose: "target CHAP secret") }
+            )
+        }
+        return LibISCSIConfiguration(
+            initiatorName: initiatorName,
+            chap: chap,
+            headerDigest: headerDigest ? .crc32c : LibISCSIConfiguration.HeaderDigest.none,
+            loginTimeout: .seconds(Int64(loginTimeout))
+        )
+    }
+
+    /// libiscsi takes secrets as C strings, so a binary secret cannot be handed over.
+    private static func text(of secret: [UInt8], purpose: String) throws -> String {
+        guard !secret.contains(0), let text = String(validating: secret, as: UTF8.self) else {
+            throw CLIError("the \(purpose) is not plain text; libiscsi takes text secrets only: use --engine native", exitCode: CLIExitCode.usage)
+        }
+        return text
+    }
+
+    /// `url` in the libiscsi engine's form; credentials travel in the configuration instead.
+    static func libiscsiURL(_ url: ISCSIURL) throws -> LibISCSIURL {
+        guard let lun = Int(exactly: url.lun), lun <= LibISCSIURL.maximumLUN else {
+            throw CLIError("LUN \(url.lun) is beyond what libiscsi can address (0...\(LibISCSIURL.maximumLUN)); use --engine native", exitCode: CLIExitCode.usage)
+        }
+        return LibISCSIURL(host: url.portal.host, port: url.portal.port, targetName: url.targetName, lun: lun)
     }
 }
 

@@ -1,9 +1,11 @@
-// SendTargets discovery against tgt and istgt.
+// SendTargets discovery against tgt and istgt. Native engine only: libiscsi's engine has
+// no discovery of its own (and iscsi-ls, libiscsi's discovery tool, spins on istgt's answer).
 
 import ISCSI
 import Testing
 import TestSupport
 
+extension InitiatorEngineTests {
 @Suite(.timeLimit(.minutes(2)))
 struct DiscoveryIntegrationTests {
     private func discover(_ daemon: some ISCSITargetDaemon) async throws -> [DiscoveredTarget] {
@@ -39,4 +41,5 @@ struct DiscoveryIntegrationTests {
             #expect(try await discover(istgt).map(\.name) == [iqn])
         }
     }
+}
 }

@@ -1,17 +1,22 @@
-// The initiator engines the integration tests run on; each opens a LUN URL as a BlockDevice.
+// The initiator engines the integration tests run on; each opens a LUN URL as a BlockDevice,
+// so one test body, taking the engine as an argument, covers both.
 
 import BlockDevice
 import ISCSI
+import LibISCSI
 
-/// An initiator implementation under test. Tests take it as an argument so the
-/// same body runs on every engine.
+/// An initiator implementation under test.
 enum InitiatorEngine: String, CaseIterable, Sendable, CustomStringConvertible {
     case native
+    case libiscsi
 
     var description: String { rawValue }
 
-    /// Opens `url` (libiscsi form, CHAP included) with `proposal` as our offer.
-    func open(_ url: String, proposal: OperationalProposal = OperationalProposal()) async throws -> any BlockDevice {
+    /// libiscsi 1.19 has no DataDigest support; it offers HeaderDigest only.
+    var supportsDataDigest: Bool { self == .native }
+
+    /// Opens `url` (libiscsi form, CHAP included) with `offer` as our login offer.
+    func open(_ url: String, offer: InitiatorOffer = InitiatorOffer()) async throws -> any BlockDevice {
         switch self {
         case .native:
             let parsed = try ISCSIURL(parsing: url)
@@ -19,10 +24,23 @@ enum InitiatorEngine: String, CaseIterable, Sendable, CustomStringConvertible {
                 portal: parsed.portal,
                 targetName: parsed.targetName,
                 authentication: parsed.authentication,
-                proposal: proposal
+                proposal: offer.nativeProposal
             )
-            configuration.loginTimeout = .seconds(10)
+            configuration.connectTimeout = offer.loginTimeout
+            configuration.loginTimeout = offer.loginTimeout
             return try await ISCSILUN.connect(parsed, configuration: configuration)
+        case .libiscsi:
+            return try await LibISCSIDevice.connect(url: url, configuration: offer.libiscsiConfiguration)
+        }
+    }
+
+    /// The operational keys the engine negotiated, where they can be read. libiscsi
+    /// keeps them in its private context struct with no getter, and tgtadm does not
+    /// show them per session either, so for libiscsi only the data can be checked.
+    func negotiated(_ device: any BlockDevice) -> NegotiatedParameters? {
+        switch self {
+        case .native: (device as? ISCSILUN)?.session.negotiated
+        case .libiscsi: nil
         }
     }
 }

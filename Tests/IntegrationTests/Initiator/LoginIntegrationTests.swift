@@ -1,27 +1,25 @@
-// Logging in to real targets: no authentication, one-way and mutual CHAP, and the refusals.
+// Logging in to real targets on both engines: no authentication, one-way and mutual
+// CHAP on tgt and istgt, and the refusals (wrong secrets, unknown target, no listener).
 
 import BlockDevice
-import Foundation
 import ISCSI
 import NIOCore
 import Testing
 import TestSupport
 
+extension InitiatorEngineTests {
 @Suite(.timeLimit(.minutes(2)))
 struct LoginIntegrationTests {
     static let iqn = "iqn.2026-11.org.vdiskd.test:login"
 
-    private func configuration(_ daemon: some ISCSITargetDaemon, iqn: String = LoginIntegrationTests.iqn) -> ISCSISessionConfiguration {
-        ISCSISessionConfiguration(
-            portal: TargetPortal(host: daemon.portal.host, port: daemon.portal.port),
-            targetName: iqn,
-            loginTimeout: .seconds(10)
-        )
-    }
-
-    @Test func noAuthentication() async throws {
+    /// The session API under the native LUN; libiscsi's engine offers no session without a LUN.
+    @Test func nativeSessionWithoutAuthentication() async throws {
         try await withTgt(TgtConfiguration(targets: [TgtTargetSpec(iqn: Self.iqn, luns: [.file(1, size: 8 << 20)])])) { tgt in
-            let session = try await ISCSISession.connect(configuration(tgt))
+            let session = try await ISCSISession.connect(ISCSISessionConfiguration(
+                portal: TargetPortal(host: tgt.portal.host, port: tgt.portal.port),
+                targetName: Self.iqn,
+                loginTimeout: .seconds(10)
+            ))
             #expect(session.negotiated.maxRecvDataSegmentLength > 0)
             let result = try await session.execute(SCSITaskRequest(lun: 1, cdb: [0, 0, 0, 0, 0, 0], operationName: "TEST UNIT READY"))
             // The first command after login may report the power-on unit attention.
@@ -30,79 +28,106 @@ struct LoginIntegrationTests {
         }
     }
 
-    @Test(arguments: [false, true])
-    func chap(mutual: Bool) async throws {
-        let chap: CHAPAuthentication = mutual
-            ? .mutual(user: "alice", secret: "alice-secret-12", targetUser: "target", targetSecret: "target-secret-1")
-            : .oneWay(user: "alice", secret: "alice-secret-12")
-        let spec = TgtTargetSpec(iqn: Self.iqn, luns: [.file(1, size: 8 << 20)], chap: chap)
-        try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
-            let device = try await InitiatorEngine.native.open(tgt.url(Self.iqn, lun: 1))
-            let data = TestPattern.bytes(seed: 7, count: 4096)
-            try await device.write(data, at: 8)
-            #expect(try await device.read(at: 8, blockCount: 8) == data)
-            try await device.close()
-        }
-    }
+    static let oneWayIQN = "iqn.2026-11.org.vdiskd.test:chap-oneway"
+    static let mutualIQN = "iqn.2026-11.org.vdiskd.test:chap-mutual"
+    static let oneWay = CHAPAuthentication.oneWay(user: "alice", secret: "alice-secret-12")
+    static let mutual = CHAPAuthentication.mutual(user: "alice", secret: "alice-secret-12", targetUser: "target", targetSecret: "target-secret-1")
 
-    @Test func wrongSecretIsRefusedAsAuthenticationFailure() async throws {
-        let spec = TgtTargetSpec(iqn: Self.iqn, luns: [.file(1, size: 8 << 20)], chap: .oneWay(user: "alice", secret: "alice-secret-12"))
-        try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
-            var configuration = configuration(tgt)
-            configuration.authentication = .chap(CHAPCredentials(user: "alice", secret: "not-the-secret"), mutual: nil)
-            let error = try await #require(throws: ISCSIError.self) { try await ISCSISession.connect(configuration) }
-            #expect(error.code == .authenticationFailed)
-            #expect(error.scope == .session)
-            #expect(error.description.contains("authentication failed"))
-        }
-    }
-
-    @Test func wrongTargetSecretInMutualCHAPIsRefused() async throws {
-        let chap = CHAPAuthentication.mutual(user: "alice", secret: "alice-secret-12", targetUser: "target", targetSecret: "target-secret-1")
-        let spec = TgtTargetSpec(iqn: Self.iqn, luns: [.file(1, size: 8 << 20)], chap: chap)
-        try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
-            var configuration = configuration(tgt)
-            configuration.authentication = .chap(
-                CHAPCredentials(user: "alice", secret: "alice-secret-12"),
-                mutual: CHAPCredentials(user: "target", secret: "a-wrong-secret!")
-            )
-            let error = try await #require(throws: ISCSIError.self) { try await ISCSISession.connect(configuration) }
-            #expect(error.code == .authenticationFailed)
-            #expect(error.description.contains("target"))
-        }
-    }
-
-    @Test func unknownTargetNameSaysTargetNotFound() async throws {
-        try await withTgt(TgtConfiguration(targets: [TgtTargetSpec(iqn: Self.iqn, luns: [.file(1, size: 8 << 20)])])) { tgt in
-            let error = try await #require(throws: ISCSIError.self) {
-                try await ISCSISession.connect(configuration(tgt, iqn: "iqn.2026-11.org.vdiskd.test:nobody"))
+    /// One daemon with a one-way and a mutual CHAP target: both log in and move
+    /// verified data; a wrong secret, missing credentials and a target that cannot
+    /// prove the secret we expect are all refused as authentication failures.
+    @Test(arguments: InitiatorEngine.allCases, TargetKind.allCases)
+    func chap(engine: InitiatorEngine, kind: TargetKind) async throws {
+        try await kind.with([(Self.oneWayIQN, Self.oneWay), (Self.mutualIQN, Self.mutual)], lunSize: 8 << 20) { daemon in
+            for (index, iqn) in [Self.oneWayIQN, Self.mutualIQN].enumerated() {
+                let device = try await engine.open(daemon.url(iqn, lun: kind.lun))
+                let data = TestPattern.bytes(seed: 7 + UInt64(index), count: 4096)
+                try await device.write(data, at: 8)
+                #expect(try await device.read(at: 8, blockCount: 8) == data, "\(engine) on \(kind), \(iqn)")
+                try await device.close()
             }
-            #expect(error.code == .targetNotFound)
-            #expect(error.description.contains("not found"))
+
+            let wrongSecret = CHAPAuthentication.oneWay(user: "alice", secret: "not-the-secret")
+            await expectAuthenticationRefused(engine, "\(kind): wrong secret") {
+                try await engine.open(daemon.portal.libiscsiURL(target: Self.oneWayIQN, lun: kind.lun, chap: wrongSecret))
+            }
+            await expectAuthenticationRefused(engine, "\(kind): no credentials for a CHAP target") {
+                try await engine.open(daemon.portal.libiscsiURL(target: Self.oneWayIQN, lun: kind.lun))
+            }
+            let wrongTarget = CHAPAuthentication.mutual(user: "alice", secret: "alice-secret-12", targetUser: "target", targetSecret: "a-wrong-secret!")
+            await expectAuthenticationRefused(engine, "\(kind): target proves a different secret") {
+                try await engine.open(daemon.portal.libiscsiURL(target: Self.mutualIQN, lun: kind.lun, chap: wrongTarget))
+            }
         }
     }
 
-    @Test func nothingListeningIsAConnectFailure() async throws {
+    /// Each engine has its own login error type (the native `ISCSIError` with a code and
+    /// scope; libiscsi's `BlockDeviceError(.transport)`), but both must name authentication.
+    private func expectAuthenticationRefused(
+        _ engine: InitiatorEngine,
+        _ context: String,
+        _ open: () async throws -> any BlockDevice
+    ) async {
+        do {
+            let device = try await open()
+            try? await device.close()
+            Issue.record("\(engine), \(context): the login should have been refused")
+        } catch {
+            #expect("\(error)".lowercased().contains("authentication"), "\(engine), \(context): \(error)")
+            switch engine {
+            case .native:
+                let iscsi = error as? ISCSIError
+                #expect(iscsi?.code == .authenticationFailed, "\(context): \(error)")
+                #expect(iscsi?.scope == .session, "\(context): \(error)")
+            case .libiscsi:
+                #expect((error as? BlockDeviceError)?.code == .transport, "\(context): \(error)")
+            }
+        }
+    }
+
+    @Test(arguments: InitiatorEngine.allCases)
+    func unknownTargetNameIsRefused(engine: InitiatorEngine) async throws {
+        try await withTgt(TgtConfiguration(targets: [TgtTargetSpec(iqn: Self.iqn, luns: [.file(1, size: 8 << 20)])])) { tgt in
+            do {
+                let device = try await engine.open(tgt.portal.libiscsiURL(target: "iqn.2026-11.org.vdiskd.test:nobody", lun: 1))
+                try? await device.close()
+                Issue.record("\(engine): an unknown target name must be refused")
+            } catch {
+                switch engine {
+                case .native:
+                    #expect((error as? ISCSIError)?.code == .targetNotFound, "\(error)")
+                    #expect("\(error)".contains("not found"))
+                case .libiscsi:
+                    #expect((error as? BlockDeviceError)?.code == .transport, "\(error)")
+                    #expect("\(error)".contains("does not exist"))
+                }
+            }
+        }
+    }
+
+    @Test(arguments: InitiatorEngine.allCases)
+    func nothingListeningFailsPromptly(engine: InitiatorEngine) async throws {
         let port = try LoopbackPort.reserve()
-        let configuration = ISCSISessionConfiguration(
-            portal: TargetPortal(host: "127.0.0.1", port: port),
-            targetName: Self.iqn,
-            connectTimeout: .seconds(2)
-        )
-        let error = try await #require(throws: ISCSIError.self) { try await ISCSISession.connect(configuration) }
-        #expect(error.code == .connectFailed)
-        #expect(error.description.contains("127.0.0.1:\(port)"))
-    }
-
-    @Test func istgtWithCHAP() async throws {
-        let iqn = "iqn.2026-11.org.vdiskd.test:istgt-chap"
-        let spec = IstgtTargetSpec(iqn: iqn, luns: [.file(0, size: 8 << 20)], chap: .oneWay(user: "bob", secret: "bob-secret-123"))
-        try await withIstgt(IstgtConfiguration(targets: [spec])) { istgt in
-            let device = try await InitiatorEngine.native.open(istgt.url(iqn, lun: 0))
-            let data = TestPattern.bytes(seed: 11, count: 8192)
-            try await device.write(data, at: 0)
-            #expect(try await device.read(at: 0, blockCount: 16) == data)
-            try await device.close()
+        let started = ContinuousClock.now
+        do {
+            let device = try await engine.open(
+                "iscsi://127.0.0.1:\(port)/\(Self.iqn)/1",
+                offer: InitiatorOffer(loginTimeout: .seconds(3))
+            )
+            try? await device.close()
+            Issue.record("\(engine): connecting to a closed port should fail")
+        } catch {
+            #expect(ContinuousClock.now - started < .seconds(5), "\(engine) took \(ContinuousClock.now - started)")
+            switch engine {
+            case .native:
+                #expect((error as? ISCSIError)?.code == .connectFailed, "\(error)")
+                #expect("\(error)".contains("127.0.0.1:\(port)"))
+            case .libiscsi:
+                let code = (error as? BlockDeviceError)?.code
+                #expect(code == .transport || code == .timeout, "\(error)")
+                #expect("\(error)".contains("127.0.0.1:\(port)"))
+            }
         }
     }
+}
 }

@@ -1,4 +1,4 @@
-// Status and sense to BlockDeviceError code, the table the native engine uses too,
+// Status and sense to BlockDeviceError code, the one table both initiator engines use,
 // checked on built sense data so every row is covered without a target that can
 // produce it (BUSY, DATA PROTECT, MEDIUM ERROR, a real miscompare offset).
 
@@ -6,9 +6,7 @@ import BlockDevice
 import SCSI
 import Testing
 
-@testable import LibISCSI
-
-@Suite("LibISCSI SCSI failure mapping")
+@Suite("SCSI failure mapping")
 struct SCSIFailureMappingTests {
     /// Fixed-format sense (SPC-5 §4.4.3) with VALID set and `information`.
     static func sense(key: UInt8, asc: UInt8, ascq: UInt8, information: UInt32 = 0) -> SenseData {
@@ -40,7 +38,7 @@ struct SCSIFailureMappingTests {
     func statusAndSenseChooseTheCode(row: Int) {
         let (status, sense, cdb, code) = Self.rows[row]
         let failure = SCSICommandError(cdb: cdb, status: status, sense: sense)
-        let error = LibISCSIDevice.classify(failure, object: "TEST on LUN 0", cdb: cdb)
+        let error = BlockDeviceError(failure, cdb: cdb, object: "TEST on LUN 0")
         #expect(error.code == code, "\(failure)")
         #expect(error.underlying as? SCSICommandError == failure)
         #expect(error.message.contains("TEST on LUN 0"))
@@ -49,7 +47,7 @@ struct SCSIFailureMappingTests {
     @Test func miscompareCarriesTheOffsetFromSense() {
         let cdb = CDB.compareAndWrite(lba: 7, blockCount: 1)
         let failure = SCSICommandError(cdb: cdb, status: .checkCondition, sense: Self.sense(key: 0x0E, asc: 0x1D, ascq: 0, information: 100))
-        let error = LibISCSIDevice.classify(failure, object: "COMPARE AND WRITE on LUN 0", cdb: cdb)
+        let error = BlockDeviceError(failure, cdb: cdb, object: "COMPARE AND WRITE on LUN 0")
         #expect(error.code == .miscompare)
         #expect(error.miscompareOffset == 100)
     }
