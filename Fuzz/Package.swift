@@ -36,5 +36,6 @@ let package = Package(
     targets: [
         .target(name: "FuzzDriver"),
         fuzzTarget("FuzzPDUDecoder"),
+        fuzzTarget("FuzzTextKeys"),
     ]
 )
