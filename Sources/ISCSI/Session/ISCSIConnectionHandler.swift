@@ -114,13 +114,26 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let error: ISCSIError
+        var error: ISCSIError
         switch state {
         case .loggingIn(let login):
             _ = login
             error = ISCSIError(.connectionClosed, scope: .connection, "\(configuration.portal) closed the connection during login")
         case .waitingForActive, .fullFeature, .closed:
             error = ISCSIError(.connectionClosed, scope: .connection, "\(configuration.portal) closed the connection")
+        }
+        if case .closed = state {
+            // We closed it ourselves after a failure; that error already went out.
+        } else {
+            // Bytes of an unfinished PDU left in the decoder mean the target closed mid-PDU;
+            // the decoder's message says how far it got, which helps more than "closed".
+            do {
+                try decoder.finishProcessing(seenEOF: true) { pdu in self.received(pdu) }
+            } catch let decodeError as ISCSIError {
+                error = ISCSIError(decodeError.code, scope: decodeError.scope, "\(configuration.portal): \(decodeError.message)")
+            } catch let other {
+                error = ISCSIError(.malformedPDU, scope: .connection, "reading from \(configuration.portal) failed: \(other)")
+            }
         }
         close(error)
         context.fireChannelInactive()
