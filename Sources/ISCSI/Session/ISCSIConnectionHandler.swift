@@ -485,6 +485,10 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         guard case .logout(let promise)? = tasks.remove(response.initiatorTaskTag) else { return }
         if response.response == 0 {
             promise.succeed(())
+            // Without this, work submitted after a logout failed with "the target closed the
+            // connection", which reads like a fault; say that the session was logged out.
+            close(ISCSIError(.sessionClosed, scope: .session, "the session with \(configuration.portal) was logged out"))
+            context?.close(promise: nil)
         } else {
             promise.fail(ISCSIError(
                 .protocolViolation,
