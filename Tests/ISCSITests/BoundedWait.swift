@@ -1,5 +1,7 @@
 // Bounded waits for async tests: every wait has a deadline, so a hang fails the test instead of the suite.
 
+import NIOConcurrencyHelpers
+
 /// Deadlines for awaiting things in tests.
 enum BoundedWait {
     /// How long a test waits for something that should take milliseconds, before calling it a hang.
@@ -23,23 +25,45 @@ enum BoundedWait {
         var description: String { "\(what) succeeded, but it should have failed" }
     }
 
-    /// Runs `body`, or throws `Timeout` (cancelling `body`) when it takes longer than `timeout`.
+    /// Runs `body`, or throws `Timeout` (and cancels `body`) when it takes longer than `timeout`.
+    ///
+    /// Not a task group: a group waits for its children before returning, and a child
+    /// stuck in something that ignores cancellation (`Task.value`, a promise nobody
+    /// fulfils) would hold the test forever. Here the wait ends at the deadline and a
+    /// stuck body is left behind, which is what a failing test wants.
     static func run<T: Sendable>(
         _ what: String,
         within timeout: Duration,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
+        let waiting = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
+        let work = NIOLockedValueBox<Task<Void, Never>?>(nil)
+        let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+            let continuation = waiting.withLockedValue { current in
+                defer { current = nil }
+                return current
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw Timeout(what: what, after: timeout)
+            continuation?.resume(with: result)
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            waiting.withLockedValue { $0 = continuation }
+            let deadline = Task {
+                // Cancelled when the body finishes first; then it must not report a timeout.
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                work.withLockedValue { $0?.cancel() }
+                finish(.failure(Timeout(what: what, after: timeout)))
             }
-            return value
+            let task = Task {
+                let result: Result<T, any Error>
+                do {
+                    result = .success(try await body())
+                } catch {
+                    result = .failure(error)
+                }
+                deadline.cancel()
+                finish(result)
+            }
+            work.withLockedValue { $0 = task }
         }
     }
 
