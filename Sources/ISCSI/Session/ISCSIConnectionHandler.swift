@@ -308,8 +308,18 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private func receivedDataIn(_ dataIn: DataIn) {
         let tag = dataIn.initiatorTaskTag
-        guard case .command(var task)? = tasks[tag], task.read != nil else {
+        guard case .command(var task)? = tasks[tag] else {
             logger.debug("Data-In for an unknown task", metadata: ["iscsi.itt": "\(tag)"])
+            return
+        }
+        guard task.read != nil else {
+            // Ignoring it (as for a stale tag) left the command waiting forever, and the
+            // keepalive never fires while the target keeps talking.
+            fail(ISCSIError(
+                .protocolViolation,
+                scope: .connection,
+                "\(configuration.portal) sent Data-In for task 0x\(String(tag, radix: 16)) (\(task.name)), which reads no data"
+            ))
             return
         }
         do {

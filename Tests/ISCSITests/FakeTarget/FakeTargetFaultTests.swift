@@ -234,6 +234,31 @@ import Testing
         }
     }
 
+    @Test func dataInForACommandThatReadsNothingIsAProtocolViolation() async throws {
+        try await FakeTarget.run(script: Self.holdCommands) { fake in
+            let session = try await ISCSISession.connect(fake.configuration())
+            let command = Task { try await session.execute(.testUnitReady()) }
+            let sent = try await fake.log.waitFor("the TEST UNIT READY at the target") { $0.commands.first }
+            try await fake.perform { connection in
+                connection.send(.dataIn(DataIn(
+                    final: true,
+                    statusPresent: true,
+                    initiatorTaskTag: sent.initiatorTaskTag,
+                    expCmdSN: 0,
+                    maxCmdSN: 0,
+                    dataSN: 0,
+                    bufferOffset: 0,
+                    data: ByteBuffer(bytes: FakeTargetConnection.pattern(length: 512))
+                )))
+            }
+            let error = try await BoundedWait.error("the command that got Data-In", within: BoundedWait.hangGuard) {
+                _ = try await command.value
+            }
+            let tag = String(sent.initiatorTaskTag, radix: 16)
+            expectISCSIError(error, .protocolViolation, .connection, "sent Data-In for task 0x\(tag) (TEST UNIT READY), which reads no data")
+        }
+    }
+
     // MARK: Silence
 
     @Test func stalledLoginTimesOut() async throws {
