@@ -126,13 +126,12 @@ final class FakeTargetConnection: ChannelInboundHandler {
         case .stall:
             return
         case .redirect(let portal, let permanent):
-            send(.loginResponse(loginResponse(
-                to: request,
-                transit: false,
-                statusClass: 1,
-                statusDetail: permanent ? 2 : 1,
-                ["TargetAddress": "\(portal)"]
-            )))
+            redirect(request, to: portal, permanent: permanent)
+        case .redirectToItself:
+            guard let port = context?.channel.localAddress?.port else { return }
+            redirect(request, to: TargetPortal(host: "127.0.0.1", port: port), permanent: false)
+        case .reply(let bytes):
+            sendRaw(bytes)
         case .accept:
             switch request.currentStage {
             case .securityNegotiation:
@@ -160,6 +159,16 @@ final class FakeTargetConnection: ChannelInboundHandler {
                 close()
             }
         }
+    }
+
+    private func redirect(_ request: LoginRequest, to portal: TargetPortal, permanent: Bool) {
+        send(.loginResponse(loginResponse(
+            to: request,
+            transit: false,
+            statusClass: 1,
+            statusDetail: permanent ? 2 : 1,
+            ["TargetAddress": "\(portal)"]
+        )))
     }
 
     private func loginResponse(

@@ -285,6 +285,20 @@ import Testing
         }
     }
 
+    @Test func serverThatIsNoTargetFailsTheLogin() async throws {
+        let page = ByteBuffer(string: "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        try await FakeTarget.run(login: .reply(page)) { fake in
+            let error = try await BoundedWait.error("a login answered with HTTP", within: BoundedWait.hangGuard) {
+                _ = try await ISCSISession.connect(fake.configuration())
+            }
+            expectISCSIError(error, .malformedPDU, .connection, "unknown opcode 0x08 (byte 0 is 0x48)")
+            let closedAt = try await fake.log.waitFor("the initiator to hang up") { $0.closedAt }
+            let connectedAt = try await fake.log.waitFor("the connection") { $0.connectedAt }
+            // At once, not at the 2 s login timeout.
+            #expect(closedAt - connectedAt < .milliseconds(500))
+        }
+    }
+
     @Test func silentTargetFailsTheKeepaliveAndEveryCommand() async throws {
         try await FakeTarget.run(script: { _, _ in }) { fake in
             let configuration = fake.configuration(keepaliveInterval: .milliseconds(300), keepaliveTimeout: .milliseconds(300))

@@ -1,6 +1,7 @@
 // How the fake target answers a login: the few behaviours real targets cannot be made to show.
 
 import ISCSI
+import NIOCore
 
 /// The fake target's login behaviour.
 enum FakeTargetLogin: Sendable {
@@ -10,4 +11,8 @@ enum FakeTargetLogin: Sendable {
     case stall
     /// Answers the first Login Request with status class 1 and this TargetAddress.
     case redirect(to: TargetPortal, permanent: Bool)
+    /// Redirects every login to this same target: a loop the initiator must give up on.
+    case redirectToItself
+    /// Answers the first Login Request with these bytes, as a server that is no iSCSI target would.
+    case reply(ByteBuffer)
 }

@@ -106,6 +106,32 @@ import Testing
         }
     }
 
+    @Test func targetFailureFailsOnlyThatCommand() async throws {
+        let script: FakeTarget.Script = { pdu, connection in
+            guard case .scsiCommand(let command) = pdu, command.read else { return connection.respondNormally(to: pdu) }
+            connection.send(.scsiResponse(SCSIResponse(
+                response: ISCSIServiceResponse.targetFailure.rawValue,
+                status: 0,
+                initiatorTaskTag: command.initiatorTaskTag,
+                statSN: 0,
+                expCmdSN: 0,
+                maxCmdSN: 0
+            )))
+        }
+        try await FakeTarget.run(script: script) { fake in
+            let session = try await ISCSISession.connect(fake.configuration())
+            let error = try await BoundedWait.error("the READ the target failed", within: BoundedWait.hangGuard) {
+                _ = try await session.execute(.read(blocks: 1, lun: 1))
+            }
+            expectISCSIError(error, .targetError, .task, "reported a target failure (response 0x1) for READ(10) on LUN 1")
+            let result = try await BoundedWait.run("a command after the failure", within: BoundedWait.hangGuard) {
+                try await session.execute(.testUnitReady())
+            }
+            #expect(result.isGood)
+            await session.close()
+        }
+    }
+
     // MARK: Status, residuals, sense
 
     /// Runs one READ of `blocks` against a target whose only answer is `answer`.

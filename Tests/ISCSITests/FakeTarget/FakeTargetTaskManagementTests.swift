@@ -93,6 +93,17 @@ import Testing
         }
     }
 
+    @Test func redirectionLoopIsCutOff() async throws {
+        try await FakeTarget.run(login: .redirectToItself) { fake in
+            let error = try await BoundedWait.error("a login that only ever redirects", within: BoundedWait.hangGuard) {
+                _ = try await ISCSISession.connect(fake.configuration())
+            }
+            expectISCSIError(error, .redirected, .session, "was redirected more than 4 times (last to \(fake.portal))")
+            // The first login and four followed redirections.
+            #expect(fake.log.connections == 5)
+        }
+    }
+
     @Test(arguments: [false, true])
     func redirectionIsFollowed(permanent: Bool) async throws {
         try await FakeTarget.run { second in
