@@ -37,5 +37,6 @@ let package = Package(
         .target(name: "FuzzDriver"),
         fuzzTarget("FuzzPDUDecoder"),
         fuzzTarget("FuzzCDB", libraries: ["VSCSI", "SCSI", "BlockDevice"]),
+        fuzzTarget("FuzzTextKeys"),
     ]
 )

@@ -114,13 +114,26 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let error: ISCSIError
+        var error: ISCSIError
         switch state {
         case .loggingIn(let login):
             _ = login
             error = ISCSIError(.connectionClosed, scope: .connection, "\(configuration.portal) closed the connection during login")
         case .waitingForActive, .fullFeature, .closed:
             error = ISCSIError(.connectionClosed, scope: .connection, "\(configuration.portal) closed the connection")
+        }
+        if case .closed = state {
+            // We closed it ourselves after a failure; that error already went out.
+        } else {
+            // Bytes of an unfinished PDU left in the decoder mean the target closed mid-PDU;
+            // the decoder's message says how far it got, which helps more than "closed".
+            do {
+                try decoder.finishProcessing(seenEOF: true) { pdu in self.received(pdu) }
+            } catch let decodeError as ISCSIError {
+                error = ISCSIError(decodeError.code, scope: decodeError.scope, "\(configuration.portal): \(decodeError.message)")
+            } catch let other {
+                error = ISCSIError(.malformedPDU, scope: .connection, "reading from \(configuration.portal) failed: \(other)")
+            }
         }
         close(error)
         context.fireChannelInactive()
@@ -295,8 +308,18 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private func receivedDataIn(_ dataIn: DataIn) {
         let tag = dataIn.initiatorTaskTag
-        guard case .command(var task)? = tasks[tag], task.read != nil else {
+        guard case .command(var task)? = tasks[tag] else {
             logger.debug("Data-In for an unknown task", metadata: ["iscsi.itt": "\(tag)"])
+            return
+        }
+        guard task.read != nil else {
+            // Ignoring it (as for a stale tag) left the command waiting forever, and the
+            // keepalive never fires while the target keeps talking.
+            fail(ISCSIError(
+                .protocolViolation,
+                scope: .connection,
+                "\(configuration.portal) sent Data-In for task 0x\(String(tag, radix: 16)) (\(task.name)), which reads no data"
+            ))
             return
         }
         do {
@@ -472,6 +495,10 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         guard case .logout(let promise)? = tasks.remove(response.initiatorTaskTag) else { return }
         if response.response == 0 {
             promise.succeed(())
+            // Without this, work submitted after a logout failed with "the target closed the
+            // connection", which reads like a fault; say that the session was logged out.
+            close(ISCSIError(.sessionClosed, scope: .session, "the session with \(configuration.portal) was logged out"))
+            context?.close(promise: nil)
         } else {
             promise.fail(ISCSIError(
                 .protocolViolation,
