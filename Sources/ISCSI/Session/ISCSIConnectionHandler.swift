@@ -135,6 +135,9 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
                 error = ISCSIError(.malformedPDU, scope: .connection, "reading from \(configuration.portal) failed: \(other)")
             }
         }
+        // The target hanging up in the full feature phase is a lost connection like any other
+        // (after a logout the state is already closed, so no event is reported then).
+        if case .fullFeature = state { events(.connectionLost(error)) }
         close(error)
         context.fireChannelInactive()
     }
