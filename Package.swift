@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ISCSI", targets: ["ISCSI"]),
         .library(name: "BlockDevice", targets: ["BlockDevice"]),
         .library(name: "VSCSI", targets: ["VSCSI"]),
+        .library(name: "LibISCSI", targets: ["LibISCSI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -85,6 +86,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // libiscsi (Debian libiscsi-dev) as a system library: the C initiator QEMU builds on.
+        .systemLibrary(
+            name: "CLibISCSI",
+            pkgConfig: "libiscsi",
+            providers: [.apt(["libiscsi-dev"])]
+        ),
+
+        // The libiscsi-backed engine behind the same BlockDevice face as the native LUN.
+        .target(
+            name: "LibISCSI",
+            dependencies: [
+                "CLibISCSI",
+                "BlockDevice",
+                "SCSI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Command implementations behind vdiskctl, kept apart so tests can call them.
         .target(
             name: "VDiskCLI",
@@ -103,6 +126,17 @@ let package = Package(
         ),
         .executableTarget(name: "vdiskctl", dependencies: ["VDiskCLI"], swiftSettings: swiftSettings),
 
+        // Starts real iSCSI targets (tgtd, istgt) on loopback for the integration tests.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "SCSITests", dependencies: ["SCSI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BlockDeviceTests",
@@ -120,6 +154,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LibISCSITests",
+            dependencies: [
+                "LibISCSI",
+                "BlockDevice",
+                "SCSI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ISCSITests",
             dependencies: [
                 "ISCSI",
@@ -127,6 +172,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "TestSupport",
+                "ISCSI",
+                "SCSI",
+                "BlockDevice",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -93,9 +93,15 @@ public protocol BlockDevice: AnyObject, Sendable {
 
     /// Releases the device's resources; later calls fail with `.closed`.
     func close() async throws
+
+    /// Where this device completes I/O, when that is one thread: callers issuing many
+    /// I/Os may run their tasks there (`withTaskExecutorPreference`) to avoid thread hops.
+    var preferredTaskExecutor: (any TaskExecutor)? { get }
 }
 
 extension BlockDevice {
+    public var preferredTaskExecutor: (any TaskExecutor)? { nil }
+
     /// Writes without FUA.
     public func write(_ data: ByteBuffer, at lba: UInt64) async throws {
         try await write(data, at: lba, fua: false)

@@ -61,7 +61,8 @@ public final class ISCSILUN: BlockDevice {
         configuration: ISCSISessionConfiguration? = nil,
         logger: Logger = Logger(label: "vdisk.iscsi")
     ) async throws -> ISCSILUN {
-        var configuration = configuration ?? ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName)
+        var configuration = configuration
+            ?? ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: url.authentication)
         configuration.portal = url.portal
         configuration.targetName = url.targetName
         let session = try await ISCSISession.connect(configuration, logger: logger)
@@ -97,6 +98,7 @@ public final class ISCSILUN: BlockDevice {
     }
 
     public var geometry: BlockGeometry { state.withLockedValue { $0.geometry } }
+    public var preferredTaskExecutor: (any TaskExecutor)? { session.taskExecutor }
     public var capabilities: BlockDeviceCapabilities { state.withLockedValue { $0.capabilities } }
 
     @discardableResult
@@ -146,7 +148,9 @@ public final class ISCSILUN: BlockDevice {
         if limits.maximumUnmapDescriptors == 0 || limits.maximumUnmapBlocks == 0 {
             capabilities.remove(.unmap)
         }
-        if await supports(.compareAndWrite) { capabilities.insert(.compareAndWrite) }
+        if await supports(.compareAndWrite) != false, await compareAndWriteWorks() {
+            capabilities.insert(.compareAndWrite)
+        }
         if limits.maximumCompareAndWriteBlocks == 0, capabilities.contains(.compareAndWrite) {
             limits.maximumCompareAndWriteBlocks = 1
         }
@@ -169,15 +173,44 @@ public final class ISCSILUN: BlockDevice {
         return Array(result.data.readableBytesView)
     }
 
-    /// Whether REPORT SUPPORTED OPERATION CODES lists `opcode`; false when the target cannot say.
-    private func supports(_ opcode: OperationCode) async -> Bool {
+    /// Whether REPORT SUPPORTED OPERATION CODES lists `opcode`; nil when the target cannot say.
+    private func supports(_ opcode: OperationCode) async -> Bool? {
         guard let result = try? await execute(
             CDB.reportSupportedOperationCode(opcode.rawValue),
             name: "REPORT SUPPORTED OPERATION CODES",
             expectedDataIn: 64
         ), result.isGood, let answer = try? OperationCodeSupport(parsing: Array(result.data.readableBytesView))
-        else { return false }
+        else { return nil }
         return answer.support.isSupported
+    }
+
+    /// Runs one COMPARE AND WRITE of LBA 0 onto itself. The report commands cannot be
+    /// trusted for this: tgt 1.0.85 lists the command and refuses it as an invalid opcode,
+    /// and istgt runs it but has no REPORT SUPPORTED OPERATION CODES at all.
+    private func compareAndWriteWorks() async -> Bool {
+        let blockSize = geometry.blockSize
+        for _ in 0...Self.unitAttentionRetries {
+            guard let block = try? await readChunk(lba: 0, blockCount: 1, blockSize: blockSize) else { return false }
+            var payload = block
+            payload.writeImmutableBuffer(block)
+            guard let result = try? await execute(
+                CDB.compareAndWrite(lba: 0, blockCount: 1),
+                name: "COMPARE AND WRITE",
+                dataOut: payload
+            ) else { return false }
+            if result.isGood { return true }
+            guard let sense = try? SenseData(parsing: result.senseData) else { return false }
+            switch sense.senseKey {
+            case .miscompare:
+                // Someone wrote LBA 0 between our read and the compare: the command works.
+                return true
+            case .unitAttention:
+                continue
+            default:
+                return false
+            }
+        }
+        return false
     }
 
     // MARK: BlockDevice

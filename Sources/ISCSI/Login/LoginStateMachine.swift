@@ -349,6 +349,28 @@ public struct LoginStateMachine: Sendable {
 
     /// Checks what every Login Response must satisfy and joins C-bit text.
     private mutating func accept(_ response: LoginResponse, _ round: inout Round) -> Received {
+        // A refusal ends the login whatever else the PDU says; tgt 1.0.85, for one, answers
+        // refusals with an ISID of 0, and the status is what the user needs to see.
+        expStatSN = response.statSN &+ 1
+        if response.statusClass == 1 { return .finished(redirect(response)) }
+        if var error = ISCSIError.loginStatus(
+            statusClass: response.statusClass,
+            statusDetail: response.statusDetail,
+            target: target
+        ) {
+            // tgt answers a wrong CHAP response with the generic 0x0200 rather than 0x0201;
+            // during CHAP that can only mean our credentials were refused.
+            if response.statusClass == 2, response.statusDetail == 0, round.stage == .securityNegotiation,
+               case .chap(let credentials, _, _) = configuration.authentication
+            {
+                error = ISCSIError(
+                    .authenticationFailed,
+                    scope: .session,
+                    "login to \(target) failed (status 0x0200): authentication failed: the target refused CHAP user \(credentials.user)"
+                )
+            }
+            return .finished(fail(error))
+        }
         guard response.initiatorTaskTag == configuration.initiatorTaskTag else {
             return .finished(
                 fail(
@@ -367,15 +389,6 @@ public struct LoginStateMachine: Sendable {
                     )
                 )
             )
-        }
-        expStatSN = response.statSN &+ 1
-        if response.statusClass == 1 { return .finished(redirect(response)) }
-        if let error = ISCSIError.loginStatus(
-            statusClass: response.statusClass,
-            statusDetail: response.statusDetail,
-            target: target
-        ) {
-            return .finished(fail(error))
         }
         guard response.versionActive == 0 else {
             return .finished(

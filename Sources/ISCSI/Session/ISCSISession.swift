@@ -18,6 +18,9 @@ public final class ISCSISession: Sendable {
     public let targetPortalGroupTag: UInt16?
     /// Events the target sent outside command responses.
     public let events: AsyncStream<ISCSISessionEvent>
+    /// The connection's event loop as a task executor; tasks that prefer it skip the
+    /// thread hops between the caller and the connection (see `EventLoopTaskExecutor`).
+    public let taskExecutor: EventLoopTaskExecutor
 
     private let channel: any Channel
     private let handler: NIOLoopBound<ISCSIConnectionHandler>
@@ -43,6 +46,7 @@ public final class ISCSISession: Sendable {
         self.submissions = submissions
         self.events = events
         self.logger = logger
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop: channel.eventLoop)
     }
 
     /// Connects, logs in (following redirections) and returns the session in its full feature phase.
@@ -50,6 +54,30 @@ public final class ISCSISession: Sendable {
         _ configuration: ISCSISessionConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "vdisk.iscsi")
+    ) async throws -> ISCSISession {
+        do {
+            return try await connectFollowingRedirects(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+        } catch let error as ISCSIError where error.code == .authenticationFailed {
+            // tgt 1.0.85 picks CHAP_A=7 (SHA-256) when offered and then refuses every SHA-256
+            // response. Try once more without SHA-256 so such targets still work; a wrong secret
+            // fails the second attempt too and is reported from it.
+            guard case .chap(let credentials, let mutual, let algorithms) = configuration.authentication,
+                  algorithms.first == .sha256, algorithms.count > 1
+            else { throw error }
+            var fallback = configuration
+            fallback.authentication = .chap(credentials, mutual: mutual, algorithms: Array(algorithms.dropFirst()))
+            logger.notice(
+                "CHAP with SHA-256 was refused; retrying with \(fallback.authentication)",
+                metadata: ["iscsi.target": "\(configuration.targetName ?? "discovery")"]
+            )
+            return try await connectFollowingRedirects(fallback, eventLoopGroup: eventLoopGroup, logger: logger)
+        }
+    }
+
+    private static func connectFollowingRedirects(
+        _ configuration: ISCSISessionConfiguration,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger
     ) async throws -> ISCSISession {
         var portal = configuration.portal
         var redirects = 0
@@ -107,6 +135,12 @@ public final class ISCSISession: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
+            // Read up to 1 MiB per syscall: a Data-In segment arriving in 64 KiB pieces
+            // would otherwise be stitched together by copying in the decoder.
+            .channelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64 << 10, initial: 256 << 10, maximum: 1 << 20)
+            )
             .connectTimeout(configuration.connectTimeout)
             .channelInitializer { channel in
                 let handler = ISCSIConnectionHandler(

@@ -1,4 +1,4 @@
-// Target URLs in libiscsi's form: iscsi://[user[%password]@]host[:port]/IQN/LUN.
+// Target URLs in libiscsi's form: iscsi://[user[%password]@]host[:port]/IQN/LUN[?target_user=U&target_password=P].
 
 /// A parsed `iscsi://` URL naming one LUN of one target.
 ///
@@ -11,13 +11,26 @@ public struct ISCSIURL: Sendable, Hashable, CustomStringConvertible {
     public var lun: UInt64
     public var user: String?
     public var password: String?
+    /// Mutual CHAP: the name and secret the target must answer with (libiscsi's URL arguments).
+    public var targetUser: String?
+    public var targetPassword: String?
 
-    public init(portal: TargetPortal, targetName: String, lun: UInt64, user: String? = nil, password: String? = nil) {
+    public init(
+        portal: TargetPortal,
+        targetName: String,
+        lun: UInt64,
+        user: String? = nil,
+        password: String? = nil,
+        targetUser: String? = nil,
+        targetPassword: String? = nil
+    ) {
         self.portal = portal
         self.targetName = targetName
         self.lun = lun
         self.user = user
         self.password = password
+        self.targetUser = targetUser
+        self.targetPassword = targetPassword
     }
 
     public init(parsing text: String) throws(ISCSIError) {
@@ -30,6 +43,21 @@ public struct ISCSIURL: Sendable, Hashable, CustomStringConvertible {
         }
         guard text.hasPrefix("iscsi://") else { throw bad("it does not start with iscsi://") }
         var rest = Substring(text.dropFirst("iscsi://".count))
+        if let question = rest.firstIndex(of: "?") {
+            for argument in rest[rest.index(after: question)...].split(separator: "&") {
+                let parts = argument.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, !parts[1].isEmpty else { throw bad("argument '\(argument.prefix(while: { $0 != "=" }))' has no value") }
+                switch parts[0] {
+                case "target_user": targetUser = String(parts[1])
+                case "target_password": targetPassword = String(parts[1])
+                default: throw bad("unknown argument '\(parts[0])' (only target_user and target_password are understood)")
+                }
+            }
+            rest = rest[..<question]
+            guard (targetUser == nil) == (targetPassword == nil) else {
+                throw bad("mutual CHAP needs both target_user and target_password")
+            }
+        }
         guard let slash = rest.firstIndex(of: "/") else { throw bad("no target name") }
         var authority = rest[..<slash]
         rest = rest[rest.index(after: slash)...]
@@ -62,14 +90,27 @@ public struct ISCSIURL: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         var text = "iscsi://"
         if let user { text += password == nil ? "\(user)@" : "\(user)%***@" }
-        return text + "\(portal)/\(targetName)/\(lun)"
+        text += "\(portal)/\(targetName)/\(lun)"
+        if let targetUser { text += "?target_user=\(targetUser)&target_password=***" }
+        return text
     }
 
     /// The URL text with any password replaced, for messages about unparseable input.
     static func redacted(_ text: String) -> String {
+        var text = text
+        if let question = text.firstIndex(of: "?") {
+            text = String(text[..<question]) + "?***"
+        }
         guard let at = text.lastIndex(of: "@"),
               let percent = text[..<at].firstIndex(of: "%")
         else { return text }
         return String(text[...percent]) + "***" + String(text[at...])
+    }
+
+    /// The CHAP settings the URL names: none, one-way, or mutual.
+    public var authentication: LoginAuthentication {
+        guard let user else { return .none }
+        let mutual = targetUser.flatMap { name in targetPassword.map { CHAPCredentials(user: name, secret: $0) } }
+        return .chap(CHAPCredentials(user: user, secret: password ?? ""), mutual: mutual)
     }
 }

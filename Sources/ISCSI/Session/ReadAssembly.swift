@@ -6,14 +6,12 @@ import NIOCore
 ///
 /// We always offer DataPDUInOrder=Yes and DataSequenceInOrder=Yes, and both
 /// negotiate with OR, so data arrives in order: each Data-In must start where
-/// the previous one ended. The common case, one Data-In carrying everything,
-/// keeps the decoder's slice and copies nothing; otherwise the pieces are
-/// copied, once, into one buffer of the expected length.
+/// the previous one ended. One Data-In carrying everything keeps the decoder's
+/// slice and copies nothing; otherwise each piece is copied, once, into one
+/// buffer of the expected length as it arrives.
 public struct ReadAssembly: Sendable {
     public let expectedLength: Int
     private var buffer: ByteBuffer?
-    /// False while `buffer` is the decoder's slice, which must not be written to.
-    private var ownsBuffer = false
     private var nextDataSN: UInt32 = 0
     /// Bytes received so far (they are contiguous from offset 0).
     public private(set) var receivedBytes: Int = 0
@@ -36,15 +34,13 @@ public struct ReadAssembly: Sendable {
             throw violation(dataIn, "carries bytes \(offset)..<\(offset + count) but the command expects only \(expectedLength)")
         }
         guard count > 0 else { return }
-        if buffer == nil {
+        if buffer == nil, count == expectedLength {
+            // The whole read in one PDU: keep the decoder's slice.
             buffer = dataIn.data
         } else {
-            if !ownsBuffer {
-                var owned = allocator.buffer(capacity: expectedLength)
-                owned.writeImmutableBuffer(buffer!)
-                buffer = owned
-                ownsBuffer = true
-            }
+            // Holding a slice of the decoder's cumulation buffer while more bytes are appended
+            // to it would make every append copy that buffer; take our own copy at once instead.
+            if buffer == nil { buffer = allocator.buffer(capacity: expectedLength) }
             buffer!.writeImmutableBuffer(dataIn.data)
         }
         receivedBytes += count

@@ -1,17 +1,22 @@
 // Turns a DATASTORE argument into a block device: the one place that knows which kinds
-// of datastore location exist (local image files now, iscsi:// LUN URLs later).
+// of datastore location exist: local image files and iscsi:// LUN URLs.
 
 import BlockDevice
 import Foundation
+import ISCSI
 
 enum BlockDeviceLocator {
     /// Opens the device behind `spec`. A local path must name an existing image file.
     static func open(_ spec: String, readOnly: Bool) async throws -> any BlockDevice {
         if spec.lowercased().hasPrefix("iscsi://") {
-            throw DatastoreCommandError(
-                "datastore \(spec): iscsi:// LUNs need the native initiator, which this build of vdiskctl does not have yet; use an image file",
-                exitCode: DatastoreCommandError.usage
-            )
+            let url: ISCSIURL
+            do {
+                url = try ISCSIURL(parsing: spec)
+            } catch {
+                throw DatastoreCommandError(error.message, exitCode: DatastoreCommandError.usage)
+            }
+            // The LUN is shared with other hosts; read-only access is enforced by the datastore's locks.
+            return try await ISCSILUN.connect(url)
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory) else {

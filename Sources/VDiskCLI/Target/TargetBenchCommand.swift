@@ -42,6 +42,12 @@ struct TargetBenchCommand: AsyncParsableCommand {
     @Option(help: "Use only the first SIZE bytes of the LUN (default: all of it).")
     var range: ByteCount?
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Run the workers on the connection's event loop, so completions need no thread hop."
+    )
+    var pin = true
+
     @OptionGroup var target: TargetOptions
 
     @Flag(help: "Print JSON instead of text.")
@@ -65,7 +71,8 @@ struct TargetBenchCommand: AsyncParsableCommand {
                     queueDepth: qd,
                     duration: .milliseconds(Int64(seconds * 1000)),
                     maxIOs: maxIOs,
-                    rangeBytes: range?.bytes
+                    rangeBytes: range?.bytes,
+                    pinToDevice: pin
                 ).run()
             }
             print(json ? try JSONOutput.string(result.json(pattern: pattern.rawValue, ioSize: Int(bs.bytes), queueDepth: qd)) : result.text)
@@ -124,6 +131,7 @@ struct BenchRunner {
     var duration: Duration
     var maxIOs: Int
     var rangeBytes: UInt64?
+    var pinToDevice = true
 
     func run() async throws -> BenchResult {
         let geometry = device.geometry
@@ -150,8 +158,9 @@ struct BenchRunner {
         let perWorkerLimit = (maxIOs + queueDepth - 1) / queueDepth
 
         let histograms = try await withThrowingTaskGroup(of: (Int, Histogram<UInt64>).self) { group in
+            let executor = pinToDevice ? device.preferredTaskExecutor : nil
             for worker in 0..<queueDepth {
-                group.addTask {
+                group.addTask(executorPreference: executor) {
                     var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000)
                     var generator = SystemRandomNumberGenerator()
                     var count = 0

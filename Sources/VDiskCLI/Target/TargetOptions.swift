@@ -49,14 +49,20 @@ struct TargetOptions: ParsableArguments {
     }
 
     /// The authentication the URL and options ask for.
-    func authentication(user: String?, urlPassword: String?) throws -> LoginAuthentication {
+    func authentication(
+        user: String?,
+        urlPassword: String?,
+        urlTargetUser: String? = nil,
+        urlTargetPassword: String? = nil
+    ) throws -> LoginAuthentication {
         let secret = try SecretSource.read(file: chapSecretFile, variable: chapSecretEnvironment, purpose: "CHAP secret")
             ?? urlPassword
         let mutualSecret = try SecretSource.read(
             file: targetSecretFile,
             variable: targetSecretEnvironment,
             purpose: "target CHAP secret"
-        )
+        ) ?? urlTargetPassword
+        let targetUser = self.targetUser ?? urlTargetUser
         guard let user else {
             if secret != nil { throw CLIError("a CHAP secret was given but the URL names no user", exitCode: CLIExitCode.usage) }
             if targetUser != nil { throw CLIError("mutual CHAP needs a user in the URL too", exitCode: CLIExitCode.usage) }
@@ -72,9 +78,14 @@ struct TargetOptions: ParsableArguments {
         return .chap(CHAPCredentials(user: user, secret: secret), mutual: mutual)
     }
 
-    func sessionConfiguration(portal: TargetPortal, targetName: String?, user: String?, password: String?) throws
-        -> ISCSISessionConfiguration
-    {
+    func sessionConfiguration(
+        portal: TargetPortal,
+        targetName: String?,
+        user: String?,
+        password: String?,
+        targetUser: String? = nil,
+        targetPassword: String? = nil
+    ) throws -> ISCSISessionConfiguration {
         var proposal = OperationalProposal()
         if headerDigest { proposal.headerDigests = [.crc32c] }
         if dataDigest { proposal.dataDigests = [.crc32c] }
@@ -82,14 +93,26 @@ struct TargetOptions: ParsableArguments {
             portal: portal,
             targetName: targetName,
             initiatorName: initiatorName,
-            authentication: try authentication(user: user, urlPassword: password),
+            authentication: try authentication(
+                user: user,
+                urlPassword: password,
+                urlTargetUser: targetUser,
+                urlTargetPassword: targetPassword
+            ),
             proposal: proposal,
             loginTimeout: .seconds(Int64(loginTimeout))
         )
     }
 
     func sessionConfiguration(for url: ISCSIURL) throws -> ISCSISessionConfiguration {
-        try sessionConfiguration(portal: url.portal, targetName: url.targetName, user: url.user, password: url.password)
+        try sessionConfiguration(
+            portal: url.portal,
+            targetName: url.targetName,
+            user: url.user,
+            password: url.password,
+            targetUser: url.targetUser,
+            targetPassword: url.targetPassword
+        )
     }
 }
 

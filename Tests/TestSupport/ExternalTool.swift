@@ -1,0 +1,47 @@
+// A program the harness runs (target daemons, libiscsi clients), found on PATH
+// and named with the Debian package that provides it.
+
+import Foundation
+
+public struct ExternalTool: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+    public let debianPackage: String
+
+    public init(name: String, debianPackage: String) {
+        self.name = name
+        self.debianPackage = debianPackage
+    }
+
+    public static let tgtd = ExternalTool(name: "tgtd", debianPackage: "tgt")
+    public static let tgtadm = ExternalTool(name: "tgtadm", debianPackage: "tgt")
+    public static let istgt = ExternalTool(name: "istgt", debianPackage: "istgt")
+    public static let iscsiInq = ExternalTool(name: "iscsi-inq", debianPackage: "libiscsi-bin")
+    public static let iscsiLs = ExternalTool(name: "iscsi-ls", debianPackage: "libiscsi-bin")
+    public static let iscsiReadCapacity16 = ExternalTool(name: "iscsi-readcapacity16", debianPackage: "libiscsi-bin")
+    public static let qemuImg = ExternalTool(name: "qemu-img", debianPackage: "qemu-utils")
+    public static let setpriv = ExternalTool(name: "setpriv", debianPackage: "util-linux")
+
+    public var description: String {
+        name
+    }
+
+    /// Daemons live in sbin, which a non-login shell's PATH (CI, sudo -E) may
+    /// leave out; those standard directories are searched after PATH.
+    private static let systemDirectories = ["/usr/local/sbin", "/usr/sbin", "/sbin"]
+
+    /// The absolute path of the program, or an error saying how to install it.
+    public func path() throws(TestSupportError) -> String {
+        let pathVariable = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let directories = pathVariable.split(separator: ":").map(String.init) + Self.systemDirectories
+        for directory in directories where !directory.isEmpty {
+            let candidate = directory + "/" + name
+            if FileManager.default.isExecutableFile(atPath: candidate) {
+                return candidate
+            }
+        }
+        throw TestSupportError(
+            .toolMissing,
+            "\(name) was not found on PATH; install the Debian package \(debianPackage) (Scripts/test does this through Scripts/install-deps)"
+        )
+    }
+}

@@ -1,0 +1,31 @@
+// What every started target daemon (tgtd, istgt) offers a test, so one test
+// body can run against either.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public protocol ISCSITargetDaemon: Sendable {
+    /// The loopback portal the daemon listens on.
+    var portal: Portal { get }
+    /// The configured targets, in configuration order.
+    var targets: [ServedTarget] { get }
+    /// The daemon's PID, to check it is gone after stop.
+    var pid: pid_t { get }
+    /// The scratch directory holding config, logs and backing files.
+    var directory: ScratchDirectory { get }
+
+    /// Ends the daemon and removes its directory; safe to call twice.
+    func stop() async
+}
+
+extension ISCSITargetDaemon {
+    public func target(_ iqn: String) -> ServedTarget? {
+        targets.first { $0.iqn == iqn }
+    }
+
+    /// A libiscsi URL for `lun` of `iqn`, with that target's CHAP credentials.
+    public func url(_ iqn: String, lun: Int) -> String {
+        portal.libiscsiURL(target: iqn, lun: lun, chap: target(iqn)?.chap)
+    }
+}
