@@ -271,7 +271,17 @@ final class ExportConnectionHandler: ChannelInboundHandler {
 
     /// Runs the command off the event loop, so a slow one never holds up the connection.
     private func run(_ command: TargetCommand, on unit: LogicalUnit, nexus: Nexus, context: ChannelHandlerContext) {
-        let request = SCSICommandRequest(cdb: command.cdb, dataOut: command.dataOut, expectedDataInLength: command.expectedDataInLength, nexus: nexus)
+        var request = SCSICommandRequest(cdb: command.cdb, dataOut: command.dataOut, expectedDataInLength: command.expectedDataInLength, nexus: nexus)
+        // A write whose EDTL differs from its CDB moves only what both allow; the residual
+        // is then computed from what the CDB wanted.
+        var wanted: Int?
+        if command.dataOut.readableBytes > 0 || command.cdb.first.map({ [0x2A, 0xAA, 0x8A, 0x2E, 0xAE, 0x8E].contains($0) }) == true,
+            let clamped = WriteLengthClamp.clamp(cdb: command.cdb, dataOut: command.dataOut, blockSize: unit.device.geometry.blockSize)
+        {
+            request.cdb = clamped.cdb
+            request.dataOut = clamped.dataOut
+            wanted = clamped.wanted
+        }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let tag = command.initiatorTaskTag
         let inFlight = server.commandsInFlight
@@ -280,7 +290,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         promise.completeWithTask { await unit.execute(request) }
         promise.futureResult.whenSuccess { response in
             inFlight.withLockedValue { $0 -= 1 }
-            bound.value.completed(tag, TargetCommandOutcome(status: response.status.rawValue, sense: response.sense, dataIn: response.dataIn, transferLength: response.transferLength))
+            bound.value.completed(tag, TargetCommandOutcome(status: response.status.rawValue, sense: response.sense, dataIn: response.dataIn, transferLength: wanted ?? response.transferLength))
         }
     }
 

@@ -129,24 +129,23 @@ extension TargetConnectionStateMachine {
             return
         }
         guard task.phase == .receiving, var write = task.write else {
-            // Aborted while data was still coming, or data for a command that takes none.
-            if task.phase == .aborted { return }
-            return violation("Data-Out for task 0x\(hex(tag)), which expects no more data", into: &actions)
+            // Surplus data for a task already running or aborted: nothing is waiting for it.
+            return
         }
         let length = data.data.readableBytes
         let offset = Int(data.bufferOffset)
         guard offset == write.received else {
-            return violation("Data-Out for task 0x\(hex(tag)) at offset \(offset), expected \(write.received) (DataPDUInOrder=Yes)", into: &actions)
+            return dataError(tag, "Data-Out for task 0x\(hex(tag)) at offset \(offset), expected \(write.received) (DataPDUInOrder=Yes)", into: &actions)
         }
         if data.targetTransferTag == reservedTag {
             guard write.unsolicitedOpen else {
-                return violation("unsolicited Data-Out for task 0x\(hex(tag)) after its first burst ended", into: &actions)
+                return dataError(tag, "unsolicited Data-Out for task 0x\(hex(tag)) after its first burst ended", into: &actions)
             }
             guard data.dataSN == write.unsolicitedDataSN else {
-                return violation("unsolicited Data-Out for task 0x\(hex(tag)) has DataSN \(data.dataSN), expected \(write.unsolicitedDataSN)", into: &actions)
+                return dataError(tag, "unsolicited Data-Out for task 0x\(hex(tag)) has DataSN \(data.dataSN), expected \(write.unsolicitedDataSN)", into: &actions)
             }
             guard offset + length <= write.unsolicitedLimit else {
-                return violation("unsolicited data for task 0x\(hex(tag)) passes FirstBurstLength/EDTL (\(write.unsolicitedLimit) bytes)", into: &actions)
+                return dataError(tag, "unsolicited data for task 0x\(hex(tag)) passes FirstBurstLength/EDTL (\(write.unsolicitedLimit) bytes)", into: &actions)
             }
             write.unsolicitedDataSN &+= 1
             var payload = data.data
@@ -157,14 +156,14 @@ extension TargetConnectionStateMachine {
             }
         } else {
             guard let index = write.outstanding.firstIndex(where: { $0.targetTransferTag == data.targetTransferTag }) else {
-                return violation("Data-Out for task 0x\(hex(tag)) names TTT 0x\(hex(data.targetTransferTag)), which no R2T gave", into: &actions)
+                return dataError(tag, "Data-Out for task 0x\(hex(tag)) names TTT 0x\(hex(data.targetTransferTag)), which no R2T gave", into: &actions)
             }
             var solicitation = write.outstanding[index]
             guard data.dataSN == solicitation.nextDataSN else {
-                return violation("Data-Out for task 0x\(hex(tag)) has DataSN \(data.dataSN), expected \(solicitation.nextDataSN)", into: &actions)
+                return dataError(tag, "Data-Out for task 0x\(hex(tag)) has DataSN \(data.dataSN), expected \(solicitation.nextDataSN)", into: &actions)
             }
             guard offset >= solicitation.offset, offset + length <= solicitation.offset + solicitation.length else {
-                return violation("Data-Out for task 0x\(hex(tag)) passes the end of its R2T", into: &actions)
+                return dataError(tag, "Data-Out for task 0x\(hex(tag)) passes the end of its R2T", into: &actions)
             }
             solicitation.nextDataSN &+= 1
             solicitation.received += length
@@ -172,7 +171,7 @@ extension TargetConnectionStateMachine {
             write.data.writeBuffer(&payload)
             let done = solicitation.received == solicitation.length
             guard done == data.final else {
-                return violation("Data-Out for task 0x\(hex(tag)): F bit \(data.final) with \(solicitation.received) of \(solicitation.length) bytes of the R2T", into: &actions)
+                return dataError(tag, "Data-Out for task 0x\(hex(tag)): F bit \(data.final) with \(solicitation.received) of \(solicitation.length) bytes of the R2T", into: &actions)
             }
             if done {
                 write.outstanding.remove(at: index)
@@ -185,10 +184,16 @@ extension TargetConnectionStateMachine {
         advance(tag, into: &actions)
     }
 
-    /// A broken data sequence: at ErrorRecoveryLevel 0 only dropping the connection recovers.
-    private mutating func violation(_ reason: String, into actions: inout [Action]) {
-        state = .closed
-        actions.append(.close(reason: reason))
+    /// A broken data sequence ends its task, not the connection: the command gets CHECK
+    /// CONDITION, ABORTED COMMAND, DATA PHASE ERROR at once, and later Data-Out for it is
+    /// discarded. ErrorRecoveryLevel 0 offers no way to ask for the data again.
+    private mutating func dataError(_ tag: UInt32, _ reason: String, into actions: inout [Action]) {
+        guard let task = tasks.removeValue(forKey: tag) else { return }
+        if task.immediate { immediateTasks -= 1 }
+        lastDataError = reason
+        let sense: [UInt8] = [0x70, 0, SenseKey.abortedCommand.rawValue, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x4B, 0x00, 0, 0, 0, 0]
+        let expected = task.write?.expectedLength ?? 0
+        actions += respond(tag, task, TargetCommandOutcome(status: SCSIStatus.checkCondition.rawValue, sense: sense, transferLength: expected))
     }
 
     // MARK: Responses

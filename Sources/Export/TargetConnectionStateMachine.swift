@@ -62,6 +62,8 @@ struct TargetConnectionStateMachine {
     var lastHeard: NIODeadline
     var textContinuation: TextContinuation?
     var textAccumulator = TextSegmentAccumulator(limits: .exchange)
+    /// Why the last task ended for bad Data-Out, for the log and tests.
+    var lastDataError: String?
 
     init(configuration: Configuration, expCmdSN: UInt32, statSN: UInt32, now: NIODeadline) {
         self.configuration = configuration

@@ -151,10 +151,13 @@ struct ExportServeCommand: AsyncParsableCommand {
         let registry = LogicalUnitRegistry()
         let lunList = (0..<devices.count).compactMap { LUN(number: $0) }
         var units: [Int: LogicalUnit] = [:]
+        var options = LogicalUnitOptions(writeProtected: readOnly)
+        // libiscsi's conformance suite holds a target to at most 1 Mi blocks per UNMAP.
+        options.limits.maximumUnmapLBACount = 1 << 20
         for (index, device) in devices.enumerated() {
             units[index] = LogicalUnit(
                 device: device, descriptor: descriptors[index],
-                options: LogicalUnitOptions(writeProtected: readOnly),
+                options: options,
                 registry: registry, reportedLUNs: { lunList }
             )
         }
