@@ -271,12 +271,20 @@ final class ExportConnectionHandler: ChannelInboundHandler {
 
     /// Runs the command off the event loop, so a slow one never holds up the connection.
     private func run(_ command: TargetCommand, on unit: LogicalUnit, nexus: Nexus, context: ChannelHandlerContext) {
+        let blockSize = unit.device.geometry.blockSize
+        if WriteLengthClamp.compareAndWriteMismatch(cdb: command.cdb, dataOutLength: command.dataOut.readableBytes, blockSize: blockSize) {
+            // SBC-4 §5.3: the Data-Out of COMPARE AND WRITE is exactly twice the blocks it names;
+            // anything else cannot be compared, so the count in byte 13 is refused.
+            let sense = ExportSense.fixed(.illegalRequest, .invalidFieldInCDB, cdbByte: 13)
+            completed(command.initiatorTaskTag, TargetCommandOutcome(status: SCSIStatus.checkCondition.rawValue, sense: sense, transferLength: command.dataOut.readableBytes))
+            return
+        }
         var request = SCSICommandRequest(cdb: command.cdb, dataOut: command.dataOut, expectedDataInLength: command.expectedDataInLength, nexus: nexus)
         // A write whose EDTL differs from its CDB moves only what both allow; the residual
         // is then computed from what the CDB wanted.
         var wanted: Int?
         if command.dataOut.readableBytes > 0 || command.cdb.first.map({ [0x2A, 0xAA, 0x8A, 0x2E, 0xAE, 0x8E].contains($0) }) == true,
-            let clamped = WriteLengthClamp.clamp(cdb: command.cdb, dataOut: command.dataOut, blockSize: unit.device.geometry.blockSize)
+            let clamped = WriteLengthClamp.clamp(cdb: command.cdb, dataOut: command.dataOut, blockSize: blockSize)
         {
             request.cdb = clamped.cdb
             request.dataOut = clamped.dataOut

@@ -191,7 +191,7 @@ extension TargetConnectionStateMachine {
         guard let task = tasks.removeValue(forKey: tag) else { return }
         if task.immediate { immediateTasks -= 1 }
         lastDataError = reason
-        let sense: [UInt8] = [0x70, 0, SenseKey.abortedCommand.rawValue, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x4B, 0x00, 0, 0, 0, 0]
+        let sense = ExportSense.fixed(.abortedCommand, AdditionalSenseCode(asc: 0x4B, ascq: 0x00))
         let expected = task.write?.expectedLength ?? 0
         actions += respond(tag, task, TargetCommandOutcome(status: SCSIStatus.checkCondition.rawValue, sense: sense, transferLength: expected))
     }
@@ -269,7 +269,7 @@ extension TargetConnectionStateMachine {
 
     /// CHECK CONDITION for an EDTL we refuse to buffer: ILLEGAL REQUEST, INVALID FIELD IN CDB.
     static func tooLong(_ edtl: Int, limit: Int) -> TargetCommandOutcome {
-        let sense: [UInt8] = [0x70, 0, SenseKey.illegalRequest.rawValue, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x24, 0x00, 0, 0, 0, 0]
+        let sense = ExportSense.fixed(.illegalRequest, .invalidFieldInCDB)
         return TargetCommandOutcome(status: SCSIStatus.checkCondition.rawValue, sense: sense, transferLength: edtl)
     }
 

@@ -17,8 +17,7 @@ enum UnknownLUNResponder {
             let length = min(data.count, allocation, expectedDataInLength)
             return TargetCommandOutcome(status: SCSIStatus.good.rawValue, dataIn: ByteBuffer(bytes: data.prefix(length)), transferLength: min(data.count, allocation))
         }
-        let sense: [UInt8] = [0x70, 0, SenseKey.illegalRequest.rawValue, 0, 0, 0, 0, 10, 0, 0, 0, 0,
-            AdditionalSenseCode.logicalUnitNotSupported.asc, AdditionalSenseCode.logicalUnitNotSupported.ascq, 0, 0, 0, 0]
+        let sense = ExportSense.fixed(.illegalRequest, .logicalUnitNotSupported)
         return TargetCommandOutcome(status: SCSIStatus.checkCondition.rawValue, sense: sense, transferLength: 0)
     }
 }

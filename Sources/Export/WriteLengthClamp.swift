@@ -46,4 +46,10 @@ enum WriteLengthClamp {
         }
         return (rewritten, dataOut.getSlice(at: dataOut.readerIndex, length: blocks * blockSize)!, wanted)
     }
+
+    /// Whether a COMPARE AND WRITE's Data-Out differs from 2 × NUMBER OF LOGICAL BLOCKS blocks.
+    static func compareAndWriteMismatch(cdb: [UInt8], dataOutLength: Int, blockSize: Int) -> Bool {
+        guard cdb.first == 0x89, cdb.count >= 14 else { return false }
+        return dataOutLength != 2 * Int(cdb[13]) * blockSize
+    }
 }

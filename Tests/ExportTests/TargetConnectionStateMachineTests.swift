@@ -254,5 +254,12 @@ import Testing
         #expect(long.cdb == twoBlocks && long.dataOut.readableBytes == 1024)
         #expect(WriteLengthClamp.clamp(cdb: twoBlocks, dataOut: ByteBuffer(repeating: 1, count: 1024), blockSize: 512) == nil)
         #expect(WriteLengthClamp.clamp(cdb: [0x28, 0, 0, 0, 0, 0, 0, 0, 2, 0], dataOut: ByteBuffer(), blockSize: 512) == nil)
+        // COMPARE AND WRITE carries exactly twice its blocks; a count that wrapped to 0 does not match.
+        let caw: [UInt8] = [0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0]
+        #expect(!WriteLengthClamp.compareAndWriteMismatch(cdb: caw, dataOutLength: 2048, blockSize: 512))
+        #expect(WriteLengthClamp.compareAndWriteMismatch(cdb: caw, dataOutLength: 4096, blockSize: 512))
+        var wrapped = caw
+        wrapped[13] = 0
+        #expect(WriteLengthClamp.compareAndWriteMismatch(cdb: wrapped, dataOutLength: 256 * 1024, blockSize: 512))
     }
 }

@@ -115,7 +115,12 @@ struct ExportServeCommand: AsyncParsableCommand {
             throw error
         }
         let descriptors = raw.enumerated().map { index, spec in
-            LogicalUnitDescriptor(uuid: Self.stableUUID(for: spec), name: URL(fileURLWithPath: spec).lastPathComponent, isThin: devices[index].capabilities.contains(.unmap))
+            // A read-only image file cannot deallocate, but it is still a thin medium, and a
+            // write-protected unit refuses UNMAP with DATA PROTECT before the device is asked.
+            LogicalUnitDescriptor(
+                uuid: Self.stableUUID(for: spec), name: URL(fileURLWithPath: spec).lastPathComponent,
+                isThin: devices[index].capabilities.contains(.unmap) || (readOnly && !spec.lowercased().hasPrefix("iscsi://"))
+            )
         }
         do {
             try await serve(devices: devices, descriptors: descriptors, access: access, stop: stop)
