@@ -156,10 +156,13 @@ struct ExportServeCommand: AsyncParsableCommand {
         let registry = LogicalUnitRegistry()
         let lunList = (0..<devices.count).compactMap { LUN(number: $0) }
         var units: [Int: LogicalUnit] = [:]
-        var options = LogicalUnitOptions(writeProtected: readOnly)
-        // libiscsi's conformance suite holds a target to at most 1 Mi blocks per UNMAP.
-        options.limits.maximumUnmapLBACount = 1 << 20
+        // The largest command the transport buffers; the units advertise the same in VPD B0.
+        let transferLimit = 64 << 20
         for (index, device) in devices.enumerated() {
+            var options = LogicalUnitOptions(writeProtected: readOnly)
+            options.limits.maximumTransferLength = UInt32(transferLimit / device.geometry.blockSize)
+            // libiscsi's conformance suite holds a target to at most 1 Mi blocks per UNMAP.
+            options.limits.maximumUnmapLBACount = 1 << 20
             units[index] = LogicalUnit(
                 device: device, descriptor: descriptors[index],
                 options: options,
@@ -173,7 +176,8 @@ struct ExportServeCommand: AsyncParsableCommand {
         let configuration = ExportConfiguration(
             portals: portals,
             pingInterval: nopInterval == 0 ? nil : .seconds(Int64(nopInterval)),
-            pingTimeout: .seconds(Int64(nopTimeout))
+            pingTimeout: .seconds(Int64(nopTimeout)),
+            maximumTransferLength: transferLimit
         )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
         let server = ExportServer(targets: [target], configuration: configuration, group: group, logger: logger)
