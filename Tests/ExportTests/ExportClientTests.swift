@@ -220,4 +220,27 @@ import Testing
         }
         Issue.record("TEST UNIT READY never returned GOOD")
     }
+
+    @Test func getLBAStatusSeesTheImageFilesHoles() async throws {
+        try await ExportHarness.with(size: 8 << 20) { harness in
+            let session = try await harness.session()
+            try await clearUnitAttentions(session)
+            // Write 8 blocks at LBA 4096 (2 MiB into the file); the rest stays a hole.
+            let write = try await session.execute(SCSITaskRequest(lun: 0, cdb: [0x2A, 0, 0, 0, 0x10, 0, 0, 0, 8, 0], dataOut: ByteBuffer(repeating: 7, count: 4096)))
+            #expect(write.isGood)
+            func status(_ lba: UInt64) async throws -> (lba: UInt64, count: UInt32, state: UInt8) {
+                var cdb: [UInt8] = [0x9E, 0x12] + withUnsafeBytes(of: lba.bigEndian, Array.init) + [0, 0, 0, 24, 0, 0]
+                cdb[13] = 24
+                let result = try await session.execute(SCSITaskRequest(lun: 0, cdb: cdb, expectedDataInLength: 24))
+                #expect(result.isGood)
+                let data = result.data
+                return (data.getInteger(at: data.readerIndex + 8, as: UInt64.self) ?? 0, data.getInteger(at: data.readerIndex + 16, as: UInt32.self) ?? 0, (data.getInteger(at: data.readerIndex + 20, as: UInt8.self) ?? 0xFF) & 0x0F)
+            }
+            let hole = try await status(0)
+            #expect(hole.lba == 0 && hole.state == 1 && hole.count >= 1)
+            let mapped = try await status(4096)
+            #expect(mapped.lba == 4096 && mapped.state == 0 && mapped.count >= 8)
+            try await session.logout()
+        }
+    }
 }
