@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ISCSI", targets: ["ISCSI"]),
         .library(name: "BlockDevice", targets: ["BlockDevice"]),
         .library(name: "VSCSI", targets: ["VSCSI"]),
+        .library(name: "Export", targets: ["Export"]),
         .library(name: "LibISCSI", targets: ["LibISCSI"]),
     ],
     dependencies: [
@@ -89,6 +90,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The iSCSI target front end: serves logical units to clients over TCP.
+        .target(
+            name: "Export",
+            dependencies: [
+                "SCSI",
+                "ISCSI",
+                "VSCSI",
+                "BlockDevice",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // libiscsi (Debian libiscsi-dev) as a system library: the C initiator QEMU builds on.
         .systemLibrary(
             name: "CLibISCSI",
@@ -143,6 +161,8 @@ let package = Package(
                 "LibISCSI",
                 "BlockDevice",
                 "Datastore",
+                "VSCSI",
+                "Export",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -174,6 +194,21 @@ let package = Package(
         .testTarget(
             name: "VSCSITests",
             dependencies: ["VSCSI", "SCSI", "BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExportTests",
+            dependencies: [
+                "Export",
+                "ISCSI",
+                "VSCSI",
+                "SCSI",
+                "BlockDevice",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -90,10 +90,13 @@ extension LogicalUnit {
         return body
     }
 
-    /// Block Device Characteristics (SBC-4 §6.6.2): non-rotating, no form factor.
+    /// Block Device Characteristics (SBC-4 §6.6.2): non-rotating, no form factor; WABEREQ and
+    /// WACEREQ 01b: after BLOCK ERASE or CRYPTOGRAPHIC ERASE, reads succeed (zeros, or deallocated
+    /// blocks that read as zeros) before anything is written.
     func blockDeviceCharacteristicsParameters() -> [UInt8] {
         var body = [UInt8](repeating: 0, count: 60)
         body.put(UInt16(1), at: 0)
+        body[3] = 0x50
         return body
     }
 

@@ -44,12 +44,14 @@ extension LogicalUnit {
     }
 
     private func overwriteOperation(_ context: CommandContext, listLength: Int) throws(CommandFailure) -> SanitizeOperation {
+        // SBC-4 §5.30.2: a PARAMETER LIST LENGTH below 5 or above the block length plus 4 is a bad CDB field.
+        guard listLength >= 5, listLength <= geometry.blockSize + 4 else { throw .invalidFieldInCDB(byte: 7) }
         let list = Array(context.dataOut.readableBytesView.prefix(listLength))
         guard list.count == listLength, list.count >= 4 else { throw .parameterListLengthError }
         let patternLength = Int(list.bigEndian(at: 2, width: 2))
-        guard 4 + patternLength == listLength else { throw .parameterListLengthError }
         let blockSize = geometry.blockSize
         if patternLength == 0 || patternLength > blockSize { throw .invalidFieldInParameterList(byte: 2) }
+        guard 4 + patternLength == listLength else { throw .parameterListLengthError }
         let passes = Int(list[0] & 0x1F)
         if passes == 0 { throw .invalidFieldInParameterList(byte: 0, bit: 4) }
         if list[0] & 0x60 != 0 { throw .invalidFieldInParameterList(byte: 0, bit: 6) }  // TEST

@@ -57,7 +57,10 @@ import Testing
         }
         #expect(await overwrite([0x01, 0, 0, 4, 1, 2, 3]).asc == .parameterListLengthError)
         #expect(await overwrite([0x00, 0, 0, 1, 1]).fieldPointer == .fieldPointer(inCDB: false, byte: 0, bit: 4))
-        #expect(await overwrite([0x01, 0, 0, 0]).fieldPointer == .fieldPointer(inCDB: false, byte: 2, bit: nil))
+        #expect(await overwrite([0x01, 0, 0, 0, 7]).fieldPointer == .fieldPointer(inCDB: false, byte: 2, bit: nil))
+        // A PARAMETER LIST LENGTH under 5 or over a block plus 4 is the CDB's fault (SBC-4 §5.30.2).
+        #expect(await overwrite([0x01, 0, 0, 0]).fieldPointer == .fieldPointer(inCDB: true, byte: 7, bit: nil))
+        #expect(await fixture.run([0x48, 0x01, 0, 0, 0, 0, 0, 0x02, 0x05, 0], data: [UInt8](repeating: 1, count: 517)).fieldPointer == .fieldPointer(inCDB: true, byte: 7, bit: nil))
         #expect(await overwrite([0x21, 0, 0, 1, 1]).fieldPointer == .fieldPointer(inCDB: false, byte: 0, bit: 6))
         #expect(await fixture.run([0x48, 0x02, 0, 0, 0, 0, 0, 0, 4, 0], data: [0, 0, 0, 0]).fieldPointer == .fieldPointer(inCDB: true, byte: 7, bit: nil))
         #expect(await fixture.run([0x48, 0x04, 0, 0, 0, 0, 0, 0, 0, 0]).fieldPointer == .fieldPointer(inCDB: true, byte: 1, bit: 4))

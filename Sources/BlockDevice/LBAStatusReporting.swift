@@ -1,7 +1,6 @@
 // An optional face a block device may show so GET LBA STATUS can tell mapped blocks
-// from deallocated ones; without it every block is reported mapped.
-
-import BlockDevice
+// from deallocated ones; without it every block is reported mapped. It lives here so a
+// device can adopt it in its own module (FileBlockDevice does, with SEEK_DATA/SEEK_HOLE).
 
 /// A device that knows which of its blocks are allocated.
 public protocol LBAStatusReporting: BlockDevice {

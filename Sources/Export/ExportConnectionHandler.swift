@@ -1,0 +1,398 @@
+// The channel handler of one client connection to the export: login, then the full
+// feature phase. It frames PDUs itself and performs what the state machines return.
+
+import ISCSI
+import Logging
+import NIOCore
+import SCSI
+import VSCSI
+
+/// Drives one target-side iSCSI connection on its event loop.
+///
+/// Framing is done here rather than in a `ByteToMessageHandler` so that a PDU whose
+/// header parses as an unknown or malformed opcode can be answered with a Reject and
+/// skipped (RFC 7143 §11.17), instead of ending the connection; digests and segment
+/// limits switch exactly between the final Login Response and the next PDU.
+final class ExportConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        case login(TargetLoginStateMachine)
+        case fullFeature(TargetConnectionStateMachine, Session)
+        case closed
+    }
+
+    /// The session this connection carries once logged in.
+    private struct Session {
+        var result: TargetLoginResult
+        var target: ExportTarget?
+        var nexus: Nexus
+    }
+
+    private let server: ExportServerContext
+    private var logger: Logger
+    private var state: State
+    private var context: ChannelHandlerContext?
+    private var inbound = ByteBuffer()
+    private let settings = ISCSIPDUDecoder.Settings(maxDataSegmentLength: 8192)
+    private var decoder: ISCSIPDUDecoder
+    private var encoder = ISCSIPDUEncoder()
+    private var timer: RepeatedTask?
+    private var loginDeadline: Scheduled<Void>?
+    private var needsFlush = false
+    private var registeredTSIH: UInt16?
+
+    init(server: ExportServerContext, logger: Logger) {
+        self.server = server
+        self.logger = logger
+        self.decoder = ISCSIPDUDecoder(accepting: .fromInitiator, settings: settings)
+        self.state = .login(TargetLoginStateMachine(configuration: server.login, initialStatSN: UInt32.random(in: 1...0x7FFF_FFFF)))
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        logger[metadataKey: "export.peer"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        loginDeadline = context.eventLoop.scheduleTask(in: server.configuration.loginTimeout) {
+            bound.value.loginTimedOut()
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        teardown()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        teardown()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error: \(error)")
+        close(reason: "connection error: \(error)")
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        inbound.writeBuffer(&buffer)
+        // Bounded: each turn consumes one PDU's bytes or stops.
+        while case .some = self.context {
+            if case .closed = state { break }
+            do {
+                guard let pdu = try decoder.decode(buffer: &inbound) else { break }
+                received(pdu)
+            } catch let error as ISCSIError {
+                guard skipUndecodable(error) else {
+                    close(reason: "unreadable PDU: \(error.message)")
+                    break
+                }
+            } catch {
+                close(reason: "unreadable PDU: \(error)")
+                break
+            }
+        }
+        if inbound.readerIndex > 1 << 20 || inbound.readableBytes == 0 { inbound.discardReadBytes() }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded()
+        context.fireChannelReadComplete()
+    }
+
+    /// An unknown opcode, a target opcode or a malformed field in a header whose lengths
+    /// are sound: Reject it and skip its bytes. Digest errors and oversized segments
+    /// cannot be skipped safely and end the connection.
+    private func skipUndecodable(_ error: ISCSIError) -> Bool {
+        guard case .fullFeature(var machine, let session) = state,
+            error.code == .malformedPDU || error.code == .unexpectedPDU,
+            let header = inbound.getSlice(at: inbound.readerIndex, length: 48),
+            let lengths = inbound.getInteger(at: inbound.readerIndex + 4, as: UInt32.self)
+        else { return false }
+        let ahs = Int(lengths >> 24) * 4
+        let dataLength = Int(lengths & 0x00FF_FFFF)
+        guard dataLength <= settings.maxDataSegmentLength else { return false }
+        let padded = dataLength + (4 - dataLength % 4) % 4
+        let total = 48 + ahs + (settings.headerDigest ? 4 : 0) + padded + (settings.dataDigest && dataLength > 0 ? 4 : 0)
+        guard inbound.readableBytes >= total else {
+            // Wait for the rest of it; the decoder will fail the same way then.
+            return true
+        }
+        inbound.moveReaderIndex(forwardBy: total)
+        let opcode = header.getInteger(at: header.readerIndex, as: UInt8.self)! & 0x3F
+        let reason: RejectReason = ISCSIOpcode(rawValue: opcode) == nil || error.code == .unexpectedPDU ? .commandNotSupported : .invalidPDUField
+        logger.debug("rejecting a PDU: \(error.message)")
+        let actions = machine.receivedUndecodable(header: header, reason: reason, now: .now())
+        state = .fullFeature(machine, session)
+        perform(actions)
+        return true
+    }
+
+    // MARK: PDUs
+
+    private func received(_ pdu: ISCSIPDU) {
+        switch state {
+        case .login(var login):
+            let action: TargetLoginStateMachine.Action
+            if case .loginRequest(let request) = pdu {
+                action = login.received(request)
+            } else {
+                action = login.receivedOtherPDU(pdu.opcode)
+            }
+            state = .login(login)
+            perform(action)
+        case .fullFeature(var machine, let session):
+            let actions = machine.received(pdu, now: .now())
+            state = .fullFeature(machine, session)
+            perform(actions)
+        case .closed:
+            break
+        }
+    }
+
+    private func perform(_ action: TargetLoginStateMachine.Action) {
+        switch action {
+        case .send(let response):
+            write(.loginResponse(response))
+            flushIfNeeded()
+        case .refuse(let response, let reason):
+            logger.info("login refused (\(LoginStatus(statusClass: response.statusClass, statusDetail: response.statusDetail))): \(reason)")
+            write(.loginResponse(response))
+            close(reason: "login refused: \(reason)")
+        case .admit(let candidate):
+            admit(candidate)
+        case .loggedIn(let response, let result):
+            write(.loginResponse(response))
+            enterFullFeaturePhase(result)
+            flushIfNeeded()
+        case .none:
+            break
+        }
+    }
+
+    private func admit(_ candidate: TargetLoginCandidate) {
+        guard case .login(var login) = state, let context else { return }
+        let target = server.target(named: candidate.targetName)
+        let channel = context.channel
+        let units = target.map { Array($0.units.values) } ?? []
+        let nexus = Nexus(initiatorPortName: Self.portName(candidate.initiatorName, candidate.isid))
+        let outcome = server.registry.admit(
+            candidate,
+            close: { reason in channel.close(promise: nil); _ = reason },
+            nexusLost: { for unit in units { unit.nexusLost(nexus) } }
+        )
+        let action: TargetLoginStateMachine.Action
+        switch outcome {
+        case .success(let tsih):
+            registeredTSIH = tsih
+            action = login.admitted(tsih: tsih)
+        case .failure(let status):
+            action = login.refused(status, reason: "the session registry refused TSIH \(candidate.requestedTSIH)")
+        }
+        state = .login(login)
+        perform(action)
+    }
+
+    private func enterFullFeaturePhase(_ result: TargetLoginResult) {
+        loginDeadline?.cancel()
+        loginDeadline = nil
+        let parameters = result.parameters
+        // Digests and limits change exactly between the final Login Response and the next PDU.
+        encoder.headerDigest = parameters.headerDigest == .crc32c
+        encoder.dataDigest = parameters.dataDigest == .crc32c
+        settings.headerDigest = parameters.headerDigest == .crc32c
+        settings.dataDigest = parameters.dataDigest == .crc32c
+        settings.maxDataSegmentLength = parameters.ourMaxRecvDataSegmentLength
+        let target = server.target(named: result.targetName)
+        let server = self.server
+        let current = target?.name
+        let initiator = result.initiatorName
+        let configuration = TargetConnectionStateMachine.Configuration(
+            parameters: parameters,
+            sessionType: result.sessionType,
+            connectionID: result.connectionID,
+            commandWindow: server.configuration.commandWindow,
+            maximumTransferLength: server.configuration.maximumTransferLength,
+            luns: target?.lunFields ?? [],
+            sendTargets: { query in server.sendTargets(query: query, current: current, initiator: initiator) },
+            pingInterval: server.configuration.pingInterval,
+            pingTimeout: server.configuration.pingTimeout
+        )
+        let machine = TargetConnectionStateMachine(configuration: configuration, expCmdSN: result.expCmdSN, statSN: result.nextStatSN, now: .now())
+        let nexus = Nexus(initiatorPortName: result.initiatorPortName)
+        state = .fullFeature(machine, Session(result: result, target: target, nexus: nexus))
+        logger[metadataKey: "export.initiator"] = "\(result.initiatorPortName)"
+        logger.info("logged in: \(result.sessionType) session, TSIH \(result.tsih), target \(result.targetName ?? "-")")
+        if let context, server.configuration.pingInterval != nil {
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            timer = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+                bound.value.tick()
+            }
+        }
+    }
+
+    private func perform(_ actions: [TargetConnectionStateMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .send(let pdu):
+                write(pdu)
+            case .execute(let command):
+                execute(command)
+            case .taskManagement(let function, let lun):
+                taskManagement(function, lun: lun)
+            case .close(let reason):
+                flushIfNeeded()
+                close(reason: reason)
+                return
+            }
+        }
+    }
+
+    // MARK: Commands
+
+    private func execute(_ command: TargetCommand) {
+        guard case .fullFeature(_, let session) = state, let context else { return }
+        guard let unit = session.target?.unit(forField: command.lun) else {
+            if session.target != nil, command.cdb.first == 0xA0, let first = session.target?.units.keys.min(),
+                let unit = session.target?.units[first]
+            {
+                // REPORT LUNS is answered for the target, whatever LUN it was sent to (SPC-5 §6.33).
+                run(command, on: unit, nexus: session.nexus, context: context)
+                return
+            }
+            completed(command.initiatorTaskTag, UnknownLUNResponder.respond(cdb: command.cdb, expectedDataInLength: command.expectedDataInLength))
+            return
+        }
+        run(command, on: unit, nexus: session.nexus, context: context)
+    }
+
+    /// Runs the command off the event loop, so a slow one never holds up the connection.
+    private func run(_ command: TargetCommand, on unit: LogicalUnit, nexus: Nexus, context: ChannelHandlerContext) {
+        let blockSize = unit.device.geometry.blockSize
+        if WriteLengthClamp.compareAndWriteMismatch(cdb: command.cdb, dataOutLength: command.dataOut.readableBytes, blockSize: blockSize) {
+            // SBC-4 §5.3: the Data-Out of COMPARE AND WRITE is exactly twice the blocks it names;
+            // anything else cannot be compared, so the count in byte 13 is refused.
+            let sense = ExportSense.fixed(.illegalRequest, .invalidFieldInCDB, cdbByte: 13)
+            completed(command.initiatorTaskTag, TargetCommandOutcome(status: SCSIStatus.checkCondition.rawValue, sense: sense, transferLength: command.dataOut.readableBytes))
+            return
+        }
+        var request = SCSICommandRequest(cdb: command.cdb, dataOut: command.dataOut, expectedDataInLength: command.expectedDataInLength, nexus: nexus)
+        // A write whose EDTL differs from its CDB moves only what both allow; the residual
+        // is then computed from what the CDB wanted.
+        var wanted: Int?
+        if command.dataOut.readableBytes > 0 || command.cdb.first.map({ [0x2A, 0xAA, 0x8A, 0x2E, 0xAE, 0x8E].contains($0) }) == true,
+            let clamped = WriteLengthClamp.clamp(cdb: command.cdb, dataOut: command.dataOut, blockSize: blockSize)
+        {
+            request.cdb = clamped.cdb
+            request.dataOut = clamped.dataOut
+            wanted = clamped.wanted
+        }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let tag = command.initiatorTaskTag
+        let inFlight = server.commandsInFlight
+        inFlight.withLockedValue { $0 += 1 }
+        let promise = context.eventLoop.makePromise(of: SCSICommandResponse.self)
+        promise.completeWithTask { await unit.execute(request) }
+        promise.futureResult.whenSuccess { response in
+            inFlight.withLockedValue { $0 -= 1 }
+            bound.value.completed(tag, TargetCommandOutcome(status: response.status.rawValue, sense: response.sense, dataIn: response.dataIn, transferLength: wanted ?? response.transferLength))
+        }
+    }
+
+    private func completed(_ tag: UInt32, _ outcome: TargetCommandOutcome) {
+        guard case .fullFeature(var machine, let session) = state else { return }
+        let actions = machine.completed(tag, outcome: outcome)
+        state = .fullFeature(machine, session)
+        perform(actions)
+        flushIfNeeded()
+    }
+
+    private func taskManagement(_ function: TaskManagementFunction, lun: UInt64) {
+        guard case .fullFeature(_, let session) = state, let target = session.target else { return }
+        switch function {
+        case .abortTaskSet, .clearTaskSet:
+            target.unit(forField: lun)?.abortTaskSet(nexus: session.nexus)
+        case .logicalUnitReset:
+            target.unit(forField: lun)?.reset(kind: .logicalUnit)
+        case .targetWarmReset:
+            for unit in target.units.values { unit.reset(kind: .targetWarm) }
+        case .targetColdReset:
+            for unit in target.units.values { unit.reset(kind: .targetCold) }
+            server.registry.closeSessions(ofTarget: target.name, except: session.result.tsih, reason: "TARGET COLD RESET")
+        case .abortTask, .clearACA, .taskReassign:
+            break
+        }
+    }
+
+    // MARK: Timers
+
+    private func tick() {
+        guard case .fullFeature(var machine, let session) = state else { return }
+        let actions = machine.timerFired(now: .now())
+        state = .fullFeature(machine, session)
+        perform(actions)
+        flushIfNeeded()
+    }
+
+    private func loginTimedOut() {
+        guard case .login = state else { return }
+        close(reason: "login did not finish within \(server.configuration.loginTimeout.nanoseconds / 1_000_000_000) s")
+    }
+
+    // MARK: Output and teardown
+
+    private func write(_ pdu: ISCSIPDU) {
+        guard let context else { return }
+        var header = context.channel.allocator.buffer(capacity: 52)
+        let data = encoder.encodeHeader(pdu, into: &header)
+        context.write(wrapOutboundOut(header), promise: nil)
+        guard data.readableBytes > 0 else { return needsFlush = true }
+        // The payload goes out as its own buffer: Data-In slices are never copied.
+        context.write(wrapOutboundOut(data), promise: nil)
+        var trailer = context.channel.allocator.buffer(capacity: 8)
+        encoder.encodeTrailer(forDataSegment: data, into: &trailer)
+        if trailer.readableBytes > 0 { context.write(wrapOutboundOut(trailer), promise: nil) }
+        needsFlush = true
+    }
+
+    private func flushIfNeeded() {
+        guard needsFlush, let context else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    private func close(reason: String) {
+        if case .closed = state { return }
+        logger.info("closing connection: \(reason)")
+        flushIfNeeded()
+        teardown()
+        context?.close(promise: nil)
+    }
+
+    private func teardown() {
+        timer?.cancel()
+        timer = nil
+        loginDeadline?.cancel()
+        loginDeadline = nil
+        if case .fullFeature(var machine, let session) = state {
+            machine.connectionClosed()
+            // The session ends with its only connection (ErrorRecoveryLevel 0): an I_T nexus loss,
+            // unless a reinstating login already reported it.
+            if let tsih = registeredTSIH, server.registry.remove(tsih: tsih), let target = session.target {
+                for unit in target.units.values { unit.nexusLost(session.nexus) }
+            }
+        } else if let tsih = registeredTSIH {
+            server.registry.remove(tsih: tsih)
+        }
+        registeredTSIH = nil
+        state = .closed
+    }
+
+    private static func portName(_ name: String, _ isid: UInt64) -> String {
+        let digits = String(isid & 0xFFFF_FFFF_FFFF, radix: 16)
+        return name + ",i,0x" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
+    }
+}

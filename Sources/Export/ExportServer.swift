@@ -1,0 +1,77 @@
+// The export's TCP front: listens on every configured portal and gives each accepted
+// connection its own handler; shuts down by draining commands, then closing sessions.
+
+import ISCSI
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// An iSCSI target server for a set of `ExportTarget`s.
+public final class ExportServer: Sendable {
+    public let configuration: ExportConfiguration
+    private let context: ExportServerContext
+    private let group: any EventLoopGroup
+    private let listeners: NIOLockedValueBoxWrapper
+
+    /// The listening channels, kept to close them at shutdown.
+    private final class NIOLockedValueBoxWrapper: Sendable {
+        let channels = NIOLockedValueBox<[any Channel]>([])
+    }
+
+    public init(targets: [ExportTarget], configuration: ExportConfiguration, group: any EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.context = ExportServerContext(targets: targets, configuration: configuration, logger: logger)
+        self.group = group
+        self.listeners = NIOLockedValueBoxWrapper()
+    }
+
+    /// Binds every portal; returns the addresses actually bound (port 0 gets a free port).
+    @discardableResult
+    public func start() async throws -> [ExportPortal] {
+        let context = self.context
+        var bound: [ExportPortal] = []
+        for portal in configuration.portals {
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.maxMessagesPerRead, value: 16)
+                .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 1 << 20))
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ExportConnectionHandler(server: context, logger: context.logger))
+                    }
+                }
+                .bind(host: portal.host, port: portal.port)
+                .get()
+            listeners.channels.withLockedValue { $0.append(channel) }
+            bound.append(ExportPortal(host: portal.host, port: channel.localAddress?.port ?? portal.port))
+        }
+        context.setPortals(bound)
+        return bound
+    }
+
+    /// Sessions logged in right now.
+    public var sessionCount: Int { context.registry.count }
+
+    /// Stops listening, waits up to the drain timeout for commands in flight, then
+    /// closes every session. The logical units stay open: they are the caller's.
+    public func shutdown() async {
+        let channels = listeners.channels.withLockedValue { channels in
+            defer { channels.removeAll() }
+            return channels
+        }
+        for channel in channels { try? await channel.close() }
+        let deadline = ContinuousClock.now + .nanoseconds(configuration.drainTimeout.nanoseconds)
+        // Bounded by the drain timeout.
+        while context.commandsInFlight.withLockedValue({ $0 }) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        context.registry.closeAll(reason: "the export is shutting down")
+        // Give the closes a moment to run on their event loops, bounded.
+        for _ in 0..<50 where context.registry.count > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}

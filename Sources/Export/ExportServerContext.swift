@@ -1,0 +1,61 @@
+// What every connection of one export server shares: targets, sessions, settings and
+// the portals SendTargets reports.
+
+import ISCSI
+import Logging
+import NIOConcurrencyHelpers
+
+/// Shared, thread-safe state handed to each connection handler.
+final class ExportServerContext: Sendable {
+    let targets: [String: ExportTarget]
+    let configuration: ExportConfiguration
+    let login: TargetLoginConfiguration
+    let registry: ExportSessionRegistry
+    let logger: Logger
+    /// Bound addresses, known once the listeners are up.
+    private let portals = NIOLockedValueBox<[ExportPortal]>([])
+    /// Commands handed to logical units and not yet finished, across connections (for draining).
+    let commandsInFlight = NIOLockedValueBox(0)
+
+    init(targets: [ExportTarget], configuration: ExportConfiguration, logger: Logger) {
+        self.targets = Dictionary(targets.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        self.configuration = configuration
+        self.login = TargetLoginConfiguration(
+            targets: Dictionary(targets.map { ($0.name, $0.access) }, uniquingKeysWith: { first, _ in first }),
+            limits: configuration.limits,
+            commandWindow: configuration.commandWindow
+        )
+        self.registry = ExportSessionRegistry(maximumSessions: configuration.maximumSessions)
+        self.logger = logger
+    }
+
+    func target(named name: String?) -> ExportTarget? {
+        name.flatMap { targets[$0.lowercased()] }
+    }
+
+    func setPortals(_ bound: [ExportPortal]) {
+        portals.withLockedValue { $0 = bound }
+    }
+
+    /// The SendTargets answer (RFC 7143 §12.1): "All" lists every target (only
+    /// `current` inside a normal session), an IQN lists that target.
+    func sendTargets(query: String, current: String?, initiator: String) -> [TextKeyValue] {
+        let bound = portals.withLockedValue { $0 }
+        let names: [String]
+        switch query {
+        case "All": names = targets.values.map(\.name).sorted()
+        case "": names = current.map { [$0] } ?? []
+        default: names = targets[query.lowercased()].map { [$0.name] } ?? []
+        }
+        var pairs: [TextKeyValue] = []
+        for name in names {
+            // Targets whose ACL shuts this initiator out are not advertised to it.
+            guard let target = targets[name.lowercased()], target.access.allows(initiator: initiator) else { continue }
+            pairs.append(TextKeyValue("TargetName", target.name))
+            for portal in bound {
+                pairs.append(TextKeyValue("TargetAddress", "\(portal),\(login.portalGroupTag)"))
+            }
+        }
+        return pairs
+    }
+}

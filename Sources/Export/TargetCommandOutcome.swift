@@ -1,0 +1,20 @@
+// What a logical unit answered to one command, as the connection needs it to build
+// Data-In and the SCSI Response.
+
+import NIOCore
+
+/// Status, sense and data of a finished command.
+struct TargetCommandOutcome: Sendable, Equatable {
+    var status: UInt8
+    var sense: [UInt8]
+    var dataIn: ByteBuffer
+    /// Bytes the command wanted to move, for the residual (RFC 7143 §11.4.5).
+    var transferLength: Int
+
+    init(status: UInt8, sense: [UInt8] = [], dataIn: ByteBuffer = ByteBuffer(), transferLength: Int) {
+        self.status = status
+        self.sense = sense
+        self.dataIn = dataIn
+        self.transferLength = transferLength
+    }
+}

@@ -1,0 +1,101 @@
+// An export served in-process on a free loopback port over a scratch image file, for
+// tests that point real clients (libiscsi tools, qemu-img, our own initiator) at it.
+
+import BlockDevice
+import Export
+import Foundation
+import ISCSI
+import Logging
+import NIOCore
+import NIOPosix
+import TestSupport
+import VSCSI
+
+/// One running export with one LUN over a sparse image; `stop()` always runs.
+final class ExportHarness: Sendable {
+    static let iqn = "iqn.2025-01.io.vdiskd:harness"
+    let directory: ScratchDirectory
+    let imagePath: String
+    let server: ExportServer
+    let device: FileBlockDevice
+    let portals: [ExportPortal]
+
+    private init(directory: ScratchDirectory, imagePath: String, server: ExportServer, device: FileBlockDevice, portals: [ExportPortal]) {
+        self.directory = directory
+        self.imagePath = imagePath
+        self.server = server
+        self.device = device
+        self.portals = portals
+    }
+
+    /// Starts a server on `portalCount` free loopback ports.
+    static func start(
+        size: UInt64 = 64 << 20, access: TargetAccessPolicy = TargetAccessPolicy(), portalCount: Int = 1,
+        pingInterval: TimeAmount? = .seconds(15)
+    ) async throws -> ExportHarness {
+        let directory = try ScratchDirectory(prefix: "export")
+        do {
+            let imagePath = try directory.createSparseFile("disk.img", size: size)
+            let device = try FileBlockDevice(path: imagePath)
+            let registry = LogicalUnitRegistry()
+            let unit = LogicalUnit(
+                device: device, identity: LogicalUnitIdentity(uuid: UUID(), name: "disk"), options: LogicalUnitOptions(thinProvisioned: true),
+                registry: registry
+            )
+            let target = ExportTarget(name: iqn, access: access, units: [0: unit])
+            var logger = Logger(label: "export.test")
+            logger.logLevel = .warning
+            let server = ExportServer(
+                targets: [target],
+                configuration: ExportConfiguration(
+                    portals: (0..<portalCount).map { _ in ExportPortal(host: "127.0.0.1", port: 0) },
+                    pingInterval: pingInterval, pingTimeout: .seconds(2), drainTimeout: .seconds(2)
+                ),
+                group: MultiThreadedEventLoopGroup.singleton, logger: logger
+            )
+            let portals = try await server.start()
+            return ExportHarness(directory: directory, imagePath: imagePath, server: server, device: device, portals: portals)
+        } catch {
+            directory.remove()
+            throw error
+        }
+    }
+
+    var portal: ExportPortal { portals[0] }
+
+    func url(chap: CHAPAuthentication? = nil, portal index: Int = 0) -> String {
+        Portal(host: portals[index].host, port: portals[index].port).libiscsiURL(target: Self.iqn, lun: 0, chap: chap)
+    }
+
+    func session(
+        initiator: String = "iqn.2025-01.io.vdiskd:native", authentication: LoginAuthentication = .none
+    ) async throws -> ISCSISession {
+        try await ISCSISession.connect(ISCSISessionConfiguration(
+            portal: TargetPortal(host: portal.host, port: portal.port), targetName: Self.iqn,
+            initiatorName: initiator, authentication: authentication, loginTimeout: .seconds(10)
+        ))
+    }
+
+    func stop() async {
+        await server.shutdown()
+        try? await device.close()
+        directory.remove()
+    }
+
+    /// Runs `body` with a started harness and stops it whatever happens.
+    static func with<T: Sendable>(
+        size: UInt64 = 64 << 20, access: TargetAccessPolicy = TargetAccessPolicy(), portalCount: Int = 1,
+        pingInterval: TimeAmount? = .seconds(15),
+        _ body: (ExportHarness) async throws -> T
+    ) async throws -> T {
+        let harness = try await start(size: size, access: access, portalCount: portalCount, pingInterval: pingInterval)
+        do {
+            let value = try await body(harness)
+            await harness.stop()
+            return value
+        } catch {
+            await harness.stop()
+            throw error
+        }
+    }
+}
