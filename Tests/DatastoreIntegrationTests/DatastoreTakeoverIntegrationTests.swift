@@ -36,12 +36,20 @@ struct DatastoreTakeoverIntegrationTests {
         return (template, path)
     }
 
-    /// Host A: writes stamped copies of the template with FUA until stopped, printing
-    /// "acked OFFSET" after each write returned.
-    private func startWriter(_ lun: SharedLUN, templatePath: String) async throws -> VDiskCtlProcess {
+    /// How host A makes each write durable before acknowledging it.
+    enum Durability: String, CaseIterable, Sendable {
+        /// Each write carries FUA.
+        case fua = "--fua"
+        /// Each write is followed by SYNCHRONIZE CACHE.
+        case flush = "--flush-each"
+    }
+
+    /// Host A: writes stamped copies of the template until stopped, printing "acked OFFSET"
+    /// after each write (and, with `.flush`, its SYNCHRONIZE CACHE) returned.
+    private func startWriter(_ lun: SharedLUN, templatePath: String, durability: Durability = .fua) async throws -> VDiskCtlProcess {
         try await VDiskCtlProcess.start(
             ["disk", "write", lun.url, "vm", "--offset", "0", "--in", templatePath, "--repeat", "100000", "--stride", "96k",
-             "--fua", "--host-name", "host-a"] + Self.timing,
+             durability.rawValue, "--host-name", "host-a"] + Self.timing,
             in: lun.directory
         )
     }
@@ -75,11 +83,11 @@ struct DatastoreTakeoverIntegrationTests {
         #expect(try decode([LockInfo].self, locks.stdout).allSatisfy(\.isStale), "locks left held: \(locks.stdout)")
     }
 
-    @Test(arguments: RealTarget.allCases)
-    func aKilledHostsLockIsBrokenAfterTheLeaseAndItsAcknowledgedWritesSurvive(target: RealTarget) async throws {
+    @Test(arguments: RealTarget.allCases, Durability.allCases)
+    func aKilledHostsLockIsBrokenAfterTheLeaseAndItsAcknowledgedWritesSurvive(target: RealTarget, durability: Durability) async throws {
         try await target.withLUN(size: 128 << 20) { lun in
             let (template, templatePath) = try await prepare(lun, target: target)
-            let writer = try await startWriter(lun, templatePath: templatePath)
+            let writer = try await startWriter(lun, templatePath: templatePath, durability: durability)
             _ = try await writer.waitForLines(prefix: "acked", count: 25)
             writer.signal(SIGKILL)
             #expect(try await writer.wait(timeout: .seconds(10)) == 128 + SIGKILL)

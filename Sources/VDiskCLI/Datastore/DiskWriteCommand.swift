@@ -26,6 +26,10 @@ struct DiskWriteCommand: AsyncParsableCommand {
     var `repeat` = 1
     @Option(help: .hidden)
     var stride: ByteCount?
+    /// With --repeat: flush (SYNCHRONIZE CACHE) after every copy and acknowledge it only then,
+    /// the other way a write becomes durable; the crash tests cover both.
+    @Flag(help: .hidden)
+    var flushEach = false
 
     @OptionGroup var host: HostOptions
 
@@ -34,6 +38,7 @@ struct DiskWriteCommand: AsyncParsableCommand {
     func validate() throws {
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
         if `repeat` > 1 && stride == nil { throw ValidationError("--repeat needs --stride") }
+        if flushEach && fua { throw ValidationError("--flush-each and --fua are two ways to make a write durable; use one") }
     }
 
     func run() async throws {
@@ -94,6 +99,7 @@ struct DiskWriteCommand: AsyncParsableCommand {
             var copy = ByteBuffer(bytes: template)
             copy.setInteger(position, at: copy.readerIndex, endianness: .little)
             try await disk.write(copy, offset: position, fua: fua)
+            if flushEach { try await disk.flush() }
             FileHandle.standardOutput.write(Data("acked \(position)\n".utf8))
             copies += 1
         }
