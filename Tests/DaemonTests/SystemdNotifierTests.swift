@@ -34,13 +34,15 @@ import Testing
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.path])
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = loops.next()
-        let probe = EventLoopLivenessProbe(loop: loop, deadline: .milliseconds(50))
+        // A deadline well under the 3 s stall, but loose enough that a loaded machine
+        // (the whole suite runs in parallel on two cores) does not read as a stall.
+        let probe = EventLoopLivenessProbe(loop: loop, deadline: .milliseconds(500))
         let watchdog = WatchdogService(interval: .milliseconds(100), notifier: notifier, logger: Logger(label: "test"), probe: probe.check)
         let group = ServiceGroup(configuration: .init(services: [watchdog], logger: Logger(label: "test")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             // Healthy: pings arrive.
-            #expect(await receiver.receive(timeout: 5) == "WATCHDOG=1")
+            #expect(await receiver.receive(timeout: 10) == "WATCHDOG=1")
             // The injected stall: a task that blocks the loop's only thread for 3 s.
             loop.execute { Thread.sleep(forTimeInterval: 3) }
             // Drain pings sent before the stall (at most a few), then expect silence while it lasts.
@@ -49,7 +51,7 @@ import Testing
             }
             #expect(await receiver.receive(timeout: 1.0) == nil)
             // After the stall, pings resume.
-            #expect(await receiver.receive(timeout: 5) == "WATCHDOG=1")
+            #expect(await receiver.receive(timeout: 10) == "WATCHDOG=1")
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
