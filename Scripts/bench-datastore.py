@@ -17,8 +17,6 @@ import json
 import os
 import resource
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,66 +29,7 @@ GIB = 1 << 30
 RAW_LUN, DATASTORE_LUN, MAP_LUN = 1, 2, 3
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Tgtd:
-    """A private tgtd on loopback serving file-backed LUNs given as (number, bytes, thin)."""
-
-    def __init__(self, workdir, luns):
-        self.control = 800 + os.getpid() % 90
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            ["tgtd", "-f", "-C", str(self.control), "--iscsi", f"portal=127.0.0.1:{self.port}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(100):
-                if self.adm("--op", "show", "--mode", "sys", check=False) == 0:
-                    break
-                time.sleep(0.1)
-            else:
-                raise SystemExit("tgtd did not start")
-            self.adm("--op", "new", "--mode", "target", "--tid", "1", "-T", IQN)
-            for number, size, thin in luns:
-                image = os.path.join(workdir, f"lun{number}.img")
-                with open(image, "wb") as f:
-                    f.truncate(size)
-                self.adm("--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", str(number), "-b", image)
-                if thin:
-                    self.adm("--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", str(number),
-                             "--params", "thin_provisioning=1")
-            self.adm("--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL")
-        except BaseException:
-            self.stop()
-            raise
-
-    def adm(self, *args, check=True):
-        rc = subprocess.call(["tgtadm", "-C", str(self.control), "--lld", "iscsi", *args],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if check and rc != 0:
-            raise SystemExit(f"tgtadm {' '.join(args)} failed with {rc}")
-        return rc
-
-    def url(self, lun):
-        return f"iscsi://127.0.0.1:{self.port}/{IQN}/{lun}"
-
-    def stop(self):
-        # tgtd ignores SIGTERM: delete the target and the system, then make sure.
-        self.adm("--op", "delete", "--mode", "target", "--tid", "1", "--force", check=False)
-        self.adm("--op", "delete", "--mode", "system", check=False)
-        try:
-            self.proc.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-        for suffix in ("", ".lock"):
-            try:
-                os.unlink(f"/var/run/tgtd/socket.{self.control}{suffix}")
-            except FileNotFoundError:
-                pass
+from bench_tgtd import Tgtd
 
 
 class VDiskCtl:
@@ -149,7 +88,7 @@ def main():
         # The datastore LUN holds the eager disk plus a thin and an eager first-write disk,
         # with room to spare; it is not thin-provisioned, so zeroing really writes.
         luns = [(RAW_LUN, size, False), (DATASTORE_LUN, size + 2 * first + 2 * GIB, False), (MAP_LUN, 16 * GIB, True)]
-        target = Tgtd(workdir, luns)
+        target = Tgtd(workdir, luns, IQN)
         try:
             raw, store, maps = target.url(RAW_LUN), target.url(DATASTORE_LUN), target.url(MAP_LUN)
             log("== setting up: datastore, eager disk, data in both")

@@ -10,68 +10,18 @@ the two engines only.
 """
 import argparse
 import json
-import os
 import re
 import resource
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 IQN = "iqn.2026-11.org.vdiskd:bench"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Tgtd:
-    """A private tgtd on loopback with a null LUN (1) and a file LUN (2)."""
-
-    def __init__(self, workdir, file_size):
-        self.control = 900 + os.getpid() % 90
-        self.port = free_port()
-        self.image = os.path.join(workdir, "lun.img")
-        with open(self.image, "wb") as f:
-            f.truncate(file_size)
-        self.proc = subprocess.Popen(
-            ["tgtd", "-f", "-C", str(self.control), "--iscsi", f"portal=127.0.0.1:{self.port}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            if self.adm("--op", "show", "--mode", "sys", check=False) == 0:
-                break
-            time.sleep(0.1)
-        else:
-            raise SystemExit("tgtd did not start")
-        self.adm("--op", "new", "--mode", "target", "--tid", "1", "-T", IQN)
-        self.adm("--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "--bstype", "null", "-b", "/dev/null")
-        self.adm("--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b", self.image)
-        self.adm("--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL")
-
-    def adm(self, *args, check=True):
-        rc = subprocess.call(["tgtadm", "-C", str(self.control), "--lld", "iscsi", *args],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if check and rc != 0:
-            raise SystemExit(f"tgtadm {' '.join(args)} failed with {rc}")
-        return rc
-
-    def url(self, lun):
-        return f"iscsi://127.0.0.1:{self.port}/{IQN}/{lun}"
-
-    def stop(self):
-        self.adm("--op", "delete", "--mode", "target", "--tid", "1", "--force", check=False)
-        self.adm("--op", "delete", "--mode", "system", check=False)
-        try:
-            self.proc.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
+from bench_tgtd import Tgtd
 
 
 def run_measured(cmd, timeout):
@@ -137,7 +87,8 @@ def main():
         if engine not in ("native", "libiscsi"):
             raise SystemExit(f"unknown engine {engine!r}: use native and/or libiscsi")
     with tempfile.TemporaryDirectory() as workdir:
-        target = Tgtd(workdir, 1 << 30)
+        # LUN 1 is null-backed (no disk in the way), LUN 2 a 1 GiB file.
+        target = Tgtd(workdir, [(1, None, False), (2, 1 << 30, False)], IQN)
         try:
             # Fill the file LUN once so reads hit real data, not holes.
             subprocess.run([args.vdiskctl, "target", "bench", target.url(2), "--pattern", "seqwrite", "--bs", "1M",
