@@ -281,24 +281,16 @@ public final class ISCSILUN: SCSIPassthrough {
         guard capabilities.contains(.unmap) else {
             throw BlockDeviceError(.notSupported, "LUN \(lun) of \(session.portal) does not support UNMAP")
         }
-        var descriptors: [UnmapBlockDescriptor] = []
         for range in ranges {
             try checkRange(lba: range.lba, blockCount: Int(range.blockCount), operation: "unmap")
-            var lba = range.lba
-            var remaining = Int(range.blockCount)
-            while remaining > 0 {
-                let count = min(remaining, max(1, limits.maximumUnmapBlocks))
-                descriptors.append(UnmapBlockDescriptor(lba: lba, blockCount: UInt32(count)))
-                lba += UInt64(count)
-                remaining -= count
-            }
         }
-        var start = 0
-        while start < descriptors.count {
-            let batch = Array(descriptors[start..<min(descriptors.count, start + max(1, limits.maximumUnmapDescriptors))])
-            let (cdb, parameters) = CDB.unmap(batch)
+        let commands = SCSICommandPlan.unmap(
+            ranges,
+            maximumBlocksPerDescriptor: limits.maximumUnmapBlocks,
+            maximumDescriptors: limits.maximumUnmapDescriptors
+        )
+        for (cdb, parameters) in commands {
             _ = try await run(cdb, name: "UNMAP", dataOut: ByteBuffer(bytes: parameters))
-            start += batch.count
         }
     }
 
@@ -312,17 +304,9 @@ public final class ISCSILUN: SCSIPassthrough {
         if unmap, !capabilities.contains(.writeSameUnmap) {
             throw BlockDeviceError(.notSupported, "LUN \(lun) of \(session.portal) does not support WRITE SAME with UNMAP")
         }
-        // A NUMBER OF LOGICAL BLOCKS of 0 means "to the end" on some targets; never send it.
-        let chunk = state.withLockedValue { $0.limits.maximumWriteSameBlocks } ?? 65536
-        var done = 0
-        while done < blockCount {
-            let count = min(chunk, blockCount - done)
-            _ = try await run(
-                CDB.writeSame16(lba: lba + UInt64(done), blockCount: UInt32(count), unmap: unmap),
-                name: "WRITE SAME(16)",
-                dataOut: pattern
-            )
-            done += count
+        let maximum = state.withLockedValue { $0.limits.maximumWriteSameBlocks }
+        for cdb in SCSICommandPlan.writeSame(lba: lba, blockCount: blockCount, unmap: unmap, maximumBlocks: maximum) {
+            _ = try await run(cdb, name: "WRITE SAME(16)", dataOut: pattern)
         }
     }
 
