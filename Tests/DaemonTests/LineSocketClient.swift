@@ -1,6 +1,7 @@
 // A blocking Unix stream client for tests, independent of the daemon's own NIO code.
 
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
 // The test's own NOTIFY_SOCKET: a datagram socket collecting what the daemon tells "systemd".
 
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

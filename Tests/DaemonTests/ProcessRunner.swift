@@ -1,6 +1,7 @@
 // Runs a program to completion for tests, with its output captured and a time limit.
 
 import Foundation
+import TestSupport
 
 enum ProcessRunner {
     struct Output: Sendable {

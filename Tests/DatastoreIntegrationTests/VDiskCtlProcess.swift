@@ -90,18 +90,6 @@ final class VDiskCtlProcess: Sendable {
     /// The vdiskctl built with the tests (beside the test bundle, else .build/debug);
     /// VDISKCTL overrides both.
     static func executablePath() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["VDISKCTL"] { return path }
-        var candidates: [String] = []
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(folder.appendingPathComponent("vdiskctl").path)
-            folder.deleteLastPathComponent()
-        }
-        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(package.appendingPathComponent(".build/debug/vdiskctl").path)
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw SharedLUNError("no vdiskctl binary found (run `swift build --build-tests` first); looked in \(candidates)")
-        }
-        return found
+        try BuiltExecutable.path("vdiskctl", overriddenBy: "VDISKCTL")
     }
 }

@@ -4,14 +4,14 @@ import Foundation
 
 /// The test helpers block in poll() and waitpid(); on a 2-core machine the cooperative pool has
 /// two threads, and blocking them would starve the very services the tests are waiting for.
-enum OffPool {
-    static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+public enum OffPool {
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread { continuation.resume(returning: body()) }
         }
     }
 
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
         }
