@@ -42,6 +42,8 @@ extension LogicalUnit {
         let nexus = request.nexus
         if state.seen.insert(nexus).inserted {
             state.queueUnitAttention(.powerOnResetOrBusDeviceResetOccurred, for: nexus)
+        } else if !state.lostNexuses.isEmpty {
+            state.lostNexuses[nexus] = nil
         }
         let descriptor: CommandDescriptor?
         if case .command(let found) = lookup { descriptor = found } else { descriptor = nil }

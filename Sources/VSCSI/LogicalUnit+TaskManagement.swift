@@ -36,12 +36,17 @@ extension LogicalUnit {
     }
 
     /// The transport lost the nexus (connection gone, session ended): its SPC-2
-    /// reservation goes, its waiting commands end, and it is told when it returns.
+    /// reservation goes, its waiting commands end, and it is told when it returns,
+    /// unless `LogicalUnitState.lostNexusMemory` nexuses were lost after it (then it
+    /// is a stranger again and hears POWER ON, RESET).
     public func nexusLost(_ nexus: Nexus) {
         state.withLockedValue { state in
             if state.legacyReservationHolder == nexus { state.legacyReservationHolder = nil }
             state.abortGenerations[nexus, default: 0] &+= 1
-            if state.seen.contains(nexus) { state.queueUnitAttention(.iTNexusLossOccurred, for: nexus) }
+            if state.seen.contains(nexus) {
+                state.queueUnitAttention(.iTNexusLossOccurred, for: nexus)
+                state.rememberLost(nexus)
+            }
         }
         rangeLocks.abortWaiters(of: nexus)
     }

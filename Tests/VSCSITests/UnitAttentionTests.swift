@@ -88,6 +88,35 @@ import Testing
         #expect(await fixture.run(CDB.testUnitReady()).asc == .iTNexusLossOccurred)
     }
 
+    /// Many short sessions of fresh initiator ports: the unit remembers the last
+    /// `lostNexusMemory` lost ones, not every port it ever saw; a registered one is kept.
+    @Test func lostNexusesAreRememberedUpToABoundAndRegisteredOnesAlways() async throws {
+        let fixture = try UnitFixture()
+        func port(_ index: Int) -> Nexus { Nexus(initiatorPortName: "iqn.2024-01.test:churn,i,0x\(String(index, radix: 16))") }
+        let registered = port(0)
+        await fixture.clearUnitAttentions(registered)
+        let (cdb, list) = CDB.persistentReserveOut(.register(existingKey: 0, newKey: 0x5EED))
+        #expect(await fixture.run(cdb, data: list, nexus: registered).status == .good)
+        fixture.unit.nexusLost(registered)
+        let count = LogicalUnitState.lostNexusMemory * 3
+        for index in 1...count {
+            await fixture.clearUnitAttentions(port(index))
+            fixture.unit.nexusLost(port(index))
+        }
+        let records = fixture.unit.state.withLockedValue { ($0.seen.count, $0.unitAttentions.count, $0.abortGenerations.count, $0.lostNexuses.count) }
+        // The remembered lost ones, plus the registered one.
+        #expect(records.0 == LogicalUnitState.lostNexusMemory + 1)
+        #expect(records.1 == LogicalUnitState.lostNexusMemory + 1)
+        #expect(records.2 == LogicalUnitState.lostNexusMemory + 1)
+        #expect(records.3 == LogicalUnitState.lostNexusMemory)
+        // The latest lost port hears of its loss; a long-forgotten one is new again; the registered one is still known.
+        #expect(await fixture.run(CDB.testUnitReady(), nexus: port(count)).asc == .iTNexusLossOccurred)
+        #expect(await fixture.run(CDB.testUnitReady(), nexus: port(1)).asc == .powerOnResetOrBusDeviceResetOccurred)
+        #expect(await fixture.run(CDB.testUnitReady(), nexus: registered).asc == .iTNexusLossOccurred)
+        let keys = await fixture.run([0x5E, 0x00, 0, 0, 0, 0, 0, 0, 64, 0], nexus: registered)
+        #expect(keys.status == .good && keys.bytes.count >= 16 && Array(keys.bytes[8..<16]) == [0, 0, 0, 0, 0, 0, 0x5E, 0xED])
+    }
+
     @Test func stoppedUnitsAreNotReadyUntilStarted() async throws {
         let fixture = try UnitFixture()
         await fixture.clearUnitAttentions()
