@@ -18,13 +18,15 @@ final class ExportHarness: Sendable {
     let imagePath: String
     let server: ExportServer
     let device: FileBlockDevice
+    let unit: LogicalUnit
     let portals: [ExportPortal]
 
-    private init(directory: ScratchDirectory, imagePath: String, server: ExportServer, device: FileBlockDevice, portals: [ExportPortal]) {
+    private init(directory: ScratchDirectory, imagePath: String, server: ExportServer, device: FileBlockDevice, unit: LogicalUnit, portals: [ExportPortal]) {
         self.directory = directory
         self.imagePath = imagePath
         self.server = server
         self.device = device
+        self.unit = unit
         self.portals = portals
     }
 
@@ -54,7 +56,7 @@ final class ExportHarness: Sendable {
                 group: MultiThreadedEventLoopGroup.singleton, logger: logger
             )
             let portals = try await server.start()
-            return ExportHarness(directory: directory, imagePath: imagePath, server: server, device: device, portals: portals)
+            return ExportHarness(directory: directory, imagePath: imagePath, server: server, device: device, unit: unit, portals: portals)
         } catch {
             directory.remove()
             throw error

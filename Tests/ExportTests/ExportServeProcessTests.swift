@@ -1,28 +1,13 @@
 // `vdiskctl export serve --raw` as a process: it prints its target and portal, serves a
-// real client, and exits 0 on SIGTERM after closing its sessions.
+// real client, exits 0 on SIGTERM after closing its sessions, and drops a client that
+// stops answering NOP-In within --nop-interval plus --nop-timeout.
 
 import Foundation
+import ISCSI
 import TestSupport
 import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(3))) struct ExportServeProcessTests {
-    /// The vdiskctl built with the tests: beside the test bundle, else in .build/debug; VDISKCTL overrides.
-    static func vdiskctlPath() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["VDISKCTL"] { return path }
-        var candidates: [String] = []
-        var bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(bundle.appendingPathComponent("vdiskctl").path)
-            bundle.deleteLastPathComponent()
-        }
-        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(package.appendingPathComponent(".build/debug/vdiskctl").path)
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw TestSupportError(.commandFailed, "no vdiskctl binary found (run `swift build --build-tests` first); looked in \(candidates)")
-        }
-        return found
-    }
-
     @Test func serveRawPrintsItsPortalServesAndStopsCleanlyOnSIGTERM() async throws {
         let directory = try ScratchDirectory(prefix: "export-serve")
         defer { directory.remove() }
@@ -30,7 +15,7 @@ import Testing
         let port = try LoopbackPort.reserve()
         let iqn = "iqn.2025-01.io.vdiskd:served"
         let process = try await ChildProcess.spawn(
-            executable: try Self.vdiskctlPath(),
+            executable: try VDiskCtl.path(),
             arguments: ["export", "serve", "--raw", image, "--listen", "127.0.0.1:\(port)", "--iqn", iqn],
             stdoutPath: directory.file("stdout"), stderrPath: directory.file("stderr")
         )
@@ -54,5 +39,54 @@ import Testing
             throw error
         }
         if process.isRunning { _ = await process.terminate(gracePeriod: .seconds(1)) }
+    }
+
+    /// `--nop-interval 1 --nop-timeout 2`: a client that never answers is pinged after a
+    /// second of silence and dropped two seconds later; one that answers every NOP-In stays.
+    @Test func aSilentClientIsPingedThenDroppedWithinTheConfiguredBoundAndAnAnsweringOneStays() async throws {
+        let directory = try ScratchDirectory(prefix: "export-nop")
+        defer { directory.remove() }
+        let image = try directory.createSparseFile("raw.img", size: 8 << 20)
+        try await ServedExport.with(["--raw", image, "--nop-interval", "1", "--nop-timeout", "2"], in: directory) { export in
+            let clock = ContinuousClock()
+            let silent = try ScriptedInitiator(port: export.portal.port, target: export.iqn, initiator: "iqn.2025-01.io.vdiskd:silent", isid: 0x80_0000_0003_00)
+            let answering = try ScriptedInitiator(port: export.portal.port, target: export.iqn, initiator: "iqn.2025-01.io.vdiskd:answering", isid: 0x80_0000_0004_00, timeoutSeconds: 1)
+            let loggedIn = clock.now
+
+            // Both connections watched from here, 50 ms at a time (bounded: 200 turns, 10 s). The
+            // silent one must see a NOP-In asking for an answer (a real TTT), then the hang-up;
+            // the answering one echoes every ping it gets.
+            var pinged: ContinuousClock.Instant?
+            var dropped: ContinuousClock.Instant?
+            var answered = 0
+            for _ in 0..<200 {
+                if dropped != nil && clock.now - loggedIn >= .seconds(6) { break }
+                if dropped == nil, silent.client.isReadable(within: 25) {
+                    switch try silent.client.receive() {
+                    case .nopIn(let ping)?:
+                        #expect(pinged == nil && ping.initiatorTaskTag == reservedTag && ping.targetTransferTag != reservedTag, "\(ping)")
+                        pinged = clock.now
+                    case nil:
+                        dropped = clock.now
+                    case let other?:
+                        Issue.record("the silent client got \(other)")
+                    }
+                }
+                if answering.client.isReadable(within: 25), case .nopIn(let nop)? = try answering.client.receive(), nop.targetTransferTag != reservedTag {
+                    try answering.client.send(.nopOut(NOPOut(initiatorTaskTag: reservedTag, targetTransferTag: nop.targetTransferTag, cmdSN: answering.cmdSN, expStatSN: 0)))
+                    answered += 1
+                }
+            }
+            let ping = try #require(pinged, "the silent client was never pinged")
+            let end = try #require(dropped, "the silent client was not dropped within 10 s")
+            #expect(ping - loggedIn < .seconds(4), "pinged \(ping - loggedIn) after login; the interval is 1 s")
+            #expect(end - ping >= .milliseconds(1500) && end - ping < .seconds(5), "dropped \(end - ping) after the ping; the timeout is 2 s")
+            #expect(answered >= 2, "the answering client saw \(answered) pings in 6 s")
+
+            // Well past the silent one's end, the answering one still runs commands.
+            try answering.clearUnitAttentions()
+            #expect(try answering.run(cdb: [0, 0, 0, 0, 0, 0]).status == 0)
+            try answering.logout()
+        }
     }
 }

@@ -8,8 +8,9 @@ import NIOCore
 import Glibc
 #endif
 
-/// One TCP connection that writes raw bytes and reads whole PDUs, each read bounded by a timeout.
-final class RawISCSIClient {
+/// One TCP connection that writes raw bytes and reads whole PDUs, each read bounded by a
+/// timeout. Used by one task or thread at a time.
+final class RawISCSIClient: @unchecked Sendable {
     private let fd: Int32
     private var inbound = ByteBuffer()
     private var decoder = ISCSIPDUDecoder(accepting: .fromTarget, maxDataSegmentLength: 1 << 20)
@@ -56,6 +57,14 @@ final class RawISCSIClient {
         }
     }
 
+    /// Whether a `receive()` would find something (bytes, or the end of the connection)
+    /// within `milliseconds`, so one thread can watch several connections.
+    func isReadable(within milliseconds: Int32) -> Bool {
+        if inbound.readableBytes > 0 { return true }
+        var watched = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&watched, 1, milliseconds) > 0
+    }
+
     /// The next PDU, or nil when the target closed the connection; throws on timeout.
     func receive() throws -> ISCSIPDU? {
         // Bounded: each turn reads bytes or ends (EOF, timeout).
@@ -72,15 +81,18 @@ final class RawISCSIClient {
         }
     }
 
-    /// Logs in to `target` with AuthMethod=None straight to full feature phase; returns the final response.
-    func login(target: String, initiator: String = "iqn.2025-01.io.vdiskd:raw", isid: UInt64 = 0x80_0000_0001_00) throws -> LoginResponse {
+    /// Logs in to `target` with AuthMethod=None straight to full feature phase, offering `keys`
+    /// besides the names and digests; returns the final response.
+    func login(
+        target: String, initiator: String = "iqn.2025-01.io.vdiskd:raw", isid: UInt64 = 0x80_0000_0001_00, keys: [TextKeyValue] = []
+    ) throws -> LoginResponse {
         try send(.loginRequest(LoginRequest(
             transit: true, currentStage: .operationalNegotiation, nextStage: .fullFeaturePhase, isid: isid, tsih: 0,
             initiatorTaskTag: 1, connectionID: 0, cmdSN: 1, expStatSN: 0,
             data: ByteBuffer(textKeyValues: [
                 TextKeyValue("InitiatorName", initiator), TextKeyValue("TargetName", target),
                 TextKeyValue("HeaderDigest", "None"), TextKeyValue("DataDigest", "None"),
-            ])
+            ] + keys)
         )))
         guard case .loginResponse(let response) = try receive() else { throw Failure(description: "no Login Response") }
         return response
