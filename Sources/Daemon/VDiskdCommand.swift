@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 
 /// `vdiskd [--config PATH] [--check]`.
 public struct VDiskdCommand: AsyncParsableCommand {
@@ -33,7 +34,9 @@ public struct VDiskdCommand: AsyncParsableCommand {
         }
         let level = LogLevelControl(.info)
         LoggingSystem.bootstrap { label in LiveLevelLogHandler(label: label, control: level) }
-        let runner = DaemonRunner(configPath: config, environment: ProcessInfo.processInfo.environment, logLevel: level, logger: Logger(label: "vdiskd"))
+        let metrics = DaemonMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
+        let runner = DaemonRunner(configPath: config, environment: ProcessInfo.processInfo.environment, logLevel: level, logger: Logger(label: "vdiskd"), metrics: metrics)
         let status = await runner.run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -118,7 +118,12 @@ extension Datastore {
                 while let interval = self?.options.heartbeatInterval, let clock = self?.options.clock {
                     do { try await clock.sleep(for: interval) } catch { return }
                     guard let self, self.state.withLockedValue({ $0.mounted }) else { return }
-                    try? await self.renewHeartbeat()
+                    do {
+                        try await self.renewHeartbeat()
+                        self.options.heartbeatObserver?(true)
+                    } catch {
+                        self.options.heartbeatObserver?(false)
+                    }
                 }
             }
             state.withLockedValue { $0.heartbeatTask = task }

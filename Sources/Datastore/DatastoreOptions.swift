@@ -13,6 +13,8 @@ public struct DatastoreOptions: Sendable {
     public var mapCacheBytes = 64 << 20
     /// How long to keep retrying a short-term lock (a cluster) held by a live host.
     public var lockWait: Duration = .seconds(5)
+    /// Told the outcome (true: renewed) of each renewal the heartbeat task makes, for metrics.
+    public var heartbeatObserver: (@Sendable (Bool) -> Void)?
 
     public init() {}
 }

@@ -9,7 +9,7 @@ public struct VDiskCtl: AsyncParsableCommand {
         commandName: "vdiskctl",
         abstract: "Control vdiskd, and work on iSCSI targets, datastores and virtual disks directly.",
         version: VDiskVersion.current,
-        subcommands: [StatusCommand.self, TargetCommand.self, DatastoreCommand.self, DiskCommand.self, ExportCommand.self]
+        subcommands: [StatusCommand.self, MetricsCommand.self, TargetCommand.self, DatastoreCommand.self, DiskCommand.self, ExportCommand.self]
     )
 
     public init() {}

@@ -14,6 +14,21 @@ extension LogicalUnit {
         let lookup: CommandTable.Lookup = cdb.isEmpty
             ? .unknownOperationCode
             : CommandTable.lookup(operationCode: cdb[0], byte1: cdb.count > 1 ? cdb[1] : 0)
+        guard let statistics, case .command(let descriptor) = lookup, let kind = descriptor.kind.ioKind else {
+            return await execute(request, lookup)
+        }
+        // Data commands are timed from here, so refusals at admission count too.
+        let started = ContinuousClock.now
+        let response = await execute(request, lookup)
+        let succeeded = response.status == .good
+        statistics.record(
+            kind, bytes: succeeded ? response.movedBytes(kind, request: request) : 0,
+            latency: ContinuousClock.now - started, succeeded: succeeded
+        )
+        return response
+    }
+
+    private func execute(_ request: SCSICommandRequest, _ lookup: CommandTable.Lookup) async -> SCSICommandResponse {
         let (admission, descriptorSense) = state.withLockedValue { state in
             (admit(request, lookup, &state), state.mode.descriptorSense)
         }

@@ -24,16 +24,20 @@ public final class LogicalUnit: Sendable {
     let rangeLocks = RangeLockTable()
     let registry: LogicalUnitRegistry?
     let reportedLUNs: @Sendable () -> [LUN]
+    /// Where every data command is counted; nil counts nothing and costs nothing.
+    public let statistics: IOStatistics?
 
     /// - Parameters:
     ///   - registry: where EXTENDED COPY finds other units; the unit registers itself.
     ///   - reportedLUNs: the export's LUN list, for REPORT LUNS.
+    ///   - statistics: counts each data command (reads, writes, the rest) with its latency.
     public init(
         device: any BlockDevice,
         identity: LogicalUnitIdentity,
         options: LogicalUnitOptions = LogicalUnitOptions(),
         registry: LogicalUnitRegistry? = nil,
-        reportedLUNs: @escaping @Sendable () -> [LUN] = { [LUN(rawValue: 0)] }
+        reportedLUNs: @escaping @Sendable () -> [LUN] = { [LUN(rawValue: 0)] },
+        statistics: IOStatistics? = nil
     ) {
         self.device = device
         self.identity = identity
@@ -41,6 +45,7 @@ public final class LogicalUnit: Sendable {
         self.isThin = options.thinProvisioned ?? device.capabilities.contains(.unmap)
         self.registry = registry
         self.reportedLUNs = reportedLUNs
+        self.statistics = statistics
         registry?.register(self)
     }
 
@@ -50,13 +55,14 @@ public final class LogicalUnit: Sendable {
         descriptor: LogicalUnitDescriptor,
         options: LogicalUnitOptions = LogicalUnitOptions(),
         registry: LogicalUnitRegistry? = nil,
-        reportedLUNs: @escaping @Sendable () -> [LUN] = { [LUN(rawValue: 0)] }
+        reportedLUNs: @escaping @Sendable () -> [LUN] = { [LUN(rawValue: 0)] },
+        statistics: IOStatistics? = nil
     ) {
         var options = options
         options.thinProvisioned = options.thinProvisioned ?? descriptor.isThin
         self.init(
             device: device, identity: LogicalUnitIdentity(descriptor), options: options,
-            registry: registry, reportedLUNs: reportedLUNs
+            registry: registry, reportedLUNs: reportedLUNs, statistics: statistics
         )
     }
 

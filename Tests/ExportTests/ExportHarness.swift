@@ -33,7 +33,7 @@ final class ExportHarness: Sendable {
     /// Starts a server on `portalCount` free loopback ports.
     static func start(
         size: UInt64 = 64 << 20, access: TargetAccessPolicy = TargetAccessPolicy(), portalCount: Int = 1,
-        pingInterval: TimeAmount? = .seconds(15)
+        pingInterval: TimeAmount? = .seconds(15), statistics: IOStatistics? = nil
     ) async throws -> ExportHarness {
         let directory = try ScratchDirectory(prefix: "export")
         do {
@@ -42,7 +42,7 @@ final class ExportHarness: Sendable {
             let registry = LogicalUnitRegistry()
             let unit = LogicalUnit(
                 device: device, identity: LogicalUnitIdentity(uuid: UUID(), name: "disk"), options: LogicalUnitOptions(thinProvisioned: true),
-                registry: registry
+                registry: registry, statistics: statistics
             )
             let target = ExportTarget(name: iqn, access: access, units: [0: unit])
             var logger = Logger(label: "export.test")
@@ -87,10 +87,10 @@ final class ExportHarness: Sendable {
     /// Runs `body` with a started harness and stops it whatever happens.
     static func with<T: Sendable>(
         size: UInt64 = 64 << 20, access: TargetAccessPolicy = TargetAccessPolicy(), portalCount: Int = 1,
-        pingInterval: TimeAmount? = .seconds(15),
+        pingInterval: TimeAmount? = .seconds(15), statistics: IOStatistics? = nil,
         _ body: (ExportHarness) async throws -> T
     ) async throws -> T {
-        let harness = try await start(size: size, access: access, portalCount: portalCount, pingInterval: pingInterval)
+        let harness = try await start(size: size, access: access, portalCount: portalCount, pingInterval: pingInterval, statistics: statistics)
         do {
             let value = try await body(harness)
             await harness.stop()

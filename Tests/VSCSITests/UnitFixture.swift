@@ -22,7 +22,8 @@ struct UnitFixture: Sendable {
         options: LogicalUnitOptions = LogicalUnitOptions(thinProvisioned: true),
         registry: LogicalUnitRegistry? = nil,
         uuid: UUID = UUID(uuidString: "6F1E2D3C-4B5A-4968-8776-A5B4C3D2E1F0")!,
-        directory: TemporaryDirectory = TemporaryDirectory()
+        directory: TemporaryDirectory = TemporaryDirectory(),
+        statistics: IOStatistics? = nil
     ) throws {
         self.directory = directory
         device = try FileBlockDevice.create(
@@ -33,7 +34,8 @@ struct UnitFixture: Sendable {
             identity: LogicalUnitIdentity(uuid: uuid, name: "test disk"),
             options: options,
             registry: registry,
-            reportedLUNs: { [LUN(number: 0)!, LUN(number: 3)!] }
+            reportedLUNs: { [LUN(number: 0)!, LUN(number: 3)!] },
+            statistics: statistics
         )
     }
 

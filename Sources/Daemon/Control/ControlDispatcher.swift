@@ -5,7 +5,7 @@ import Logging
 /// Socket-free request handling, so every method and error is testable without a connection.
 public struct ControlDispatcher: Sendable {
     /// Methods that only read; any peer the socket lets in may call them.
-    public static let readMethods: Set<String> = ["status", "targets.list", "datastores.list", "disks.list", "exports.list"]
+    public static let readMethods: Set<String> = ["status", "targets.list", "datastores.list", "disks.list", "exports.list", "disks.stats", "metrics"]
     /// Methods that change the daemon; root or `control_group` only.
     public static let mutatingMethods: Set<String> = ["log.setLevel", "reload"]
 
@@ -39,6 +39,8 @@ public struct ControlDispatcher: Sendable {
 
     public func handle(_ request: JSONRPCRequest, peer: PeerCredentials) -> JSONRPCResponse {
         let id = request.id ?? .null
+        let known = Self.mutatingMethods.contains(request.method) || Self.readMethods.contains(request.method)
+        state.metrics.controlRequest(method: request.method, known: known)
         if Self.mutatingMethods.contains(request.method) {
             guard access.mayMutate(peer) else {
                 logger.notice("refused a mutating control call", metadata: ["vdiskd.method": "\(request.method)", "vdiskd.uid": "\(peer.uid)", "vdiskd.pid": "\(peer.pid)"])
@@ -66,6 +68,10 @@ public struct ControlDispatcher: Sendable {
             return .success(.array(config.disks.map { ControlViews.disk($0, state: state) }))
         case "exports.list":
             return .success(.array(config.exports.map { ControlViews.export($0, state: state) }))
+        case "disks.stats":
+            return diskStatistics(request.params)
+        case "metrics":
+            return .success(.object(["format": .string("prometheus-text-0.0.4"), "text": .string(state.metrics.exposition())]))
         case "log.setLevel":
             guard let text = request.params?["level"]?.stringValue else {
                 return .failure(.invalidParams("expected {\"level\": \"trace|debug|info|notice|warning|error|critical\"}"))

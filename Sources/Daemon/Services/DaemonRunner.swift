@@ -12,12 +12,15 @@ public struct DaemonRunner: Sendable {
     public var environment: [String: String]
     public var logLevel: LogLevelControl
     public var logger: Logger
+    /// Where the daemon's metrics go; `vdiskd` passes the one it bootstrapped `MetricsSystem` with.
+    public var metrics: DaemonMetrics
 
-    public init(configPath: String, environment: [String: String], logLevel: LogLevelControl, logger: Logger) {
+    public init(configPath: String, environment: [String: String], logLevel: LogLevelControl, logger: Logger, metrics: DaemonMetrics = DaemonMetrics()) {
         self.configPath = configPath
         self.environment = environment
         self.logLevel = logLevel
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Runs until SIGTERM or SIGINT; returns the process exit status.
@@ -37,12 +40,13 @@ public struct DaemonRunner: Sendable {
             return 1
         }
 
-        let state = DaemonState(config: config, logLevel: logLevel)
+        let state = DaemonState(config: config, logLevel: logLevel, metrics: metrics)
         for target in config.targets { state.setService("target:\(target.name)", .starting) }
         for datastore in config.datastores { state.setService("datastore:\(datastore.name)", .starting) }
         for disk in config.disks { state.setService("disk:\(disk.reference)", .starting) }
         for export in config.exports {
             state.setService("export:\(export.name)", .notStarted("exports are not served by this version of vdiskd"))
+            metrics.exportSessions(export: export.name).record(0)
         }
 
         let notifier = SystemdNotifier(environment: environment)
@@ -76,6 +80,9 @@ public struct DaemonRunner: Sendable {
             .init(service: HangupReloadService(reloader: reloader, notifier: notifier, logger: logger)),
             .init(service: ShutdownNotifyService(notifier: notifier, state: state)),
         ]
+        if let endpoint = config.daemon.metricsListen {
+            services.append(.init(service: MetricsListener(endpoint: endpoint, metrics: metrics, state: state, eventLoopGroup: eventLoopGroup, logger: logger)))
+        }
         var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.daemon.shutdownTimeoutSeconds)
         let group = ServiceGroup(configuration: groupConfig)

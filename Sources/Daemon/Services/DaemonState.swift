@@ -12,10 +12,16 @@ public final class DaemonState: Sendable {
     private let inner: Mutex<Inner>
     private let started = ContinuousClock.now
     public let logLevel: LogLevelControl
+    /// The Prometheus registry every metric goes to.
+    public let metrics: DaemonMetrics
+    /// Per-disk I/O statistics, keyed by "datastore/disk".
+    public let diskStatistics: DiskStatisticsRegistry
 
-    public init(config: DaemonConfig, logLevel: LogLevelControl) {
+    public init(config: DaemonConfig, logLevel: LogLevelControl, metrics: DaemonMetrics = DaemonMetrics()) {
         self.inner = Mutex(Inner(config: config, services: []))
         self.logLevel = logLevel
+        self.metrics = metrics
+        self.diskStatistics = DiskStatisticsRegistry(metrics: metrics)
     }
 
     public var config: DaemonConfig {

@@ -19,6 +19,7 @@ struct StorageService: Service {
 
     func run() async throws {
         var luns: [(name: String, device: ISCSILUN)] = []
+        var metered: [String: MeteredBlockDevice] = [:]
         var datastores: [(name: String, store: Datastore)] = []
         var disks: [(reference: String, disk: VirtualDisk)] = []
 
@@ -44,6 +45,7 @@ struct StorageService: Service {
             do {
                 let lun = try await ISCSILUN.connect(url, configuration: session, logger: logger)
                 luns.append((target.name, lun))
+                metered[target.name] = MeteredBlockDevice(lun, target: target.name, metrics: state.metrics)
                 state.setService(key, .running)
             } catch {
                 logger.error("cannot open target", metadata: ["vdiskd.target": "\(target.name)", "vdiskd.error": "\(error)"])
@@ -53,7 +55,7 @@ struct StorageService: Service {
 
         for settings in config.datastores {
             let key = "datastore:\(settings.name)"
-            guard let lun = luns.first(where: { $0.name == settings.target })?.device else {
+            guard let lun = metered[settings.target] else {
                 state.setService(key, .notStarted("its target \(settings.target) is not open"))
                 continue
             }
@@ -61,6 +63,9 @@ struct StorageService: Service {
             var options = DatastoreOptions()
             options.heartbeatInterval = .seconds(settings.heartbeatIntervalSeconds)
             options.lease = .seconds(settings.heartbeatLeaseSeconds)
+            options.heartbeatObserver = { [metrics = state.metrics, name = settings.name] renewed in
+                metrics.heartbeatRenewal(datastore: name, succeeded: renewed)
+            }
             do {
                 let store = try await Datastore.mount(device: lun, host: HostIdentity(uuid: settings.hostUUID, name: settings.hostName), options: options)
                 datastores.append((settings.name, store))

@@ -1,0 +1,55 @@
+// The Prometheus listener: a loopback HTTP/1.1 server for GET /metrics, run only when configured.
+
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// Serves `metrics.exposition()` on `[daemon] metrics_listen` until graceful shutdown. Each
+/// connection is bounded: a request over `MetricsRequestLimiter.maximumRequestBytes` gets 413,
+/// malformed HTTP gets 400 (NIO's error handler), and a connection idle for `idleTimeout` is closed.
+struct MetricsListener: Service {
+    static let idleTimeout: TimeAmount = .seconds(30)
+
+    let endpoint: Endpoint
+    let metrics: DaemonMetrics
+    let state: DaemonState
+    let eventLoopGroup: any EventLoopGroup
+    let logger: Logger
+
+    static let serviceName = "metrics"
+
+    func run() async throws {
+        let render: @Sendable () -> String = { [metrics] in metrics.exposition() }
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: eventLoopGroup)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let budget = MetricsRequestBudget()
+                        let pipeline = channel.pipeline.syncOperations
+                        try pipeline.addHandler(MetricsRequestLimiter(budget: budget))
+                        try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                        try pipeline.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
+                        try pipeline.addHandler(MetricsHTTPHandler(budget: budget, render: render))
+                    }
+                }
+                .bind(host: endpoint.host, port: endpoint.port)
+                .get()
+        } catch {
+            // The port was free at start-up; losing it since is reported, and the daemon goes on.
+            logger.error("cannot serve metrics", metadata: ["vdiskd.listen": "\(endpoint)", "vdiskd.error": "\(error)"])
+            state.setService(Self.serviceName, .failed("cannot listen on \(endpoint): \(error)"))
+            try? await gracefulShutdown()
+            return
+        }
+        state.setService(Self.serviceName, .running)
+        logger.info("serving metrics", metadata: ["vdiskd.listen": "\(endpoint)"])
+        try? await gracefulShutdown()
+        state.setService(Self.serviceName, .stopping)
+        try? await channel.close()
+        state.setService(Self.serviceName, .stopped)
+    }
+}

@@ -1,0 +1,69 @@
+// `vdiskctl disk stats`: per-disk I/O statistics from the running daemon.
+
+import ArgumentParser
+import Daemon
+import Foundation
+
+/// One line per disk and class of command: totals, rates and latency percentiles.
+public struct DiskStatsCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Show the running vdiskd's I/O statistics of each disk it serves, or of one."
+    )
+
+    @Argument(help: "Only this disk, written datastore/disk.")
+    public var disk: String?
+
+    @Flag(name: .long, help: "Print the daemon's answer as JSON.")
+    public var json = false
+
+    @OptionGroup var daemon: DaemonConnectionOptions
+
+    public init() {}
+
+    public func run() async throws {
+        let result = try await daemon.call("disks.stats", params: disk.map { JSONValue.object(["disk": .string($0)]) })
+        print(json ? StatusCommand.json(result) : Self.table(result), terminator: "")
+    }
+
+    static let kinds = ["read", "write", "other"]
+
+    static func table(_ result: JSONValue) -> String {
+        let disks = result.arrayValue ?? []
+        let width = max(4, disks.compactMap { $0["disk"]?.stringValue?.count }.max() ?? 0)
+        let header = ["KIND", "OPS", "BYTES", "ERRORS", "IOPS", "MB/S", "IOPS(LAST)", "MB/S(LAST)", "P50US", "P90US", "P99US", "P99.9US"]
+        var lines = [pad("DISK", width) + "  " + pad("STATE", 11) + "  " + header.map { pad($0, 10) }.joined(separator: " ")]
+        for entry in disks {
+            let name = entry["disk"]?.stringValue ?? "?"
+            let state = entry["state"]?.stringValue ?? "?"
+            for kind in kinds {
+                let stats = entry[kind] ?? .object([:])
+                let latency = stats["latency_us"]
+                let cells = [
+                    kind, int(stats["operations"]), int(stats["bytes"]), int(stats["errors"]),
+                    decimal(stats["iops"]), decimal(stats["mb_per_second"]),
+                    decimal(stats["interval_iops"]), decimal(stats["interval_mb_per_second"]),
+                    int(latency?["p50"]), int(latency?["p90"]), int(latency?["p99"]), int(latency?["p99_9"]),
+                ]
+                lines.append(pad(name, width) + "  " + pad(state, 11) + "  " + cells.map { pad($0, 10) }.joined(separator: " "))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0)
+    }
+
+    private static func int(_ value: JSONValue?) -> String {
+        value?.intValue.map(String.init) ?? "-"
+    }
+
+    private static func decimal(_ value: JSONValue?) -> String {
+        switch value {
+        case .double(let number)?: String(format: "%.1f", number)
+        case .int(let number)?: String(number)
+        default: "-"
+        }
+    }
+}
