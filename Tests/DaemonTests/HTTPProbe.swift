@@ -1,6 +1,7 @@
 // A minimal blocking HTTP client for the metrics listener tests, and which TCP ports a process listens on.
 
 import Foundation
+import TestSupport
 
 enum HTTPProbe {
     /// Sends `request` to 127.0.0.1:`port` and returns everything received until the server closes
