@@ -33,23 +33,30 @@ import Testing
         let image = try directory.createSparseFile("raw.img", size: 8 << 20)
         let port = try LoopbackPort.reserve()
         let iqn = "iqn.2025-01.io.vdiskd:served"
+        try await Self.serving(["--raw", image, "--listen", "127.0.0.1:\(port)", "--iqn", iqn], in: directory) { banner in
+            #expect(banner.contains("target \(iqn)"))
+            #expect(banner.contains("portal 127.0.0.1:\(port)"))
+            let capacity = try await LibISCSIClient.capacity(Portal(host: "127.0.0.1", port: port).libiscsiURL(target: iqn, lun: 0))
+            #expect(capacity == 8 << 20)
+        }
+    }
+
+    /// Starts `vdiskctl export serve ARGUMENTS`, waits (bounded: 100 looks, 100 ms apart)
+    /// for its portal line, runs `body` with what it printed, then stops it with SIGTERM
+    /// and expects exit 0 within 20 s. The process is killed on every other way out.
+    static func serving(_ arguments: [String], in directory: ScratchDirectory, _ body: (String) async throws -> Void) async throws {
         let process = try await ChildProcess.spawn(
-            executable: try Self.vdiskctlPath(),
-            arguments: ["export", "serve", "--raw", image, "--listen", "127.0.0.1:\(port)", "--iqn", iqn],
+            executable: try vdiskctlPath(), arguments: ["export", "serve"] + arguments,
             stdoutPath: directory.file("stdout"), stderrPath: directory.file("stderr")
         )
         do {
-            // Bounded: 100 looks, 100 ms apart.
             var banner = ""
             for _ in 0..<100 {
                 banner = (try? String(contentsOfFile: directory.file("stdout"), encoding: .utf8)) ?? ""
                 if banner.contains("portal ") || !process.isRunning { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            #expect(banner.contains("target \(iqn)"))
-            #expect(banner.contains("portal 127.0.0.1:\(port)"))
-            let capacity = try await LibISCSIClient.capacity(Portal(host: "127.0.0.1", port: port).libiscsiURL(target: iqn, lun: 0))
-            #expect(capacity == 8 << 20)
+            try await body(banner)
             process.send(signal: SIGTERM)
             let status = await process.waitForExit(timeout: .seconds(20))
             #expect(status?.isSuccess == true, "exit: \(String(describing: status)) \(process.outputTail())")
@@ -81,17 +88,8 @@ import Testing
         let port = try LoopbackPort.reserve()
         let iqn = "iqn.2025-01.io.vdiskd:datastore"
         // 8 MiB of disk at 8 MiB/s: a sanitize takes about a second.
-        let process = try await ChildProcess.spawn(
-            executable: try Self.vdiskctlPath(),
-            arguments: ["export", "serve", image, "thin", "--listen", "127.0.0.1:\(port)", "--iqn", iqn, "--sanitize-rate", "8MiB"],
-            stdoutPath: directory.file("stdout"), stderrPath: directory.file("stderr")
-        )
-        do {
-            for _ in 0..<100 {
-                let banner = (try? String(contentsOfFile: directory.file("stdout"), encoding: .utf8)) ?? ""
-                if banner.contains("portal ") || !process.isRunning { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+        let arguments = [image, "thin", "--listen", "127.0.0.1:\(port)", "--iqn", iqn, "--sanitize-rate", "8MiB"]
+        try await Self.serving(arguments, in: directory) { _ in
             let session = try await ISCSISession.connect(ISCSISessionConfiguration(
                 portal: TargetPortal(host: "127.0.0.1", port: port), targetName: iqn,
                 initiatorName: "iqn.2025-01.io.vdiskd:process-test", loginTimeout: .seconds(10)
@@ -135,13 +133,6 @@ import Testing
             // Every block was written, so every file block is allocated now.
             #expect(try await status(0) == (0, 16384, 0))
             try await session.logout()
-            process.send(signal: SIGTERM)
-            let exit = await process.waitForExit(timeout: .seconds(20))
-            #expect(exit?.isSuccess == true, "exit: \(String(describing: exit)) \(process.outputTail())")
-        } catch {
-            _ = await process.terminate(gracePeriod: .seconds(1))
-            throw error
         }
-        if process.isRunning { _ = await process.terminate(gracePeriod: .seconds(1)) }
     }
 }
