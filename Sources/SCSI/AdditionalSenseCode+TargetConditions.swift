@@ -5,6 +5,7 @@ extension AdditionalSenseCode {
     public static let operationInProgress = AdditionalSenseCode(asc: 0x00, ascq: 0x16)
     public static let logicalUnitNotReadySanitizeInProgress = AdditionalSenseCode(asc: 0x04, ascq: 0x1B)
     public static let unreachableCopyTarget = AdditionalSenseCode(asc: 0x08, ascq: 0x04)
+    public static let copyTargetDeviceNotReachable = AdditionalSenseCode(asc: 0x0D, ascq: 0x02)
     public static let tooManyTargetDescriptors = AdditionalSenseCode(asc: 0x26, ascq: 0x06)
     public static let unsupportedTargetDescriptorTypeCode = AdditionalSenseCode(asc: 0x26, ascq: 0x07)
     public static let tooManySegmentDescriptors = AdditionalSenseCode(asc: 0x26, ascq: 0x08)

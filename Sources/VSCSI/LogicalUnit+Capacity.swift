@@ -19,9 +19,22 @@ extension LogicalUnit {
         let data = ReadCapacity16Data(
             blockCount: geometry.blockCount,
             blockLength: UInt32(geometry.blockSize),
+            logicalBlocksPerPhysicalBlockExponent: logicalBlocksPerPhysicalBlockExponent,
             provisioningManagementEnabled: isThin,
             provisioningReadZeros: isThin && unmappedReadsZero
         ).encoded()
         return .data(data, allocationLength: Int(context.cdb.uint32(10)))
     }
+
+    /// LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: log2 of logical blocks per physical
+    /// block, 0 when the physical block is no larger than the logical one (or not a
+    /// power-of-two multiple of it), at most 15 as the field allows.
+    var logicalBlocksPerPhysicalBlockExponent: UInt8 {
+        let ratio = options.physicalBlockSize / geometry.blockSize
+        guard ratio > 1, ratio & (ratio - 1) == 0, options.physicalBlockSize % geometry.blockSize == 0 else { return 0 }
+        return UInt8(min(15, ratio.trailingZeroBitCount))
+    }
+
+    /// Logical blocks per physical block: 1 << LBPPBE.
+    var logicalBlocksPerPhysicalBlock: UInt32 { 1 << UInt32(logicalBlocksPerPhysicalBlockExponent) }
 }

@@ -132,8 +132,10 @@ extension LogicalUnit {
         }
         let sourceIndex = Int(list.bigEndian(at: offset + 4, width: 2))
         let destinationIndex = Int(list.bigEndian(at: offset + 6, width: 2))
-        guard sourceIndex < targets.count else { throw .invalidFieldInParameterList(byte: offset + 4) }
-        guard destinationIndex < targets.count else { throw .invalidFieldInParameterList(byte: offset + 6) }
+        // An index past the CSCD list names a copy target the copy manager cannot reach.
+        guard sourceIndex < targets.count, destinationIndex < targets.count else {
+            throw .check(.copyAborted, .copyTargetDeviceNotReachable)
+        }
         let source = targets[sourceIndex]
         let destination = targets[destinationIndex]
         guard source.geometry.blockSize == destination.geometry.blockSize else {
@@ -161,7 +163,10 @@ extension LogicalUnit {
             try source.checkRange(lba: segment.sourceLBA, count: segment.blockCount)
             try destination.checkRange(lba: segment.destinationLBA, count: segment.blockCount)
         } catch {
-            throw CommandFailure.check(.copyAborted, .logicalBlockAddressOutOfRange)
+            // The copy target, not the EXTENDED COPY command, holds no such blocks: the copy
+            // is aborted without an additional sense code of its own (libiscsi's suite
+            // accepts only that or an unreachable target here).
+            throw CommandFailure.check(.copyAborted, .noAdditionalSenseInformation)
         }
         if destination.options.writeProtected || destination.state.withLockedValue({ $0.mode.softwareWriteProtect }) {
             throw CommandFailure.writeProtected

@@ -73,16 +73,17 @@ extension LogicalUnit {
     func blockLimitsParameters() -> [UInt8] {
         let limits = options.limits
         var body = [UInt8](repeating: 0, count: 60)
-        body[0] = 0x01  // WSNZ
+        // WSNZ clear: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 writes to the last block.
         body[1] = limits.maximumCompareAndWriteLength
-        body.put(UInt16(1), at: 2)  // OPTIMAL TRANSFER LENGTH GRANULARITY
+        let perPhysicalBlock = logicalBlocksPerPhysicalBlock
+        body.put(UInt16(perPhysicalBlock), at: 2)  // OPTIMAL TRANSFER LENGTH GRANULARITY
         body.put(limits.maximumTransferLength, at: 4)
         body.put(limits.optimalTransferLength, at: 8)
         body.put(limits.maximumTransferLength, at: 12)  // MAXIMUM PREFETCH LENGTH
         if isThin {
             body.put(limits.maximumUnmapLBACount, at: 16)
             body.put(limits.maximumUnmapDescriptorCount, at: 20)
-            body.put(UInt32(1), at: 24)  // OPTIMAL UNMAP GRANULARITY
+            body.put(perPhysicalBlock, at: 24)  // OPTIMAL UNMAP GRANULARITY (UGAVALID 0: any alignment)
         }
         body.put(limits.maximumWriteSameLength, at: 32)
         body.put(limits.maximumAtomicTransferLength, at: 40)

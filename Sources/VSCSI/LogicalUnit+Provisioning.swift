@@ -12,27 +12,46 @@ extension LogicalUnit {
         let unmapRequested = cdb[1] & 0x08 != 0
         let noDataOut = context.descriptor.kind == .writeSame16 && cdb[1] & 0x01 != 0
         if unmapRequested && !isThin { throw CommandFailure.invalidFieldInCDB(byte: 1, bit: 3) }
-        // WSNZ is reported: a count of 0 ("to the end") is refused.
-        if fields.blockCount == 0 || fields.blockCount > options.limits.maximumWriteSameLength {
+        let count = try writeSameBlockCount(fields)
+        let blockSize = geometry.blockSize
+        // The Data-Out is one logical block, no more and no less.
+        if !noDataOut && context.dataOut.readableBytes != blockSize {
             throw CommandFailure.invalidFieldInCDB(byte: fields.lengthOffset)
         }
-        try checkRange(lba: fields.lba, count: fields.blockCount)
-        let blockSize = geometry.blockSize
         let pattern = noDataOut
             ? ByteBuffer(repeating: 0, count: blockSize)
             : try dataOut(context, byteCount: blockSize, lengthOffset: fields.lengthOffset)
-        let zeros = pattern.readableBytesView.allSatisfy { $0 == 0 }
-        try await rangeLocks.withLock(lba: fields.lba, count: fields.blockCount, exclusive: true, nexus: context.nexus) {
+        try await rangeLocks.withLock(lba: fields.lba, count: count, exclusive: true, nexus: context.nexus) {
             try ensureNotAborted(context)
-            // Deallocating is only right when deallocated blocks read back as the pattern.
-            if unmapRequested && zeros && unmappedReadsZero && device.capabilities.contains(.unmap) {
-                try await device.unmap(Self.blockRanges(lba: fields.lba, count: fields.blockCount))
+            // UNMAP asks for the range to be deallocated, whatever the block sent (as LIO and
+            // tgt do, and libiscsi's suite expects); the blocks then read as zeros (LBPRZ).
+            // Without deallocation that reads zeros, the pattern is written instead.
+            if unmapRequested && unmappedReadsZero && device.capabilities.contains(.unmap) {
+                try await device.unmap(Self.blockRanges(lba: fields.lba, count: count))
             } else {
-                try await device.writeSame(pattern, at: fields.lba, blockCount: Int(fields.blockCount), unmap: false)
+                try await device.writeSame(pattern, at: fields.lba, blockCount: Int(count), unmap: false)
             }
             if !context.writeCacheEnabled { try await device.flush() }
         }
         return CommandResult(dataOutLength: noDataOut ? 0 : blockSize)
+    }
+
+    /// The blocks a WRITE SAME covers. WSNZ is clear, so a NUMBER OF LOGICAL BLOCKS of 0
+    /// means every block from the LBA to the last one (SBC-4 §5.48); a range starting past
+    /// the end is LBA OUT OF RANGE, and one longer than MAXIMUM WRITE SAME LENGTH, whether
+    /// given or implied by 0, is INVALID FIELD IN CDB on the count.
+    func writeSameBlockCount(_ fields: TransferFields) throws(CommandFailure) -> UInt64 {
+        let blocks = geometry.blockCount
+        var count = fields.blockCount
+        if count == 0 {
+            guard fields.lba < blocks else { throw .lbaOutOfRange }
+            count = blocks - fields.lba
+        }
+        if count > options.limits.maximumWriteSameLength {
+            throw .invalidFieldInCDB(byte: fields.lengthOffset)
+        }
+        try checkRange(lba: fields.lba, count: count)
+        return count
     }
 
     func unmap(_ context: CommandContext) async throws -> CommandResult {

@@ -64,13 +64,14 @@ extension LogicalUnit {
     /// Does the work, updating the progress indication; leaves the unit failed on error.
     private func runSanitize(_ operation: SanitizeOperation) async throws {
         let blocks = geometry.blockCount
+        let start = ContinuousClock.now
         do {
             switch operation {
             case .overwrite(let pattern, let passes, let invert):
                 let inverted = ByteBuffer(bytes: pattern.readableBytesView.map { ~$0 })
                 for pass in 0..<passes {
                     let current = invert && pass % 2 == 1 ? inverted : pattern
-                    try await fill(with: current, passIndex: pass, passes: passes, blocks: blocks)
+                    try await fill(with: current, passIndex: pass, passes: passes, blocks: blocks, start: start)
                 }
             case .erase:
                 if isThin && unmappedReadsZero && device.capabilities.contains(.unmap) {
@@ -81,9 +82,10 @@ extension LogicalUnit {
                         try await device.unmap(Self.blockRanges(lba: done, count: count))
                         done += count
                         reportSanitizeProgress(done: done, of: blocks)
+                        await paceSanitize(blocksDone: done, since: start)
                     }
                 } else {
-                    try await fill(with: ByteBuffer(repeating: 0, count: geometry.blockSize), passIndex: 0, passes: 1, blocks: blocks)
+                    try await fill(with: ByteBuffer(repeating: 0, count: geometry.blockSize), passIndex: 0, passes: 1, blocks: blocks, start: start)
                 }
             }
             try await device.flush()
@@ -94,14 +96,24 @@ extension LogicalUnit {
         }
     }
 
-    private func fill(with pattern: ByteBuffer, passIndex: Int, passes: Int, blocks: UInt64) async throws {
+    private func fill(with pattern: ByteBuffer, passIndex: Int, passes: Int, blocks: UInt64, start: ContinuousClock.Instant) async throws {
         var done: UInt64 = 0
         while done < blocks {
             let count = min(Self.sanitizeChunkBlocks, blocks - done)
             try await device.writeSame(pattern, at: done, blockCount: Int(count), unmap: false)
             done += count
             reportSanitizeProgress(done: UInt64(passIndex) * blocks + done, of: UInt64(passes) * blocks)
+            await paceSanitize(blocksDone: UInt64(passIndex) * blocks + done, since: start)
         }
+    }
+
+    /// With `sanitizeBytesPerSecond` set, waits until the blocks processed since `start`
+    /// are within that rate. The wait per chunk is bounded by the chunk's share of it.
+    private func paceSanitize(blocksDone: UInt64, since start: ContinuousClock.Instant) async {
+        guard let rate = options.sanitizeBytesPerSecond, rate > 0 else { return }
+        let bytes = Double(blocksDone) * Double(geometry.blockSize)
+        let due = start + .seconds(bytes / Double(rate))
+        if due > .now { try? await Task.sleep(until: due, clock: .continuous) }
     }
 
     private func reportSanitizeProgress(done: UInt64, of total: UInt64) {

@@ -60,6 +60,37 @@ import Testing
         try await store.unmount()
     }
 
+    @Test func lbaStatusFollowsTheBlockMap() async throws {
+        let fixture = try await DatastoreFixture()
+        let store = try await fixture.mount("a")
+        try await store.createDisk(name: "thin", size: 4 << 20)
+        let disk = try await store.openDisk(name: "thin")
+        // 64 KiB file blocks are 128 blocks of 512 bytes; the disk has 8192 blocks.
+        var status = try await disk.provisioningStatus(at: 0, limit: 8192)
+        #expect(status == (false, 8192))
+        // 1000 bytes at block 300 allocate file block 2 (blocks 256...383) only.
+        try await disk.write(ByteBuffer(bytes: DatastoreFixture.pattern(1000, seed: 3)), offset: 300 * 512, fua: false)
+        status = try await disk.provisioningStatus(at: 0, limit: 8192)
+        #expect(status == (false, 256))
+        status = try await disk.provisioningStatus(at: 300, limit: 8192)
+        #expect(status == (true, 84))
+        status = try await disk.provisioningStatus(at: 384, limit: 100)
+        #expect(status == (false, 100))
+        status = try await disk.provisioningStatus(at: 384, limit: 8192)
+        #expect(status == (false, 8192 - 384))
+        // Unmapping the whole file block deallocates it; part of one leaves it mapped.
+        try await disk.unmap([BlockRange(lba: 256, blockCount: 128)])
+        status = try await disk.provisioningStatus(at: 0, limit: 8192)
+        #expect(status == (false, 8192))
+        try await disk.write(ByteBuffer(bytes: DatastoreFixture.pattern(512, seed: 4)), offset: 0, fua: false)
+        try await disk.unmap([BlockRange(lba: 0, blockCount: 1)])
+        status = try await disk.provisioningStatus(at: 0, limit: 8192)
+        #expect(status == (true, 128))
+        await #expect(throws: BlockDeviceError.self) { try await disk.provisioningStatus(at: 8192, limit: 1) }
+        try await disk.close()
+        try await store.unmount()
+    }
+
     @Test func growRenameDeleteAndPointerBlocks() async throws {
         let fixture = try await DatastoreFixture()
         let store = try await fixture.mount("a")

@@ -130,7 +130,7 @@ import Testing
         #expect(tooLong.fieldPointer == .fieldPointer(inCDB: true, byte: 12, bit: nil))
     }
 
-    @Test func writeSameFillsUnmapsAndRefusesZeroCounts() async throws {
+    @Test func writeSameFillsAndUnmaps() async throws {
         let fixture = try UnitFixture()
         await fixture.clearUnitAttentions()
         let block = fixture.pattern(3)
@@ -140,12 +140,50 @@ import Testing
         #expect(await fixture.run([0x41, 0x08, 0, 0, 0, 64, 0, 0, 4, 0], data: [UInt8](repeating: 0, count: 512)).status == .good)
         #expect(await fixture.run([0x93, 0x09, 0, 0, 0, 0, 0, 0, 0, 68, 0, 0, 0, 4, 0, 0]).status == .good)
         #expect(await fixture.run(CDB.read16(lba: 64, blockCount: 8)).bytes == [UInt8](repeating: 0, count: 8 * 512))
-        let zero = await fixture.run([0x41, 0, 0, 0, 0, 64, 0, 0, 0, 0], data: block)
-        #expect(zero.fieldPointer == .fieldPointer(inCDB: true, byte: 7, bit: nil))
+        // UNMAP deallocates whatever the block holds; deallocated blocks read zeros (LBPRZ).
+        #expect(await fixture.run(CDB.writeSame16(lba: 64, blockCount: 8), data: block).status == .good)
+        #expect(await fixture.run([0x41, 0x08, 0, 0, 0, 64, 0, 0, 8, 0], data: block).status == .good)
+        #expect(await fixture.run(CDB.read16(lba: 64, blockCount: 8)).bytes == [UInt8](repeating: 0, count: 8 * 512))
+        // The Data-Out is exactly one block.
+        for size in [256, 1024] {
+            let wrong = await fixture.run([0x41, 0, 0, 0, 0, 64, 0, 0, 1, 0], data: [UInt8](repeating: 7, count: size))
+            #expect(wrong.senseKey == .illegalRequest)
+            #expect(wrong.fieldPointer == .fieldPointer(inCDB: true, byte: 7, bit: nil))
+        }
         let thick = try UnitFixture(options: LogicalUnitOptions(thinProvisioned: false))
         await thick.clearUnitAttentions()
         let noUnmap = await thick.run([0x41, 0x08, 0, 0, 0, 64, 0, 0, 4, 0], data: block)
         #expect(noUnmap.fieldPointer == .fieldPointer(inCDB: true, byte: 1, bit: 3))
+    }
+
+    @Test func writeSameOfZeroBlocksRunsToTheLastBlock() async throws {
+        var options = LogicalUnitOptions(thinProvisioned: true)
+        options.limits.maximumWriteSameLength = 1000
+        let fixture = try UnitFixture(options: options)
+        await fixture.clearUnitAttentions()
+        let last = UnitFixture.blockCount - 1
+        let block = fixture.pattern(7)
+        // NUMBER OF LOGICAL BLOCKS 0: from the LBA to the last block, here 1000 blocks.
+        let start = UnitFixture.blockCount - 1000
+        #expect(await fixture.run(CDB.writeSame16(lba: start, blockCount: 0), data: block).status == .good)
+        #expect(await fixture.run(CDB.read16(lba: start, blockCount: 1000)).bytes == Array((0..<1000).map { _ in block }.joined()))
+        #expect(await fixture.run(CDB.read16(lba: start - 1, blockCount: 1)).bytes == [UInt8](repeating: 0, count: 512))
+        let ten = [0x41, 0, 0, 0, UInt8((last >> 8) & 0xFF), UInt8(last & 0xFF), 0, 0, 0, 0]
+        #expect(await fixture.run(ten, data: fixture.pattern(8)).status == .good)
+        #expect(await fixture.run(CDB.read16(lba: last, blockCount: 1)).bytes == fixture.pattern(8))
+        // 1001 blocks to the end exceed MAXIMUM WRITE SAME LENGTH: INVALID FIELD IN CDB on the count.
+        let tooMany = await fixture.run(CDB.writeSame16(lba: start - 1, blockCount: 0), data: block)
+        #expect(tooMany.senseKey == .illegalRequest)
+        #expect(tooMany.asc == .invalidFieldInCDB)
+        #expect(tooMany.fieldPointer == .fieldPointer(inCDB: true, byte: 10, bit: nil))
+        let fromZero = await fixture.run([0x41, 0, 0, 0, 0, 0, 0, 0, 0, 0], data: block)
+        #expect(fromZero.fieldPointer == .fieldPointer(inCDB: true, byte: 7, bit: nil))
+        // Starting at or past the end is LBA OUT OF RANGE, whatever the count.
+        for lba in [UnitFixture.blockCount, UnitFixture.blockCount + 1, UInt64(UInt32.max)] {
+            let outside = await fixture.run(CDB.writeSame16(lba: lba, blockCount: 0), data: block)
+            #expect(outside.senseKey == .illegalRequest)
+            #expect(outside.asc == .logicalBlockAddressOutOfRange)
+        }
     }
 
     @Test func unmapDeallocatesAndChecksItsList() async throws {

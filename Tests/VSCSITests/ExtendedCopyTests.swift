@@ -129,6 +129,11 @@ import Testing
         let outside = Self.segment(source: 0, destination: 0, blocks: 4, from: UnitFixture.blockCount - 2, to: 0)
         let aborted = await copy(Self.parameterList(listID: 3, targets: [me], segments: [outside]))
         #expect(aborted.senseKey == .copyAborted)
-        #expect(aborted.asc == .logicalBlockAddressOutOfRange)
+        #expect(aborted.asc == .noAdditionalSenseInformation)
+        // A segment naming a CSCD the list does not have (index 1 of a one-entry list).
+        let pastTheList = Self.segment(source: 0, destination: 1, blocks: 1, from: 0, to: 1)
+        let unreachable = await copy(Self.parameterList(listID: 4, targets: [me], segments: [pastTheList]))
+        #expect(unreachable.senseKey == .copyAborted)
+        #expect(unreachable.asc == .copyTargetDeviceNotReachable)
     }
 }

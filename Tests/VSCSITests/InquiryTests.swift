@@ -42,7 +42,10 @@ import Testing
         #expect(identification.relativeTargetPort == 2)
 
         let limits = try BlockLimitsPage(parsing: await fixture.run(CDB.inquiry(page: .blockLimits)).bytes)
-        #expect(limits.writeSameNonZero)
+        #expect(!limits.writeSameNonZero)
+        // 4096-byte physical blocks of 512-byte logical blocks: eight per physical block.
+        #expect(limits.optimalTransferLengthGranularity == 8)
+        #expect(limits.optimalUnmapGranularity == 8)
         #expect(limits.maximumCompareAndWriteLength == 255)
         #expect(limits.maximumTransferLength == 32768)
         #expect(limits.maximumUnmapLBACount == 0x40_0000)
@@ -56,6 +59,27 @@ import Testing
         #expect(provisioning.unmapSupported && provisioning.writeSame16UnmapSupported && provisioning.writeSame10UnmapSupported)
         #expect(provisioning.unmappedBlocksReadZero)
         #expect(provisioning.provisioningType == .thinProvisioned)
+    }
+
+    @Test func physicalBlocksAreReportedAsAnExponent() async throws {
+        let fixture = try UnitFixture()
+        await fixture.clearUnitAttentions()
+        let capacity = try ReadCapacity16Data(parsing: await fixture.run(CDB.readCapacity16()).bytes)
+        #expect(capacity.logicalBlocksPerPhysicalBlockExponent == 3)
+        #expect(capacity.physicalBlockLength == 4096)
+        #expect(capacity.lowestAlignedLBA == 0)
+        // Logical blocks as large as the physical ones: one per physical block.
+        let large = try UnitFixture(blockSize: 4096, blockCount: 256)
+        await large.clearUnitAttentions()
+        let same = try ReadCapacity16Data(parsing: await large.run(CDB.readCapacity16()).bytes)
+        #expect(same.logicalBlocksPerPhysicalBlockExponent == 0)
+        let largeLimits = try BlockLimitsPage(parsing: await large.run(CDB.inquiry(page: .blockLimits)).bytes)
+        #expect(largeLimits.optimalTransferLengthGranularity == 1)
+        // A configured 64 KiB physical block over 512-byte blocks: 128 per physical block.
+        let wide = try UnitFixture(options: LogicalUnitOptions(thinProvisioned: true, physicalBlockSize: 65536))
+        await wide.clearUnitAttentions()
+        let wideCapacity = try ReadCapacity16Data(parsing: await wide.run(CDB.readCapacity16()).bytes)
+        #expect(wideCapacity.logicalBlocksPerPhysicalBlockExponent == 7)
     }
 
     @Test func fullyProvisionedUnitsReportNoProvisioning() async throws {

@@ -49,6 +49,32 @@ import Testing
         #expect(await fixture.run(CDB.read10(lba: 5, blockCount: 1)).bytes == [UInt8](repeating: 0x5A, count: 512))
     }
 
+    @Test func pacedSanitizeRunsOnThroughAbortsResetsAndNexusLoss() async throws {
+        // 4 MiB of disk at 4 MiB/s: a second of work however fast the machine is.
+        let fixture = try UnitFixture(options: LogicalUnitOptions(thinProvisioned: true, sanitizeBytesPerSecond: 4 << 20))
+        await fixture.clearUnitAttentions()
+        let started = ContinuousClock.now
+        #expect(await fixture.run([0x48, 0x81, 0, 0, 0, 0, 0, 0, 5, 0], data: [0x01, 0, 0, 1, 0x3C]).status == .good)
+        fixture.unit.abortTaskSet(nexus: UnitFixture.a)
+        fixture.unit.reset(kind: .logicalUnit)
+        fixture.unit.reset(kind: .targetWarm)
+        fixture.unit.reset(kind: .targetCold)
+        fixture.unit.nexusLost(UnitFixture.a)
+        await fixture.clearUnitAttentions()
+        let busy = await fixture.run(CDB.testUnitReady())
+        #expect(busy.senseKey == .notReady)
+        #expect(busy.asc == .logicalUnitNotReadySanitizeInProgress)
+        // Bounded wait for the end (the pace allows it after a second; 20 s at most).
+        var finished = false
+        for _ in 0..<2000 where !finished {
+            finished = await fixture.run(CDB.testUnitReady()).status == .good
+            if !finished { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(finished)
+        #expect(ContinuousClock.now - started >= .milliseconds(900))
+        #expect(await fixture.run(CDB.read16(lba: UnitFixture.blockCount - 1, blockCount: 1)).bytes == [UInt8](repeating: 0x3C, count: 512))
+    }
+
     @Test func parametersAreChecked() async throws {
         let fixture = try UnitFixture(blockCount: 256)
         await fixture.clearUnitAttentions()

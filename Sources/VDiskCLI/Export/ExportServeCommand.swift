@@ -52,6 +52,8 @@ struct ExportServeCommand: AsyncParsableCommand {
     var nopInterval = 15
     @Option(help: "Seconds an unanswered NOP-In may wait before the connection is dropped.")
     var nopTimeout = 10
+    @Option(help: ArgumentHelp("Run SANITIZE at most this many bytes of the disk per second (default: unlimited).", valueName: "bytes"))
+    var sanitizeRate: ByteCount?
     @Flag(help: "Log every login and connection to stderr.")
     var verbose = false
 
@@ -77,6 +79,7 @@ struct ExportServeCommand: AsyncParsableCommand {
         for portal in listen where ExportPortal(parsing: portal) == nil {
             throw ValidationError("--listen \(portal) is not HOST:PORT")
         }
+        if let sanitizeRate, sanitizeRate.bytes == 0 { throw ValidationError("--sanitize-rate must be more than 0 bytes") }
         guard nopInterval >= 0, nopTimeout > 0 else { throw ValidationError("--nop-interval must be ≥ 0 and --nop-timeout > 0") }
     }
 
@@ -160,7 +163,10 @@ struct ExportServeCommand: AsyncParsableCommand {
         let transferLimit = 64 << 20
         for (index, device) in devices.enumerated() {
             var options = LogicalUnitOptions(writeProtected: readOnly)
+            options.sanitizeBytesPerSecond = sanitizeRate.map { Int(clamping: $0.bytes) }
             options.limits.maximumTransferLength = UInt32(transferLimit / device.geometry.blockSize)
+            // A WRITE SAME holds its whole range locked; the same bound keeps one from stalling I/O for long.
+            options.limits.maximumWriteSameLength = UInt64(transferLimit / device.geometry.blockSize)
             // libiscsi's conformance suite holds a target to at most 1 Mi blocks per UNMAP.
             options.limits.maximumUnmapLBACount = 1 << 20
             units[index] = LogicalUnit(
