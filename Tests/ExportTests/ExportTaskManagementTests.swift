@@ -152,6 +152,49 @@ import Testing
         }
     }
 
+    /// ABORT TASK of a command held behind a gap, and of one not sent yet (RefCmdSN ahead):
+    /// both CmdSNs count as received and aborted, so filling the gap releases what follows,
+    /// and the unsent command arriving late is dropped. ABORT TASK SET aborts held commands
+    /// sent before it as well.
+    @Test func abortingCommandsBehindAGapDoesNotStallTheCommandsAfterThem() async throws {
+        try await Self.withBystander(scripted: "gap-aborter") { _, bystander, initiator in
+            let gap = initiator.cmdSN
+            let late: UInt32 = 0x7777
+            let (held, abortHeld, abortUnsent) = try await initiator.blocking { initiator in
+                let held = try initiator.send(cdb: [0, 0, 0, 0, 0, 0], cmdSN: gap &+ 1)
+                // As if the commands at the gap and after the held one were sent and are still on their way.
+                initiator.cmdSN = gap &+ 3
+                let abortHeld = try initiator.taskManagement(.abortTask, referencedTaskTag: held, refCmdSN: gap &+ 1)
+                let abortUnsent = try initiator.taskManagement(.abortTask, referencedTaskTag: late, refCmdSN: gap &+ 2)
+                return (held, abortHeld, abortUnsent)
+            }
+            #expect(abortHeld.response == Self.complete && abortUnsent.response == Self.complete)
+            #expect(try await Self.verifiedIO(bystander, lba: 900, blocks: 8, seed: 6))
+            let (filler, next) = try await initiator.blocking { initiator in
+                let filler = try initiator.client.completion(of: initiator.send(cdb: [0, 0, 0, 0, 0, 0], cmdSN: gap))
+                // The aborted command turns up after all: a duplicate by now.
+                try initiator.send(cdb: [0, 0, 0, 0, 0, 0], cmdSN: gap &+ 2, tag: late)
+                return (filler, try initiator.run(cdb: [0, 0, 0, 0, 0, 0]))
+            }
+            #expect(filler.status == 0 && next.status == 0)
+            for tag in [held, late] {
+                #expect(!Self.hasResponse(for: tag, in: abortHeld.others + abortUnsent.others + filler.others + next.others), "aborted task \(tag) answered")
+            }
+
+            // ABORT TASK SET reaches a command held behind a gap too, as if both had been sent before it.
+            let secondGap = initiator.cmdSN
+            let (heldAgain, abortSet, secondFiller, last) = try await initiator.blocking { initiator in
+                let heldAgain = try initiator.send(cdb: [0, 0, 0, 0, 0, 0], cmdSN: secondGap &+ 1)
+                initiator.cmdSN = secondGap &+ 2
+                let abortSet = try initiator.taskManagement(.abortTaskSet)
+                let secondFiller = try initiator.client.completion(of: initiator.send(cdb: [0, 0, 0, 0, 0, 0], cmdSN: secondGap))
+                return (heldAgain, abortSet, secondFiller, try initiator.run(cdb: [0, 0, 0, 0, 0, 0]))
+            }
+            #expect(abortSet.response == Self.complete && secondFiller.status == 0 && last.status == 0)
+            #expect(!Self.hasResponse(for: heldAgain, in: abortSet.others + secondFiller.others + last.others), "the held command survived ABORT TASK SET")
+        }
+    }
+
     /// 200 login, command, logout cycles, each from a fresh initiator port (a new ISID, as
     /// libiscsi's tools use): once the unit's memory of lost nexuses is full the per-nexus
     /// records stop growing, no session is left registered, and a long-lived session

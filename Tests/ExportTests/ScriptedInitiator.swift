@@ -41,10 +41,13 @@ final class ScriptedInitiator: @unchecked Sendable {
         return nextTag
     }
 
-    /// Sends a command with the next CmdSN (or `cmdSN` when given, leaving the counter alone); returns its tag.
+    /// Sends a command with the next CmdSN (or `cmdSN` when given, leaving the counter alone)
+    /// and a fresh tag (or `tag`); returns its tag.
     @discardableResult
-    func send(lun: UInt64 = 0, cdb: [UInt8], read: Bool = false, write: Bool = false, length: Int = 0, cmdSN explicit: UInt32? = nil) throws -> UInt32 {
-        let itt = tag()
+    func send(
+        lun: UInt64 = 0, cdb: [UInt8], read: Bool = false, write: Bool = false, length: Int = 0, cmdSN explicit: UInt32? = nil, tag chosen: UInt32? = nil
+    ) throws -> UInt32 {
+        let itt = chosen ?? tag()
         let number = explicit ?? cmdSN
         if explicit == nil { cmdSN &+= 1 }
         try client.send(.scsiCommand(SCSICommand(
