@@ -31,7 +31,8 @@ import Testing
             )
             do {
                 // Bounded: 600 looks, 100 ms apart.
-                for _ in 0..<600 where holder.isRunning && !VDiskCtl.contents(holder.stdoutPath).contains("acked ") {
+                for _ in 0..<600 {
+                    if !holder.isRunning || VDiskCtl.contents(holder.stdoutPath).contains("acked ") { break }
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 try #require(VDiskCtl.contents(holder.stdoutPath).contains("acked "), "host A never wrote: \(holder.outputTail())")
