@@ -43,8 +43,7 @@ struct TargetCommandWindow<Held> {
     /// Decides about one command; `.hold` keeps `command` until its turn.
     mutating func admit(cmdSN: UInt32, immediate: Bool, command: Held) -> Admission {
         if immediate { return .deliver }
-        let serial = SerialNumber(cmdSN)
-        guard !(serial < SerialNumber(expCmdSN)), !(SerialNumber(advertisedMaxCmdSN) < serial) else { return .drop }
+        guard isAhead(cmdSN: cmdSN) else { return .drop }
         if cmdSN == expCmdSN {
             expCmdSN &+= 1
             return .deliver
@@ -87,11 +86,16 @@ struct TargetCommandWindow<Held> {
         return aborted
     }
 
+    /// Whether `cmdSN` lies from ExpCmdSN to MaxCmdSN: a command the window has not reached yet.
+    func isAhead(cmdSN: UInt32) -> Bool {
+        let serial = SerialNumber(cmdSN)
+        return !(serial < SerialNumber(expCmdSN)) && !(SerialNumber(advertisedMaxCmdSN) < serial)
+    }
+
     /// ABORT TASK of a command sent but not yet arrived: when `cmdSN` is inside the window
     /// and free, it is taken as received and aborted, so the command is dropped if it comes.
     mutating func abortUnreceived(cmdSN: UInt32) -> Bool {
-        let serial = SerialNumber(cmdSN)
-        guard !(serial < SerialNumber(expCmdSN)), !(SerialNumber(advertisedMaxCmdSN) < serial), held[cmdSN] == nil else { return false }
+        guard isAhead(cmdSN: cmdSN), held[cmdSN] == nil else { return false }
         held[cmdSN] = .aborted
         return true
     }

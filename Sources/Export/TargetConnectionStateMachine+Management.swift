@@ -67,10 +67,8 @@ extension TargetConnectionStateMachine {
         if sentBefore && window.abortUnreceived(cmdSN: request.refCmdSN) {
             return .functionComplete
         }
-        if !(SerialNumber(request.refCmdSN) < SerialNumber(window.expCmdSN)) {
-            return .functionComplete
-        }
-        return .taskDoesNotExist
+        // Below ExpCmdSN it was answered; past MaxCmdSN it cannot have been sent (§11.5.1 c).
+        return window.isAhead(cmdSN: request.refCmdSN) ? .functionComplete : .taskDoesNotExist
     }
 
     /// Ends every task of this connection on a LUN that `matches` without a response:

@@ -234,6 +234,13 @@ import Testing
             return
         }
         #expect(gone.response == TaskManagementResponseCode.taskDoesNotExist.rawValue)
+        // A RefCmdSN past MaxCmdSN names a command that cannot have been sent (RFC 7143 §11.5.1).
+        let beyond = ISCSIPDU.taskManagementRequest(TaskManagementRequest(function: .abortTask, lun: Self.lun0, initiatorTaskTag: 6, referencedTaskTag: 99, cmdSN: 2, expStatSN: 0, refCmdSN: 1000))
+        guard case .taskManagementResponse(let unsent) = try #require(sent(m.received(beyond, now: start)).first) else {
+            Issue.record("expected a TMF response")
+            return
+        }
+        #expect(unsent.response == TaskManagementResponseCode.taskDoesNotExist.rawValue)
         let reset = m.received(.taskManagementRequest(TaskManagementRequest(function: .logicalUnitReset, lun: Self.lun0, initiatorTaskTag: 4, cmdSN: 2, expStatSN: 0)), now: start)
         #expect(reset.first == .taskManagement(.logicalUnitReset, lun: Self.lun0))
         let noLUN = sent(m.received(.taskManagementRequest(TaskManagementRequest(function: .abortTaskSet, lun: 7 << 48, initiatorTaskTag: 5, cmdSN: 2, expStatSN: 0)), now: start))
