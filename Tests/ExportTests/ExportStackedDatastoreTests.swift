@@ -40,7 +40,7 @@ import Testing
             let format = try await VDiskCtl.run(["datastore", "format", lun, "--label", "stacked", "--block-size", "64k", "--max-hosts", "8", "--max-disks", "16"], in: directory).check()
             #expect(format.stdout.contains("lock mode ats"), "\(format)")
             let info = try await VDiskCtl.run(["datastore", "info", lun, "--json"], in: directory).check()
-            let fields = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any], "\(info)")
+            let fields = try info.json()
             #expect(fields["lockMode"] as? String == "ats", "\(info)")
             try await VDiskCtl.run(["disk", "create", lun, "vm", "--size", "8MiB"], in: directory).check()
 
@@ -88,14 +88,14 @@ import Testing
         case .imageFile:
             // The image file behind the export holds that datastore, ATS in its header.
             let direct = try await VDiskCtl.run(["datastore", "info", image, "--json"], in: directory).check()
-            let fields = try #require(try JSONSerialization.jsonObject(with: Data(direct.stdout.utf8)) as? [String: Any], "\(direct)")
+            let fields = try direct.json()
             #expect(fields["lockMode"] as? String == "ats" && fields["label"] as? String == "stacked", "\(direct)")
         case .datastoreDisk:
             // The outer datastore is intact, its disk still thin: only what the inner one wrote is allocated.
             let check = try await VDiskCtl.run(["datastore", "check", image], in: directory)
             #expect(check.status.isSuccess, "\(check)")
             let info = try await VDiskCtl.run(["disk", "info", image, "lower", "--json"], in: directory).check()
-            let fields = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any], "\(info)")
+            let fields = try info.json()
             let allocated = try #require(fields["allocatedBytes"] as? Int, "\(info)")
             #expect(fields["kind"] as? String == "thin" && allocated > 0 && allocated < 64 << 20, "\(info)")
         }
