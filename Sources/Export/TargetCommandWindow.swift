@@ -8,7 +8,9 @@ import ISCSI
 /// A non-immediate command with CmdSN = ExpCmdSN is delivered and advances ExpCmdSN;
 /// one further inside the window waits until the gap before it fills; one outside
 /// the window, or already seen, is ignored without an answer, as RFC 7143 requires.
-/// Immediate commands are delivered at once and advance nothing.
+/// Immediate commands are delivered at once and advance nothing. An aborted command
+/// that has not had its turn (held, or not even arrived) keeps its CmdSN as a slot
+/// that ExpCmdSN passes over, so the commands after it are not held forever.
 struct TargetCommandWindow<Held> {
     enum Admission: Equatable {
         case deliver
@@ -16,11 +18,18 @@ struct TargetCommandWindow<Held> {
         case drop
     }
 
+    /// A CmdSN inside the window ahead of ExpCmdSN: a command waiting for its turn, or
+    /// one aborted before it (counted as received, RFC 7143 §11.5.1).
+    private enum Slot {
+        case waiting(Held)
+        case aborted
+    }
+
     private(set) var expCmdSN: UInt32
     /// Commands the initiator may have in flight beyond ExpCmdSN.
     let size: UInt32
     private var advertisedMaxCmdSN: UInt32
-    private var held: [UInt32: Held] = [:]
+    private var held: [UInt32: Slot] = [:]
 
     init(expCmdSN: UInt32, size: UInt32) {
         precondition(size >= 1, "a command window holds at least one command")
@@ -34,29 +43,61 @@ struct TargetCommandWindow<Held> {
     /// Decides about one command; `.hold` keeps `command` until its turn.
     mutating func admit(cmdSN: UInt32, immediate: Bool, command: Held) -> Admission {
         if immediate { return .deliver }
-        let serial = SerialNumber(cmdSN)
-        guard !(serial < SerialNumber(expCmdSN)), !(SerialNumber(advertisedMaxCmdSN) < serial) else { return .drop }
+        guard isAhead(cmdSN: cmdSN) else { return .drop }
         if cmdSN == expCmdSN {
             expCmdSN &+= 1
             return .deliver
         }
-        // A duplicate of a held command is dropped like any other duplicate.
+        // A duplicate of a held command, or an aborted one arriving late, is dropped like any other duplicate.
         guard held[cmdSN] == nil else { return .drop }
-        held[cmdSN] = command
+        held[cmdSN] = .waiting(command)
         return .hold
     }
 
-    /// The next held command whose turn has come, advancing ExpCmdSN past it.
+    /// The next held command whose turn has come, advancing ExpCmdSN past it and past
+    /// any aborted slots before it.
     mutating func nextReady() -> Held? {
-        guard let command = held.removeValue(forKey: expCmdSN) else { return nil }
-        expCmdSN &+= 1
+        // Bounded: each turn removes one slot.
+        while let slot = held.removeValue(forKey: expCmdSN) {
+            expCmdSN &+= 1
+            if case .waiting(let command) = slot { return command }
+        }
+        return nil
+    }
+
+    /// Aborts the held command at `cmdSN` if it `matches` (ABORT TASK of a command that
+    /// has not had its turn); its CmdSN stays taken.
+    mutating func abortHeld(cmdSN: UInt32, where matches: (Held) -> Bool) -> Held? {
+        guard case .waiting(let command)? = held[cmdSN], matches(command) else { return nil }
+        held[cmdSN] = .aborted
         return command
     }
 
-    /// Removes a held command that `matches` (ABORT TASK of a command that has not had its turn).
-    mutating func removeHeld(cmdSN: UInt32, where matches: (Held) -> Bool) -> Held? {
-        guard let command = held[cmdSN], matches(command) else { return nil }
-        return held.removeValue(forKey: cmdSN)
+    /// Aborts every held command before `limit` that `matches` (ABORT TASK SET and the
+    /// resets reach every command sent before them); returns how many.
+    mutating func abortHeld(before limit: UInt32, where matches: (Held) -> Bool) -> Int {
+        var aborted = 0
+        for (cmdSN, slot) in held where SerialNumber(cmdSN) < SerialNumber(limit) {
+            if case .waiting(let command) = slot, matches(command) {
+                held[cmdSN] = .aborted
+                aborted += 1
+            }
+        }
+        return aborted
+    }
+
+    /// Whether `cmdSN` lies from ExpCmdSN to MaxCmdSN: a command the window has not reached yet.
+    func isAhead(cmdSN: UInt32) -> Bool {
+        let serial = SerialNumber(cmdSN)
+        return !(serial < SerialNumber(expCmdSN)) && !(SerialNumber(advertisedMaxCmdSN) < serial)
+    }
+
+    /// ABORT TASK of a command sent but not yet arrived: when `cmdSN` is inside the window
+    /// and free, it is taken as received and aborted, so the command is dropped if it comes.
+    mutating func abortUnreceived(cmdSN: UInt32) -> Bool {
+        guard isAhead(cmdSN: cmdSN), held[cmdSN] == nil else { return false }
+        held[cmdSN] = .aborted
+        return true
     }
 
     /// MaxCmdSN for the next PDU: the window shrinks while `active` tasks use its

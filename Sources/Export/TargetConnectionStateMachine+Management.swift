@@ -17,11 +17,11 @@ extension TargetConnectionStateMachine {
                 response = .lunDoesNotExist
                 break
             }
-            abortTasks { $0.lun == request.lun }
+            abortTasks(before: request.cmdSN) { $0 == request.lun }
             actions.append(.taskManagement(request.function, lun: request.lun))
             response = .functionComplete
         case .targetWarmReset, .targetColdReset:
-            abortTasks { _ in true }
+            abortTasks(before: request.cmdSN) { _ in true }
             actions.append(.taskManagement(request.function, lun: request.lun))
             response = .functionComplete
         case .clearACA:
@@ -57,20 +57,28 @@ extension TargetConnectionStateMachine {
             }
             return .functionComplete
         }
-        if window.removeHeld(cmdSN: request.refCmdSN, where: { $0.initiatorTaskTag == request.referencedTaskTag }) != nil {
+        if window.abortHeld(cmdSN: request.refCmdSN, where: { $0.initiatorTaskTag == request.referencedTaskTag }) != nil {
             return .functionComplete
         }
         // A RefCmdSN the window has not reached: the command never arrived, so it is
-        // aborted by never being executed; it will be dropped as a duplicate if it comes.
-        if !(SerialNumber(request.refCmdSN) < SerialNumber(window.expCmdSN)) {
+        // aborted by never being executed. One sent before this request (RFC 7143 §11.5.1)
+        // counts as received: filling the gap passes it, and it is dropped if it comes.
+        let sentBefore = SerialNumber(request.refCmdSN) < SerialNumber(request.cmdSN)
+        if sentBefore && window.abortUnreceived(cmdSN: request.refCmdSN) {
             return .functionComplete
         }
-        return .taskDoesNotExist
+        // Below ExpCmdSN it was answered; past MaxCmdSN it cannot have been sent (§11.5.1 c).
+        return window.isAhead(cmdSN: request.refCmdSN) ? .functionComplete : .taskDoesNotExist
     }
 
-    /// Ends every matching task of this connection without a response.
-    private mutating func abortTasks(where matches: (TargetTask) -> Bool) {
-        for (tag, var task) in tasks where matches(task) {
+    /// Ends every task of this connection on a LUN that `matches` without a response:
+    /// those under way, and those held for a CmdSN gap that were sent before `cmdSN`.
+    private mutating func abortTasks(before cmdSN: UInt32, onLUN matches: (UInt64) -> Bool) {
+        _ = window.abortHeld(before: cmdSN) { pdu in
+            if case .scsiCommand(let command) = pdu { return matches(command.lun) }
+            return false
+        }
+        for (tag, var task) in tasks where matches(task.lun) {
             switch task.phase {
             case .receiving:
                 tasks[tag] = nil
@@ -164,7 +172,7 @@ extension TargetConnectionStateMachine {
             expCmdSN: window.expCmdSN, maxCmdSN: maxCmdSN(), time2Wait: 0, time2Retain: 0
         ))))
         guard response == 0 else { return }
-        abortTasks { _ in true }
+        abortTasks(before: request.cmdSN) { _ in true }
         state = .loggedOut
         actions.append(.close(reason: "logout"))
     }

@@ -96,7 +96,7 @@ import Testing
         // Both disks stayed thin: only the blocks written were allocated.
         for (name, size, written) in [("vm0", 32 << 20, 4 << 20), ("vm1", 16 << 20, 4 * (64 << 10) + native.readableBytes)] {
             let info = try await VDiskCtl.run(["disk", "info", datastore, name, "--json"], in: directory).check()
-            let fields = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any], "\(info)")
+            let fields = try info.json()
             #expect(fields["kind"] as? String == "thin")
             let allocated = try #require(fields["allocatedBytes"] as? Int, "\(info)")
             #expect(allocated >= written && allocated < size / 2, "\(name): \(allocated) bytes allocated")

@@ -30,10 +30,11 @@ final class ExportHarness: Sendable {
         self.portals = portals
     }
 
-    /// Starts a server on `portalCount` free loopback ports.
+    /// Starts a server on `portalCount` free loopback ports; the unit sees the image through `wrap`.
     static func start(
         size: UInt64 = 64 << 20, access: TargetAccessPolicy = TargetAccessPolicy(), portalCount: Int = 1,
-        pingInterval: TimeAmount? = .seconds(15), statistics: IOStatistics? = nil
+        pingInterval: TimeAmount? = .seconds(15), statistics: IOStatistics? = nil,
+        wrap: (FileBlockDevice) -> any BlockDevice = { $0 }
     ) async throws -> ExportHarness {
         let directory = try ScratchDirectory(prefix: "export")
         do {
@@ -41,7 +42,7 @@ final class ExportHarness: Sendable {
             let device = try FileBlockDevice(path: imagePath)
             let registry = LogicalUnitRegistry()
             let unit = LogicalUnit(
-                device: device, identity: LogicalUnitIdentity(uuid: UUID(), name: "disk"), options: LogicalUnitOptions(thinProvisioned: true),
+                device: wrap(device), identity: LogicalUnitIdentity(uuid: UUID(), name: "disk"), options: LogicalUnitOptions(thinProvisioned: true),
                 registry: registry, statistics: statistics
             )
             let target = ExportTarget(name: iqn, access: access, units: [0: unit])
@@ -88,9 +89,10 @@ final class ExportHarness: Sendable {
     static func with<T: Sendable>(
         size: UInt64 = 64 << 20, access: TargetAccessPolicy = TargetAccessPolicy(), portalCount: Int = 1,
         pingInterval: TimeAmount? = .seconds(15), statistics: IOStatistics? = nil,
+        wrap: (FileBlockDevice) -> any BlockDevice = { $0 },
         _ body: (ExportHarness) async throws -> T
     ) async throws -> T {
-        let harness = try await start(size: size, access: access, portalCount: portalCount, pingInterval: pingInterval, statistics: statistics)
+        let harness = try await start(size: size, access: access, portalCount: portalCount, pingInterval: pingInterval, statistics: statistics, wrap: wrap)
         do {
             let value = try await body(harness)
             await harness.stop()

@@ -53,31 +53,26 @@ import Testing
             let progress = Progress()
             async let loop = Self.bystanderLoop(bystander, lun: 1, progress: progress)
             // The bad input starts once the bystander is under way (bounded: 500 looks, 10 ms apart).
-            for _ in 0..<500 where progress.rounds.withLock({ $0 }) < 2 {
+            for _ in 0..<500 {
+                if progress.rounds.withLock({ $0 }) >= 2 { break }
                 try await Task.sleep(for: .milliseconds(10))
             }
             let roundsBefore = progress.rounds.withLock { $0 }
             let problems: [String]
             do {
                 // Off the concurrency pool: its socket calls block, and the bystander needs the pool.
-                problems = try await OffPool.run { try Self.malformedInput(export) }
+                problems = try await OffPool.run { try Self.malformedInput(export, bystander: progress) }
             } catch {
                 progress.finished.withLock { $0 = true }
                 _ = try? await loop
                 throw error
             }
-            // The bad input may be over before a bystander round ends on a loaded machine, so
-            // what is required is that the bystander goes on working afterwards: three more
-            // verified rounds (bounded: 1000 looks, 10 ms apart).
-            let roundsAtEnd = progress.rounds.withLock { $0 }
-            for _ in 0..<1000 where progress.rounds.withLock({ $0 }) < roundsAtEnd + 3 {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            let roundsDuring = progress.rounds.withLock { $0 } - roundsBefore
             progress.finished.withLock { $0 = true }
             let (rounds, failures) = try await loop
             #expect(problems.isEmpty, "\(problems)")
             #expect(failures.isEmpty, "\(failures)")
-            #expect(roundsBefore >= 2 && rounds >= roundsAtEnd + 3 && rounds >= 10, "bystander rounds: \(roundsBefore) before, \(roundsAtEnd) when the bad input ended, \(rounds) in all")
+            #expect(roundsBefore >= 2 && roundsDuring >= 4 && rounds >= 10, "bystander rounds: \(roundsBefore) before, \(roundsDuring) during, \(rounds) in all")
             try await bystander.logout()
 
             // A libiscsi client logging in afresh finds the target and LUN 0 in order.
@@ -87,11 +82,21 @@ import Testing
     }
 
     /// The bad input, each piece checked for its answer; runs on a thread of its own while
-    /// the bystander works, so it returns what went wrong instead of recording it.
-    static func malformedInput(_ export: ServedExport) throws -> [String] {
+    /// the bystander works, so it returns what went wrong instead of recording it. After
+    /// each kind of bad input it waits for the bystander to finish another verified round.
+    static func malformedInput(_ export: ServedExport, bystander: Progress) throws -> [String] {
         var problems: [String] = []
         func check(_ holds: Bool, _ what: @autoclosure () -> String) {
             if !holds { problems.append(what()) }
+        }
+        func bystanderGoesOn(_ after: String) {
+            let start = bystander.rounds.withLock { $0 }
+            // Bounded: 3000 looks, 10 ms apart.
+            for _ in 0..<3000 {
+                if bystander.rounds.withLock({ $0 }) > start { return }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            problems.append("the bystander made no progress within 30 s after \(after)")
         }
         let port = export.portal.port
         let scripted = try ScriptedInitiator(port: port, target: export.iqn, initiator: "iqn.2025-01.io.vdiskd:malformed")
@@ -113,6 +118,8 @@ import Testing
             check(result.senseCode?.key == 0x05 && result.senseCode?.asc == bad.asc, "\(bad.name): sense \(result.sense)")
         }
 
+        bystanderGoesOn("the refused CDBs")
+
         // PDUs the connection refuses: a Reject each, and the connection goes on.
         var unknownOpcode = ByteBuffer(repeating: 0, count: 48)
         unknownOpcode.setInteger(UInt8(0x1C), at: 0)
@@ -132,12 +139,16 @@ import Testing
         let read = try scripted.run(cdb: ExportDatastoreEndToEndTests.cdb10(0x28, lba: 0, blocks: 1), read: true, length: 512)
         check(read.status == 0 && read.data.count == 512, "a good READ after the bad input: \(read.status)")
 
+        bystanderGoesOn("the Rejects")
+
         // A data segment longer than the target declared cannot be skipped: this connection ends.
         var oversized = ByteBuffer(repeating: 0, count: 48)
         oversized.setInteger(UInt8(0x01), at: 0)
         oversized.setInteger(UInt32(0x00FF_FFFF), at: 4)
         try scripted.client.sendBytes(oversized)
         try check(drainsToClose(scripted.client), "an oversized data segment did not end the connection")
+
+        bystanderGoesOn("the dropped connection")
 
         // 4 KiB of noise instead of a login: that connection ends too.
         let noise = try RawISCSIClient(port: port)
@@ -147,6 +158,8 @@ import Testing
         // Half a header, then the client vanishes.
         let truncated = try ScriptedInitiator(port: port, target: export.iqn, initiator: "iqn.2025-01.io.vdiskd:truncated", isid: 0x80_0000_0005_00)
         try truncated.client.sendBytes(ByteBuffer(bytes: [0x01, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]))
+
+        bystanderGoesOn("the noise and the half header")
 
         // After all that, a new connection logs in and LUN 0 still answers.
         let fresh = try ScriptedInitiator(port: port, target: export.iqn, initiator: "iqn.2025-01.io.vdiskd:fresh", isid: 0x80_0000_0006_00)

@@ -115,35 +115,35 @@ import Testing
         defer { directory.remove() }
         let image = try directory.createSparseFile("raw.img", size: 8 << 20)
         try await ServedExport.with(["--raw", image, "--nop-interval", "1", "--nop-timeout", "2"], in: directory) { export in
-            let clock = ContinuousClock()
-            let silent = try ScriptedInitiator(port: export.portal.port, target: export.iqn, initiator: "iqn.2025-01.io.vdiskd:silent", isid: 0x80_0000_0003_00)
-            let answering = try ScriptedInitiator(port: export.portal.port, target: export.iqn, initiator: "iqn.2025-01.io.vdiskd:answering", isid: 0x80_0000_0004_00, timeoutSeconds: 1)
-            let loggedIn = clock.now
-
-            // Both connections watched from here, 50 ms at a time (bounded: 200 turns, 10 s). The
-            // silent one must see a NOP-In asking for an answer (a real TTT), then the hang-up;
-            // the answering one echoes every ping it gets.
-            var pinged: ContinuousClock.Instant?
-            var dropped: ContinuousClock.Instant?
-            var answered = 0
-            for _ in 0..<200 {
-                if dropped != nil && clock.now - loggedIn >= .seconds(6) { break }
-                if dropped == nil, silent.client.isReadable(within: 25) {
-                    switch try silent.client.receive() {
-                    case .nopIn(let ping)?:
-                        #expect(pinged == nil && ping.initiatorTaskTag == reservedTag && ping.targetTransferTag != reservedTag, "\(ping)")
-                        pinged = clock.now
-                    case nil:
-                        dropped = clock.now
-                    case let other?:
-                        Issue.record("the silent client got \(other)")
+            // Both connections watched off the concurrency pool (their calls block), 50 ms at a
+            // time (bounded: 200 turns, 10 s). The silent one must see a NOP-In asking for an
+            // answer (a real TTT), then the hang-up; the answering one echoes every ping it gets.
+            let watch = try await OffPool.run { () throws -> PingWatch in
+                let clock = ContinuousClock()
+                let silent = try ScriptedInitiator(port: export.portal.port, target: export.iqn, initiator: "iqn.2025-01.io.vdiskd:silent", isid: 0x80_0000_0003_00)
+                let answering = try ScriptedInitiator(port: export.portal.port, target: export.iqn, initiator: "iqn.2025-01.io.vdiskd:answering", isid: 0x80_0000_0004_00, timeoutSeconds: 1)
+                var watch = PingWatch(loggedIn: clock.now, answering: answering)
+                for _ in 0..<200 {
+                    if watch.dropped != nil && clock.now - watch.loggedIn >= .seconds(6) { break }
+                    if watch.dropped == nil, silent.client.isReadable(within: 25) {
+                        switch try silent.client.receive() {
+                        case .nopIn(let ping)? where watch.pinged == nil && ping.initiatorTaskTag == reservedTag && ping.targetTransferTag != reservedTag:
+                            watch.pinged = clock.now
+                        case nil:
+                            watch.dropped = clock.now
+                        case let other?:
+                            watch.oddities.append("the silent client got \(other)")
+                        }
+                    }
+                    if answering.client.isReadable(within: 25), case .nopIn(let nop)? = try answering.client.receive(), nop.targetTransferTag != reservedTag {
+                        try answering.client.send(.nopOut(NOPOut(initiatorTaskTag: reservedTag, targetTransferTag: nop.targetTransferTag, cmdSN: answering.cmdSN, expStatSN: 0)))
+                        watch.answered += 1
                     }
                 }
-                if answering.client.isReadable(within: 25), case .nopIn(let nop)? = try answering.client.receive(), nop.targetTransferTag != reservedTag {
-                    try answering.client.send(.nopOut(NOPOut(initiatorTaskTag: reservedTag, targetTransferTag: nop.targetTransferTag, cmdSN: answering.cmdSN, expStatSN: 0)))
-                    answered += 1
-                }
+                return watch
             }
+            let (loggedIn, pinged, dropped, answered) = (watch.loggedIn, watch.pinged, watch.dropped, watch.answered)
+            #expect(watch.oddities.isEmpty, "\(watch.oddities)")
             let ping = try #require(pinged, "the silent client was never pinged")
             let end = try #require(dropped, "the silent client was not dropped within 10 s")
             #expect(ping - loggedIn < .seconds(4), "pinged \(ping - loggedIn) after login; the interval is 1 s")
@@ -151,9 +151,23 @@ import Testing
             #expect(answered >= 2, "the answering client saw \(answered) pings in 6 s")
 
             // Well past the silent one's end, the answering one still runs commands.
-            try answering.clearUnitAttentions()
-            #expect(try answering.run(cdb: [0, 0, 0, 0, 0, 0]).status == 0)
-            try answering.logout()
+            let ready = try await OffPool.run { () throws -> UInt8 in
+                try watch.answering.clearUnitAttentions()
+                let status = try watch.answering.run(cdb: [0, 0, 0, 0, 0, 0]).status
+                try watch.answering.logout()
+                return status
+            }
+            #expect(ready == 0)
         }
+    }
+
+    /// What watching the two pinged connections showed.
+    struct PingWatch: Sendable {
+        var loggedIn: ContinuousClock.Instant
+        var answering: ScriptedInitiator
+        var pinged: ContinuousClock.Instant?
+        var dropped: ContinuousClock.Instant?
+        var answered = 0
+        var oddities: [String] = []
     }
 }

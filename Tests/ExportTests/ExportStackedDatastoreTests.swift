@@ -1,26 +1,46 @@
-// A datastore stacked on an export: `vdiskctl export serve --raw` makes an image file a
-// LUN, the datastore formats that LUN, and since the export has COMPARE AND WRITE the
-// format probe picks ATS locking. Two vdiskctl hosts, each with its own session to the
-// export, then contend for one disk the way two machines would.
+// A datastore stacked on an export: `vdiskctl export serve` makes an image file (or a
+// disk of another datastore) a LUN, the datastore formats that LUN, and since the export
+// has COMPARE AND WRITE the format probe picks ATS locking. Two vdiskctl hosts, each with
+// its own session to the export, then contend for one disk the way two machines would.
 
 import Foundation
 import TestSupport
 import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(5))) struct ExportStackedDatastoreTests {
-    @Test func aDatastoreOnAnExportLocksWithATSAndASecondHostIsLockedOut() async throws {
+    /// What the export serves as the LUN the datastore is formatted on.
+    enum Lower: String, CaseIterable, CustomStringConvertible {
+        case imageFile
+        /// A thin disk of a datastore on an image file: a datastore inside a datastore disk.
+        case datastoreDisk
+        var description: String { rawValue }
+    }
+
+    @Test(arguments: Lower.allCases)
+    func aDatastoreOnAnExportLocksWithATSAndASecondHostIsLockedOut(lower: Lower) async throws {
         let directory = try ScratchDirectory(prefix: "export-stacked")
         defer { directory.remove() }
-        let image = try directory.createSparseFile("lun.img", size: 128 << 20)
+        let image: String
+        let served: [String]
+        switch lower {
+        case .imageFile:
+            image = try directory.createSparseFile("lun.img", size: 128 << 20)
+            served = ["--raw", image]
+        case .datastoreDisk:
+            image = directory.file("outer.img")
+            try await VDiskCtl.run(["datastore", "format", image, "--image-size", "256MiB", "--label", "outer", "--block-size", "64k", "--max-hosts", "8", "--max-disks", "16"], in: directory).check()
+            try await VDiskCtl.run(["disk", "create", image, "lower", "--size", "128MiB"], in: directory).check()
+            served = [image, "lower"]
+        }
         let stamp = directory.file("stamp.raw")
         let template = TestPattern.bytes(seed: 0x57AC, count: 4096)
         try Data(template.readableBytesView).write(to: URL(fileURLWithPath: stamp))
-        try await ServedExport.with(["--raw", image], in: directory) { export in
+        try await ServedExport.with(served, in: directory) { export in
             let lun = export.url(lun: 0)
             let format = try await VDiskCtl.run(["datastore", "format", lun, "--label", "stacked", "--block-size", "64k", "--max-hosts", "8", "--max-disks", "16"], in: directory).check()
             #expect(format.stdout.contains("lock mode ats"), "\(format)")
             let info = try await VDiskCtl.run(["datastore", "info", lun, "--json"], in: directory).check()
-            let fields = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any], "\(info)")
+            let fields = try info.json()
             #expect(fields["lockMode"] as? String == "ats", "\(info)")
             try await VDiskCtl.run(["disk", "create", lun, "vm", "--size", "8MiB"], in: directory).check()
 
@@ -31,7 +51,8 @@ import Testing
             )
             do {
                 // Bounded: 600 looks, 100 ms apart.
-                for _ in 0..<600 where holder.isRunning && !VDiskCtl.contents(holder.stdoutPath).contains("acked ") {
+                for _ in 0..<600 {
+                    if !holder.isRunning || VDiskCtl.contents(holder.stdoutPath).contains("acked ") { break }
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 try #require(VDiskCtl.contents(holder.stdoutPath).contains("acked "), "host A never wrote: \(holder.outputTail())")
@@ -63,9 +84,20 @@ import Testing
             #expect(check.status.isSuccess, "\(check)")
         }
 
-        // The image file behind the export holds that datastore, ATS in its header.
-        let direct = try await VDiskCtl.run(["datastore", "info", image, "--json"], in: directory).check()
-        let fields = try #require(try JSONSerialization.jsonObject(with: Data(direct.stdout.utf8)) as? [String: Any], "\(direct)")
-        #expect(fields["lockMode"] as? String == "ats" && fields["label"] as? String == "stacked", "\(direct)")
+        switch lower {
+        case .imageFile:
+            // The image file behind the export holds that datastore, ATS in its header.
+            let direct = try await VDiskCtl.run(["datastore", "info", image, "--json"], in: directory).check()
+            let fields = try direct.json()
+            #expect(fields["lockMode"] as? String == "ats" && fields["label"] as? String == "stacked", "\(direct)")
+        case .datastoreDisk:
+            // The outer datastore is intact, its disk still thin: only what the inner one wrote is allocated.
+            let check = try await VDiskCtl.run(["datastore", "check", image], in: directory)
+            #expect(check.status.isSuccess, "\(check)")
+            let info = try await VDiskCtl.run(["disk", "info", image, "lower", "--json"], in: directory).check()
+            let fields = try info.json()
+            let allocated = try #require(fields["allocatedBytes"] as? Int, "\(info)")
+            #expect(fields["kind"] as? String == "thin" && allocated > 0 && allocated < 64 << 20, "\(info)")
+        }
     }
 }

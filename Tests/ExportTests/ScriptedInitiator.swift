@@ -41,10 +41,13 @@ final class ScriptedInitiator: @unchecked Sendable {
         return nextTag
     }
 
-    /// Sends a command with the next CmdSN (or `cmdSN` when given, leaving the counter alone); returns its tag.
+    /// Sends a command with the next CmdSN (or `cmdSN` when given, leaving the counter alone)
+    /// and a fresh tag (or `tag`); returns its tag.
     @discardableResult
-    func send(lun: UInt64 = 0, cdb: [UInt8], read: Bool = false, write: Bool = false, length: Int = 0, cmdSN explicit: UInt32? = nil) throws -> UInt32 {
-        let itt = tag()
+    func send(
+        lun: UInt64 = 0, cdb: [UInt8], read: Bool = false, write: Bool = false, length: Int = 0, cmdSN explicit: UInt32? = nil, tag chosen: UInt32? = nil
+    ) throws -> UInt32 {
+        let itt = chosen ?? tag()
         let number = explicit ?? cmdSN
         if explicit == nil { cmdSN &+= 1 }
         try client.send(.scsiCommand(SCSICommand(
@@ -67,14 +70,15 @@ final class ScriptedInitiator: @unchecked Sendable {
         throw RawISCSIClient.Failure(description: "TEST UNIT READY never returned GOOD on the raw connection")
     }
 
-    /// Sends WRITE(10) of `blocks` blocks at `lba` and waits for the target's first R2T, whose data it withholds.
-    func withheldWrite(lba: UInt32, blocks: UInt16) throws -> (tag: UInt32, cmdSN: UInt32) {
+    /// Sends WRITE(10) of `blocks` blocks at `lba` and waits for the target's first R2T,
+    /// whose data it withholds; `transferTag` is the R2T's, for sending the data later.
+    func withheldWrite(lba: UInt32, blocks: UInt16) throws -> (tag: UInt32, cmdSN: UInt32, transferTag: UInt32) {
         let number = cmdSN
         let itt = try send(cdb: ExportDatastoreEndToEndTests.cdb10(0x2A, lba: lba, blocks: blocks), write: true, length: Int(blocks) * 512)
         guard case .readyToTransfer(let r2t) = try client.receive(), r2t.initiatorTaskTag == itt else {
             throw RawISCSIClient.Failure(description: "no R2T for the WRITE tagged \(itt)")
         }
-        return (itt, number)
+        return (itt, number, r2t.targetTransferTag)
     }
 
     /// Sends an immediate task management request and reads to its response; other PDUs that came first are returned too.

@@ -68,6 +68,32 @@ import Testing
         #expect(window.admit(cmdSN: 0xFFFF_FFF0, immediate: false, command: 4) == .drop)
     }
 
+    @Test func abortedCommandsAheadOfExpCmdSNKeepTheirCmdSNSoTheRestFollows() {
+        var window = TargetCommandWindow<Int>(expCmdSN: 1, size: 8)
+        #expect(window.admit(cmdSN: 2, immediate: false, command: 2) == .hold)
+        #expect(window.admit(cmdSN: 4, immediate: false, command: 4) == .hold)
+        // ABORT TASK of a held command, and of one not arrived yet (3); 4 is taken, 100 beyond MaxCmdSN.
+        let abortedHeld = window.abortHeld(cmdSN: 2) { $0 == 2 }
+        let abortedUnsent = window.abortUnreceived(cmdSN: 3)
+        let taken = window.abortUnreceived(cmdSN: 4)
+        let beyond = window.abortUnreceived(cmdSN: 100)
+        #expect(abortedHeld == 2 && abortedUnsent && !taken && !beyond)
+        // The aborted one arriving late is a duplicate; filling the gap passes both aborted slots.
+        #expect(window.admit(cmdSN: 3, immediate: false, command: 3) == .drop)
+        #expect(window.admit(cmdSN: 1, immediate: false, command: 1) == .deliver)
+        #expect(window.nextReady() == 4)
+        #expect(window.nextReady() == nil && window.expCmdSN == 5)
+        // ABORT TASK SET (next CmdSN 7) reaches the held commands sent before it, not after.
+        #expect(window.admit(cmdSN: 6, immediate: false, command: 6) == .hold)
+        #expect(window.admit(cmdSN: 8, immediate: false, command: 8) == .hold)
+        let abortedBefore = window.abortHeld(before: 7) { _ in true }
+        #expect(abortedBefore == 1)
+        #expect(window.admit(cmdSN: 5, immediate: false, command: 5) == .deliver)
+        #expect(window.nextReady() == nil && window.expCmdSN == 7)
+        #expect(window.admit(cmdSN: 7, immediate: false, command: 7) == .deliver)
+        #expect(window.nextReady() == 8)
+    }
+
     @Test func readDataIsSplitAtTheInitiatorsSegmentLengthWithStatusInTheLast() throws {
         var m = machine(segment: 1024)
         _ = m.received(read(tag: 7, cmdSN: 1, length: 4096), now: start)
@@ -208,6 +234,13 @@ import Testing
             return
         }
         #expect(gone.response == TaskManagementResponseCode.taskDoesNotExist.rawValue)
+        // A RefCmdSN past MaxCmdSN names a command that cannot have been sent (RFC 7143 §11.5.1).
+        let beyond = ISCSIPDU.taskManagementRequest(TaskManagementRequest(function: .abortTask, lun: Self.lun0, initiatorTaskTag: 6, referencedTaskTag: 99, cmdSN: 2, expStatSN: 0, refCmdSN: 1000))
+        guard case .taskManagementResponse(let unsent) = try #require(sent(m.received(beyond, now: start)).first) else {
+            Issue.record("expected a TMF response")
+            return
+        }
+        #expect(unsent.response == TaskManagementResponseCode.taskDoesNotExist.rawValue)
         let reset = m.received(.taskManagementRequest(TaskManagementRequest(function: .logicalUnitReset, lun: Self.lun0, initiatorTaskTag: 4, cmdSN: 2, expStatSN: 0)), now: start)
         #expect(reset.first == .taskManagement(.logicalUnitReset, lun: Self.lun0))
         let noLUN = sent(m.received(.taskManagementRequest(TaskManagementRequest(function: .abortTaskSet, lun: 7 << 48, initiatorTaskTag: 5, cmdSN: 2, expStatSN: 0)), now: start))

@@ -15,6 +15,14 @@ enum VDiskCtl {
 
         var description: String { "vdiskctl \(arguments.joined(separator: " ")): \(status)\n\(stdout)\(stderr)" }
 
+        /// stdout as a JSON object (the `--json` output).
+        func json() throws -> [String: Any] {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any] else {
+                throw TestSupportError(.commandFailed, "not a JSON object: \(description)")
+            }
+            return object
+        }
+
         /// Throws unless vdiskctl exited 0.
         @discardableResult
         func check() throws -> Run {
