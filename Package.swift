@@ -137,6 +137,8 @@ let package = Package(
                 "ISCSI",
                 "BlockDevice",
                 "Datastore",
+                "VSCSI",
+                "Export",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

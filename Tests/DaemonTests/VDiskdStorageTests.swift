@@ -24,23 +24,9 @@ import TestSupport
             try await setup.close()
 
             let scratch = try ScratchDirectory()
-            let config = ConfigFixtures.minimal
-                .replacingOccurrences(of: "/run/vdiskd/control.sock", with: "\(scratch.path)/control.sock")
-                .replacingOccurrences(of: "127.0.0.1:3260", with: "\(tgt.portal.host):\(tgt.portal.port)")
-                .replacingOccurrences(of: "iqn.2026-11.example:lun1", with: Self.iqn)
-                .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(try LoopbackPort.reserve())")
-            let path = try scratch.write("vdiskd.toml", config)
-            let receiver = try NotifyReceiver(path: "\(scratch.path)/notify")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "\(ProcessRunner.productsDirectory)/vdiskd")
-            process.arguments = ["--config", path]
-            var environment = ProcessInfo.processInfo.environment
-            environment["NOTIFY_SOCKET"] = receiver.path
-            process.environment = environment
-            let errorsPath = try scratch.write("vdiskd.stderr", "")
-            process.standardError = FileHandle(forWritingAtPath: errorsPath)
-            try process.run()
-            defer { if process.isRunning { process.terminate() } }
+            let daemon = try DaemonProcess.start(in: scratch, tgt: "\(tgt.portal.host):\(tgt.portal.port)", lunIQN: Self.iqn, exportPort: try LoopbackPort.reserve())
+            defer { daemon.stop() }
+            let receiver = daemon.notify
 
             #expect(await receiver.waitFor("READY=1", timeout: 60) != nil)
             let client = ControlClient(socketPath: "\(scratch.path)/control.sock")
@@ -60,12 +46,9 @@ import TestSupport
                 #expect(error.code == .locked, "\(error)")
             }
 
-            kill(process.processIdentifier, SIGTERM)
+            daemon.signal(SIGTERM)
             #expect(await receiver.waitFor("STOPPING=1", timeout: 10) != nil)
-            let deadline = Date().addingTimeInterval(30)
-            // Polls until exit; bounded by the deadline.
-            while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-            #expect(process.terminationStatus == 0, "\((try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? "")")
+            #expect(await daemon.waitForExit(timeout: .seconds(30)) == 0, "\(daemon.stderr)")
 
             // The lock was released at shutdown: the other host opens the disk at once.
             let disk = try await otherStore.openDisk(name: "vm1")

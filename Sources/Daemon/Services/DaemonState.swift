@@ -12,6 +12,10 @@ public final class DaemonState: Sendable {
     private let inner: Mutex<Inner>
     private let started = ContinuousClock.now
     public let logLevel: LogLevelControl
+    /// What the storage service has open.
+    public let storage = OpenedStorage()
+    /// The exports being served.
+    public let exports = RunningExports()
 
     public init(config: DaemonConfig, logLevel: LogLevelControl) {
         self.inner = Mutex(Inner(config: config, services: []))

@@ -15,13 +15,10 @@ struct StorageService: Service {
     let config: DaemonConfig
     let state: DaemonState
     let logger: Logger
-    let onOpened: @Sendable () -> Void
+
+    private var storage: OpenedStorage { state.storage }
 
     func run() async throws {
-        var luns: [(name: String, device: ISCSILUN)] = []
-        var datastores: [(name: String, store: Datastore)] = []
-        var disks: [(reference: String, disk: VirtualDisk)] = []
-
         for target in config.targets {
             let key = "target:\(target.name)"
             guard target.engine == .native else {
@@ -43,7 +40,7 @@ struct StorageService: Service {
             session.loginTimeout = .seconds(Int64(target.loginTimeoutSeconds))
             do {
                 let lun = try await ISCSILUN.connect(url, configuration: session, logger: logger)
-                luns.append((target.name, lun))
+                storage.addLUN(target.name, lun)
                 state.setService(key, .running)
             } catch {
                 logger.error("cannot open target", metadata: ["vdiskd.target": "\(target.name)", "vdiskd.error": "\(error)"])
@@ -53,7 +50,7 @@ struct StorageService: Service {
 
         for settings in config.datastores {
             let key = "datastore:\(settings.name)"
-            guard let lun = luns.first(where: { $0.name == settings.target })?.device else {
+            guard let lun = storage.lun(settings.target) else {
                 state.setService(key, .notStarted("its target \(settings.target) is not open"))
                 continue
             }
@@ -63,7 +60,7 @@ struct StorageService: Service {
             options.lease = .seconds(settings.heartbeatLeaseSeconds)
             do {
                 let store = try await Datastore.mount(device: lun, host: HostIdentity(uuid: settings.hostUUID, name: settings.hostName), options: options)
-                datastores.append((settings.name, store))
+                storage.addDatastore(settings.name, store)
                 state.setService(key, .running)
             } catch {
                 logger.error("cannot mount datastore", metadata: ["vdiskd.datastore": "\(settings.name)", "vdiskd.error": "\(error)"])
@@ -73,34 +70,41 @@ struct StorageService: Service {
 
         for settings in config.disks {
             let key = "disk:\(settings.reference)"
-            guard let store = datastores.first(where: { $0.name == settings.datastore })?.store else {
+            guard let store = storage.datastore(settings.datastore) else {
                 state.setService(key, .notStarted("its datastore \(settings.datastore) is not mounted"))
                 continue
             }
-            state.setService(key, .starting)
-            do {
-                let mode: DiskOpenMode = settings.mode == .exclusive ? .exclusive : .sharedReadOnly
-                let disk = try await store.openDisk(name: settings.name, mode: mode)
-                disks.append((settings.reference, disk))
-                state.setService(key, .running)
-            } catch {
-                logger.error("cannot open disk", metadata: ["vdiskd.disk": "\(settings.reference)", "vdiskd.error": "\(error)"])
-                state.setService(key, .failed("\(error)"))
-            }
+            await Self.openDisk(settings, in: store, state: state, logger: logger)
         }
 
-        onOpened()
+        storage.markOpened()
         // Cancellation ends the wait as well as graceful shutdown; either way, close everything.
         try? await gracefulShutdown()
 
-        for (reference, disk) in disks.reversed() {
+        let opened = storage.removeAll()
+        for (reference, disk) in opened.disks.reversed() {
             await close("disk:\(reference)") { try await disk.close() }
         }
-        for (name, store) in datastores.reversed() {
+        for (name, store) in opened.datastores.reversed() {
             await close("datastore:\(name)") { try await store.unmount() }
         }
-        for (name, lun) in luns.reversed() {
+        for (name, lun) in opened.luns.reversed() {
             await close("target:\(name)") { try await lun.close() }
+        }
+    }
+
+    /// Opens one configured disk (at start, or when a reload adds it) and records it.
+    static func openDisk(_ settings: DiskSettings, in store: Datastore, state: DaemonState, logger: Logger) async {
+        let key = "disk:\(settings.reference)"
+        state.setService(key, .starting)
+        do {
+            let mode: DiskOpenMode = settings.mode == .exclusive ? .exclusive : .sharedReadOnly
+            let disk = try await store.openDisk(name: settings.name, mode: mode)
+            state.storage.addDisk(settings.reference, disk)
+            state.setService(key, .running)
+        } catch {
+            logger.error("cannot open disk", metadata: ["vdiskd.disk": "\(settings.reference)", "vdiskd.error": "\(error)"])
+            state.setService(key, .failed("\(error)"))
         }
     }
 

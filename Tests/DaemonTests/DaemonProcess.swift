@@ -1,0 +1,67 @@
+// A vdiskd process started by a test from the minimal config, pointed at a real target, with
+// its control socket and NOTIFY_SOCKET in the test's scratch directory.
+
+import Foundation
+
+/// The built vdiskd running as a child; killed when the test is done with it.
+/// Unchecked Sendable: `Process` is thread-safe for what is used here (signals, status).
+final class DaemonProcess: @unchecked Sendable {
+    let process: Process
+    let notify: NotifyReceiver
+    let socketPath: String
+    let configPath: String
+    let errorsPath: String
+
+    private init(process: Process, notify: NotifyReceiver, socketPath: String, configPath: String, errorsPath: String) {
+        self.process = process
+        self.notify = notify
+        self.socketPath = socketPath
+        self.configPath = configPath
+        self.errorsPath = errorsPath
+    }
+
+    /// The minimal config with the target at `tgt` (`host:port`), the export on `exportPort`.
+    static func config(tgt: String, lunIQN: String, exportPort: Int, socketPath: String, shutdownTimeout: Int) -> String {
+        ConfigFixtures.minimal
+            .replacingOccurrences(of: "/run/vdiskd/control.sock", with: socketPath)
+            .replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nshutdown_timeout_seconds = \(shutdownTimeout)\n")
+            .replacingOccurrences(of: "127.0.0.1:3260", with: tgt)
+            .replacingOccurrences(of: "iqn.2026-11.example:lun1", with: lunIQN)
+            .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(exportPort)")
+    }
+
+    static func start(in scratch: ScratchDirectory, tgt: String, lunIQN: String, exportPort: Int, shutdownTimeout: Int = 30) throws -> DaemonProcess {
+        let socketPath = "\(scratch.path)/control.sock"
+        let configPath = try scratch.write("vdiskd.toml", config(tgt: tgt, lunIQN: lunIQN, exportPort: exportPort, socketPath: socketPath, shutdownTimeout: shutdownTimeout))
+        let notify = try NotifyReceiver(path: "\(scratch.path)/notify")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(ProcessRunner.productsDirectory)/vdiskd")
+        process.arguments = ["--config", configPath]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = notify.path
+        process.environment = environment
+        let errorsPath = try scratch.write("vdiskd.stderr", "")
+        process.standardError = FileHandle(forWritingAtPath: errorsPath)
+        try process.run()
+        return DaemonProcess(process: process, notify: notify, socketPath: socketPath, configPath: configPath, errorsPath: errorsPath)
+    }
+
+    var stderr: String { (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? "" }
+
+    func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+
+    /// The exit status, or nil when it still runs after `timeout`.
+    func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        // Polls until exit; bounded by the deadline.
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// Kills it if it still runs (the end of a failed test).
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
