@@ -76,6 +76,13 @@ public final class ServedExport: Sendable {
         if let failure { throw failure }
     }
 
+    /// Tells every initiator of the units over `device` that its capacity changed (it grew).
+    public func capacityChanged(of device: any BlockDevice & AnyObject) async {
+        for unit in target.units.values where (unit.device as AnyObject) === device {
+            await unit.capacityChanged()
+        }
+    }
+
     /// The sessions logged in right now.
     public var sessions: [ExportSessionInfo] { server.sessions }
 }

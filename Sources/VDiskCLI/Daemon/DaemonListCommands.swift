@@ -16,9 +16,45 @@ struct TargetsCommand: AsyncParsableCommand {
     }
 }
 
-/// `vdiskctl datastores`: the daemon's mounted datastores.
+/// `vdiskctl datastores [list | show NAME]`.
 struct DatastoresCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "datastores", abstract: "Show the running vdiskd's datastores.")
+    static let configuration = CommandConfiguration(
+        commandName: "datastores", abstract: "Show the running vdiskd's datastores.",
+        subcommands: [DatastoresListCommand.self, DatastoresShowCommand.self], defaultSubcommand: DatastoresListCommand.self
+    )
+}
+
+/// `vdiskctl datastores show NAME`: hosts and heartbeats, locks, space and disks, read from the datastore.
+struct DatastoresShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a mounted datastore's hosts, heartbeats, locks, space and disks.")
+    @Argument(help: "The configured datastore.")
+    var name: String
+    @OptionGroup var daemon: DaemonCallOptions
+
+    func run() async throws {
+        daemon.print(try await daemon.call("datastores.show", .object(["datastore": .string(name)]))) { result in
+            let info = result["info"]
+            let blockSize = info?["fileBlockSize"]?.intValue ?? 0
+            let free = (info?["freeBlocks"]?.intValue ?? 0) * blockSize
+            var text = "datastore \(name): \(DaemonTable.text(info?["label"])) \(DaemonTable.text(info?["uuid"]))\n"
+            text += "size \(DaemonTable.text(info?["volumeSize"])) bytes, free \(free) bytes\n\n"
+            text += DaemonTable.render(["SLOT", "HOST", "STATE", "LAST HEARTBEAT"], (result["hosts"]?.arrayValue ?? []).map { host in
+                ["slot", "hostName", "state", "lastRenewal"].map { DaemonTable.text(host[$0]) }
+            })
+            text += "\n" + DaemonTable.render(["LOCK", "MODE", "HOLDER", "SINCE"], (result["locks"]?.arrayValue ?? []).map { lock in
+                ["object", "mode", "ownerName", "since"].map { DaemonTable.text(lock[$0]) }
+            })
+            text += "\n" + DaemonTable.render(["DISK", "KIND", "SIZE", "ALLOCATED"], (result["disks"]?.arrayValue ?? []).map { disk in
+                ["name", "kind", "size", "allocatedBytes"].map { DaemonTable.text(disk[$0]) }
+            })
+            return text
+        }
+    }
+}
+
+/// `vdiskctl datastores list`: the daemon's mounted datastores.
+struct DatastoresListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the running vdiskd's datastores.")
     @OptionGroup var daemon: DaemonCallOptions
 
     func run() async throws {
@@ -28,9 +64,18 @@ struct DatastoresCommand: AsyncParsableCommand {
     }
 }
 
-/// `vdiskctl disks`: the daemon's open disks.
+/// `vdiskctl disks [list | create | delete | grow | open | close]`.
 struct DisksCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "disks", abstract: "Show the running vdiskd's disks.")
+    static let configuration = CommandConfiguration(
+        commandName: "disks", abstract: "Show and change the running vdiskd's disks.",
+        subcommands: [DisksListCommand.self, DisksCreateCommand.self, DisksDeleteCommand.self, DisksGrowCommand.self, DisksOpenCommand.self, DisksCloseCommand.self],
+        defaultSubcommand: DisksListCommand.self
+    )
+}
+
+/// `vdiskctl disks list`: the daemon's disks.
+struct DisksListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the running vdiskd's disks.")
     @OptionGroup var daemon: DaemonCallOptions
 
     func run() async throws {
@@ -40,9 +85,17 @@ struct DisksCommand: AsyncParsableCommand {
     }
 }
 
-/// `vdiskctl exports`: the daemon's exports and the initiators connected to each.
+/// `vdiskctl exports [list | add | remove]`.
 struct ExportsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "exports", abstract: "Show the running vdiskd's exports and the initiators connected to them.")
+    static let configuration = CommandConfiguration(
+        commandName: "exports", abstract: "Show and change the running vdiskd's exports.",
+        subcommands: [ExportsListCommand.self, ExportsAddCommand.self, ExportsRemoveCommand.self], defaultSubcommand: ExportsListCommand.self
+    )
+}
+
+/// `vdiskctl exports list`: the daemon's exports and the initiators connected to each.
+struct ExportsListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the running vdiskd's exports and the initiators connected to them.")
     @OptionGroup var daemon: DaemonCallOptions
 
     func run() async throws {
