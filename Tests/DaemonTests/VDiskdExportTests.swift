@@ -74,6 +74,13 @@ import TestSupport
             let targets = try await json(["targets", "--json"] + socket)
             #expect(targets.arrayValue?.first?["state"] == .string("running"))
             #expect(targets.arrayValue?.first?["session"]?["max_burst_length"]?.intValue ?? 0 > 0)
+            let window = try #require(targets.arrayValue?.first?["command_window"], "no command window: \(targets)")
+            let expCmdSN = try #require(window["exp_cmd_sn"]?.intValue), maxCmdSN = try #require(window["max_cmd_sn"]?.intValue)
+            #expect(UInt32(truncatingIfNeeded: maxCmdSN &- expCmdSN) < 1 << 16, "ExpCmdSN \(expCmdSN), MaxCmdSN \(maxCmdSN)")
+            #expect(targets.arrayValue?.first?["last_event"] == .null)
+            let targetsTable = try await ProcessRunner.run(vdiskctl, ["targets"] + socket)
+            // The window moves with the heartbeat's I/O, so the table is checked for its shape only.
+            #expect(targetsTable.stdout.contains("CMDSN WINDOW") && targetsTable.stdout.contains("lun1"), "\(targetsTable.stdout)")
             let datastores = try await json(["datastores", "--json"] + socket)
             #expect(datastores.arrayValue?.first?["state"] == .string("running"))
             #expect(datastores.arrayValue?.first?["mount"]?["label"] == .string("ds1"))

@@ -61,7 +61,7 @@ public struct ControlDispatcher: Sendable {
         case "status":
             return .success(ControlViews.status(state: state))
         case "targets.list":
-            return .success(.array(config.targets.map { ControlViews.target($0, state: state) }))
+            return .success(await ControlViews.targets(state: state))
         case "datastores.list":
             return .success(.array(config.datastores.map { ControlViews.datastore($0, state: state) }))
         case "disks.list":

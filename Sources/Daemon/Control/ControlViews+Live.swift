@@ -30,6 +30,25 @@ extension ControlViews {
         ])
     }
 
+    /// Every configured target with its session, the session's command window and its last event.
+    static func targets(state: DaemonState) async -> JSONValue {
+        var entries: [JSONValue] = []
+        for settings in state.config.targets {
+            guard case .object(var fields) = target(settings, state: state) else { continue }
+            if let lun = state.storage.lun(settings.name), let window = try? await lun.session.commandWindow() {
+                fields["command_window"] = .object([
+                    "cmd_sn": .int(Int(window.cmdSN.rawValue)),
+                    "exp_cmd_sn": .int(Int(window.expCmdSN.rawValue)),
+                    "max_cmd_sn": .int(Int(window.maxCmdSN.rawValue)),
+                    "available": .int(window.available),
+                ])
+            }
+            fields["last_event"] = state.storage.lastEvent(settings.name).map { .string($0) } ?? .null
+            entries.append(.object(fields))
+        }
+        return .array(entries)
+    }
+
     /// A mounted datastore's identity on disk and this host's slot in it.
     static func mount(of store: Datastore?) -> JSONValue? {
         guard let store else { return nil }

@@ -12,6 +12,7 @@ public final class OpenedStorage: Sendable {
         var luns: [(name: String, lun: ISCSILUN)] = []
         var datastores: [(name: String, store: Datastore)] = []
         var disks: [(reference: String, disk: VirtualDisk)] = []
+        var lastEvents: [String: String] = [:]
         var opened = false
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
@@ -51,6 +52,20 @@ public final class OpenedStorage: Sendable {
             }
             return (inner.luns, inner.datastores, inner.disks)
         }
+    }
+
+    /// Every open target session, by target name.
+    var luns: [(name: String, lun: ISCSILUN)] {
+        inner.withLock { $0.luns }
+    }
+
+    /// The last thing a target's session reported outside command responses.
+    func recordEvent(_ name: String, _ text: String) {
+        inner.withLock { $0.lastEvents[name] = text }
+    }
+
+    public func lastEvent(_ name: String) -> String? {
+        inner.withLock { $0.lastEvents[name] }
     }
 
     public func lun(_ name: String) -> ISCSILUN? {

@@ -78,8 +78,14 @@ struct StorageService: Service {
         }
 
         storage.markOpened()
-        // Cancellation ends the wait as well as graceful shutdown; either way, close everything.
-        try? await gracefulShutdown()
+        await withTaskGroup(of: Void.self) { group in
+            for (name, lun) in storage.luns {
+                group.addTask { await watch(name, lun.session) }
+            }
+            // Cancellation ends the wait as well as graceful shutdown; either way, close everything.
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
 
         let opened = storage.removeAll()
         for (reference, disk) in opened.disks.reversed() {
@@ -90,6 +96,24 @@ struct StorageService: Service {
         }
         for (name, lun) in opened.luns.reversed() {
             await close("target:\(name)") { try await lun.close() }
+        }
+    }
+
+    /// Records what a session reports (a unit attention, a logout request, a lost connection)
+    /// for `targets.list`; a lost connection fails the target. Ends when cancelled.
+    private func watch(_ name: String, _ session: ISCSISession) async {
+        for await event in session.events {
+            let text: String
+            switch event {
+            case .unitAttention(let lun, let sense): text = "unit attention on LUN \(lun): sense \(sense.prefix(18).map { String($0, radix: 16) }.joined(separator: " "))"
+            case .logoutRequested(let seconds): text = "the target asked for a logout within \(seconds) s"
+            case .connectionDropAnnounced(let wait, _): text = "the target announced a connection drop (Time2Wait \(wait) s)"
+            case .renegotiationRequested: text = "the target asked to renegotiate parameters"
+            case .connectionLost(let error): text = "connection lost: \(error)"
+            }
+            logger.warning("target session event", metadata: ["vdiskd.target": "\(name)", "vdiskd.event": "\(text)"])
+            storage.recordEvent(name, "\(Date()): \(text)")
+            if case .connectionLost = event { state.setService("target:\(name)", .failed(text)) }
         }
     }
 
