@@ -110,6 +110,28 @@ import TestSupport
         }
     }
 
+    @Test func aListenPortInUseIsRefusedBeforeTheDatastoreIsTouched() async throws {
+        let spec = TgtTargetSpec(iqn: Self.lunIQN, luns: [.file(1, size: 128 << 20)])
+        try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
+            let scratch = try ScratchDirectory()
+            let lunURL = "iscsi://\(tgt.portal.host):\(tgt.portal.port)/\(Self.lunIQN)/1"
+            try await expectSuccess(["datastore", "format", lunURL, "--label", "ds1"])
+            try await expectSuccess(["disk", "create", lunURL, "vm1", "--size", "4MiB"])
+            let holder = try ListeningSocket()
+            let daemon = try DaemonProcess.start(in: scratch, tgt: "\(tgt.portal.host):\(tgt.portal.port)", lunIQN: Self.lunIQN, exportPort: holder.port)
+            defer { daemon.stop() }
+            #expect(await daemon.waitForExit(timeout: .seconds(30)) == 1)
+            #expect(daemon.stderr.contains("export[1].listen: cannot listen on 127.0.0.1:\(holder.port)"), "\(daemon.stderr)")
+            #expect(await daemon.notify.receive(timeout: 0.1) == nil, "vdiskd told systemd something before refusing")
+            // Nothing on the datastore was touched: no host mounted, no lock held, the disk free.
+            let hosts = try await json(["datastore", "hosts", lunURL, "--json"])
+            #expect(hosts.arrayValue?.isEmpty == true, "\(hosts)")
+            let locks = try await json(["datastore", "locks", lunURL, "--json"])
+            #expect(locks.arrayValue?.allSatisfy { $0["isStale"] == .bool(true) } == true, "\(locks)")
+            try await expectSuccess(["disk", "read", lunURL, "vm1", "--offset", "0", "--length", "4096", "--out", "\(scratch.path)/read.bin"])
+        }
+    }
+
     /// Runs vdiskctl and expects exit 0.
     private func expectSuccess(_ arguments: [String]) async throws {
         let output = try await ProcessRunner.run(vdiskctl, arguments)
