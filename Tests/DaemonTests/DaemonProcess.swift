@@ -30,9 +30,14 @@ final class DaemonProcess: @unchecked Sendable {
             .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(exportPort)")
     }
 
-    static func start(in scratch: ScratchDirectory, tgt: String, lunIQN: String, exportPort: Int, shutdownTimeout: Int = 30) throws -> DaemonProcess {
+    /// Starts vdiskd from the minimal config, after `edit` has had its say on the text.
+    static func start(
+        in scratch: ScratchDirectory, tgt: String, lunIQN: String, exportPort: Int, shutdownTimeout: Int = 30,
+        edit: (String) -> String = { $0 }
+    ) throws -> DaemonProcess {
         let socketPath = "\(scratch.path)/control.sock"
-        let configPath = try scratch.write("vdiskd.toml", config(tgt: tgt, lunIQN: lunIQN, exportPort: exportPort, socketPath: socketPath, shutdownTimeout: shutdownTimeout))
+        let text = edit(config(tgt: tgt, lunIQN: lunIQN, exportPort: exportPort, socketPath: socketPath, shutdownTimeout: shutdownTimeout))
+        let configPath = try scratch.write("vdiskd.toml", text)
         let notify = try NotifyReceiver(path: "\(scratch.path)/notify")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(ProcessRunner.productsDirectory)/vdiskd")

@@ -132,6 +132,33 @@ import TestSupport
         }
     }
 
+    @Test func anExportRequiresCHAPWithTheSecretFromTheSecretsFile() async throws {
+        let spec = TgtTargetSpec(iqn: Self.lunIQN, luns: [.file(1, size: 128 << 20)])
+        try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
+            let scratch = try ScratchDirectory()
+            let lunURL = "iscsi://\(tgt.portal.host):\(tgt.portal.port)/\(Self.lunIQN)/1"
+            try await expectSuccess(["datastore", "format", lunURL, "--label", "ds1"])
+            try await expectSuccess(["disk", "create", lunURL, "vm1", "--size", "4MiB"])
+            let secrets = try scratch.write("secrets.toml", "vm1-export = \"export-secret-16\"\n", mode: 0o600)
+            let port = try LoopbackPort.reserve()
+            let daemon = try DaemonProcess.start(in: scratch, tgt: "\(tgt.portal.host):\(tgt.portal.port)", lunIQN: Self.lunIQN, exportPort: port) { text in
+                text.replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nsecrets_file = \"\(secrets)\"\n")
+                    + "\nchap_user = \"client\"\nchap_secret = \"vm1-export\"\n"
+            }
+            defer { daemon.stop() }
+            try #require(await daemon.notify.waitFor("READY=1", timeout: 60) != nil, "no READY=1: \(daemon.stderr)")
+            let portal = Portal(host: "127.0.0.1", port: port)
+            let anonymous = try await LibISCSIClient.inquiry(portal.libiscsiURL(target: Self.exportIQN, lun: 0))
+            #expect(!anonymous.succeeded, "a login without CHAP was let in")
+            let wrong = try await LibISCSIClient.inquiry(portal.libiscsiURL(target: Self.exportIQN, lun: 0, chap: .oneWay(user: "client", secret: "not-the-secret-1")))
+            #expect(!wrong.succeeded, "a login with the wrong secret was let in")
+            let right = try await LibISCSIClient.inquiry(portal.libiscsiURL(target: Self.exportIQN, lun: 0, chap: .oneWay(user: "client", secret: "export-secret-16")))
+            #expect(right.succeeded, "\(right.stdout) \(right.stderr)")
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit(timeout: .seconds(30)) == 0, "\(daemon.stderr)")
+        }
+    }
+
     /// Runs vdiskctl and expects exit 0.
     private func expectSuccess(_ arguments: [String]) async throws {
         let output = try await ProcessRunner.run(vdiskctl, arguments)
