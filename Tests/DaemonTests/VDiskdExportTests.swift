@@ -17,19 +17,11 @@ import TestSupport
     private var vdiskctl: String { "\(ProcessRunner.productsDirectory)/vdiskctl" }
 
     @Test func servesADiskEndToEndAndStopsCleanlyDuringIO() async throws {
-        let spec = TgtTargetSpec(iqn: Self.lunIQN, luns: [.file(1, size: 256 << 20)])
-        try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
-            let scratch = try ScratchDirectory()
-            let lunURL = "iscsi://\(tgt.portal.host):\(tgt.portal.port)/\(Self.lunIQN)/1"
-            // The administrator's part, with vdiskctl: a datastore and one thin disk.
-            try await expectSuccess(["datastore", "format", lunURL, "--label", "ds1"])
-            try await expectSuccess(["disk", "create", lunURL, "vm1", "--size", "16MiB"])
-
+        // The administrator's part, with vdiskctl: a datastore and one thin disk.
+        try await PreparedLUN.with(iqn: Self.lunIQN, size: 256 << 20, diskSize: "16MiB") { lun in
+            let scratch = lun.scratch, lunURL = lun.url
             let exportPort = try LoopbackPort.reserve()
-            let daemon = try DaemonProcess.start(
-                in: scratch, tgt: "\(tgt.portal.host):\(tgt.portal.port)", lunIQN: Self.lunIQN,
-                exportPort: exportPort, shutdownTimeout: Self.shutdownTimeout
-            )
+            let daemon = try lun.startDaemon(exportPort: exportPort, shutdownTimeout: Self.shutdownTimeout)
             defer { daemon.stop() }
             let ready = try #require(await daemon.notify.waitFor("READY=1", timeout: 60), "no READY=1: \(daemon.stderr)")
             #expect(ready.last?.contains("1 of 1 exports serving") == true, "\(ready)")
@@ -102,7 +94,7 @@ import TestSupport
 
             // The data is on the LUN, and another host opens the disk at once: no lock is left.
             let readPath = "\(scratch.path)/read.bin"
-            try await expectSuccess(["disk", "read", lunURL, "vm1", "--offset", "0", "--length", "\(Self.patternBytes)", "--out", readPath, "--host-name", "other"])
+            try await lun.vdiskctl(["disk", "read", lunURL, "vm1", "--offset", "0", "--length", "\(Self.patternBytes)", "--out", readPath, "--host-name", "other"])
             #expect(try Data(contentsOf: URL(fileURLWithPath: readPath)) == pattern, "the pattern on the LUN differs after shutdown")
             let hosts = try await ProcessRunner.run(vdiskctl, ["datastore", "hosts", lunURL, "--json"])
             #expect(hosts.status == 0, "\(hosts.stderr)")
@@ -111,14 +103,10 @@ import TestSupport
     }
 
     @Test func aListenPortInUseIsRefusedBeforeTheDatastoreIsTouched() async throws {
-        let spec = TgtTargetSpec(iqn: Self.lunIQN, luns: [.file(1, size: 128 << 20)])
-        try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
-            let scratch = try ScratchDirectory()
-            let lunURL = "iscsi://\(tgt.portal.host):\(tgt.portal.port)/\(Self.lunIQN)/1"
-            try await expectSuccess(["datastore", "format", lunURL, "--label", "ds1"])
-            try await expectSuccess(["disk", "create", lunURL, "vm1", "--size", "4MiB"])
+        try await PreparedLUN.with(iqn: Self.lunIQN, diskSize: "4MiB") { lun in
+            let scratch = lun.scratch, lunURL = lun.url
             let holder = try ListeningSocket()
-            let daemon = try DaemonProcess.start(in: scratch, tgt: "\(tgt.portal.host):\(tgt.portal.port)", lunIQN: Self.lunIQN, exportPort: holder.port)
+            let daemon = try lun.startDaemon(exportPort: holder.port)
             defer { daemon.stop() }
             #expect(await daemon.waitForExit(timeout: .seconds(30)) == 1)
             #expect(daemon.stderr.contains("export[1].listen: cannot listen on 127.0.0.1:\(holder.port)"), "\(daemon.stderr)")
@@ -128,20 +116,15 @@ import TestSupport
             #expect(hosts.arrayValue?.isEmpty == true, "\(hosts)")
             let locks = try await json(["datastore", "locks", lunURL, "--json"])
             #expect(locks.arrayValue?.allSatisfy { $0["isStale"] == .bool(true) } == true, "\(locks)")
-            try await expectSuccess(["disk", "read", lunURL, "vm1", "--offset", "0", "--length", "4096", "--out", "\(scratch.path)/read.bin"])
+            try await lun.vdiskctl(["disk", "read", lunURL, "vm1", "--offset", "0", "--length", "4096", "--out", "\(scratch.path)/read.bin"])
         }
     }
 
     @Test func anExportRequiresCHAPWithTheSecretFromTheSecretsFile() async throws {
-        let spec = TgtTargetSpec(iqn: Self.lunIQN, luns: [.file(1, size: 128 << 20)])
-        try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
-            let scratch = try ScratchDirectory()
-            let lunURL = "iscsi://\(tgt.portal.host):\(tgt.portal.port)/\(Self.lunIQN)/1"
-            try await expectSuccess(["datastore", "format", lunURL, "--label", "ds1"])
-            try await expectSuccess(["disk", "create", lunURL, "vm1", "--size", "4MiB"])
-            let secrets = try scratch.write("secrets.toml", "vm1-export = \"export-secret-16\"\n", mode: 0o600)
+        try await PreparedLUN.with(iqn: Self.lunIQN, diskSize: "4MiB") { lun in
+            let secrets = try lun.scratch.write("secrets.toml", "vm1-export = \"export-secret-16\"\n", mode: 0o600)
             let port = try LoopbackPort.reserve()
-            let daemon = try DaemonProcess.start(in: scratch, tgt: "\(tgt.portal.host):\(tgt.portal.port)", lunIQN: Self.lunIQN, exportPort: port) { text in
+            let daemon = try lun.startDaemon(exportPort: port) { text in
                 text.replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nsecrets_file = \"\(secrets)\"\n")
                     + "\nchap_user = \"client\"\nchap_secret = \"vm1-export\"\n"
             }
@@ -157,12 +140,6 @@ import TestSupport
             daemon.signal(SIGTERM)
             #expect(await daemon.waitForExit(timeout: .seconds(30)) == 0, "\(daemon.stderr)")
         }
-    }
-
-    /// Runs vdiskctl and expects exit 0.
-    private func expectSuccess(_ arguments: [String]) async throws {
-        let output = try await ProcessRunner.run(vdiskctl, arguments)
-        try #require(output.status == 0, "vdiskctl \(arguments.joined(separator: " ")): \(output.stderr)")
     }
 
     /// Runs vdiskctl with --json and decodes its answer.

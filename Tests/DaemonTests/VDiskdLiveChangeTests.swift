@@ -13,14 +13,10 @@ import TestSupport
     private var vdiskctl: String { "\(ProcessRunner.productsDirectory)/vdiskctl" }
 
     @Test func disksAndExportsChangeLiveAndReloadAppliesThem() async throws {
-        let spec = TgtTargetSpec(iqn: Self.lunIQN, luns: [.file(1, size: 256 << 20)])
-        try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
-            let scratch = try ScratchDirectory()
-            let lunURL = "iscsi://\(tgt.portal.host):\(tgt.portal.port)/\(Self.lunIQN)/1"
-            try await vdiskctl(["datastore", "format", lunURL, "--label", "ds1"], expect: 0)
-            try await vdiskctl(["disk", "create", lunURL, "vm1", "--size", "8MiB"], expect: 0)
+        try await PreparedLUN.with(iqn: Self.lunIQN, diskSize: "8MiB") { lun in
+            let scratch = lun.scratch
             let firstPort = try LoopbackPort.reserve()
-            let daemon = try DaemonProcess.start(in: scratch, tgt: "\(tgt.portal.host):\(tgt.portal.port)", lunIQN: Self.lunIQN, exportPort: firstPort)
+            let daemon = try lun.startDaemon(exportPort: firstPort)
             defer { daemon.stop() }
             try #require(await daemon.notify.waitFor("READY=1", timeout: 60) != nil, "no READY=1: \(daemon.stderr)")
             let socket = ["--socket", daemon.socketPath]
