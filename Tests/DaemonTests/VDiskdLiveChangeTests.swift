@@ -80,6 +80,8 @@ import TestSupport
             // Reloading the same file again changes nothing more, except what still needs a restart.
             let again = try await client.call("reload")
             #expect(again["changes"]?.arrayValue?.map { $0["section"] } == [.string("target")], "\(again)")
+            let table = try await vdiskctl(["reload"] + socket, expect: 0)
+            #expect(table.contains("target") && table.contains("restart vdiskd"), "\(table)")
 
             daemon.signal(SIGTERM)
             #expect(await daemon.waitForExit(timeout: .seconds(30)) == 0, "\(daemon.stderr)")

@@ -118,3 +118,19 @@ struct ExportsRemoveCommand: AsyncParsableCommand {
         try await change(daemon, "exports.remove", ["name": .string(name)], done: "removed \(name)")
     }
 }
+
+/// `vdiskctl reload`: what SIGHUP does, with the answer printed.
+struct ReloadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reload", abstract: "Re-read the daemon's config: apply disks, exports and log_level; list what needs a restart.")
+    @OptionGroup var daemon: DaemonCallOptions
+
+    func run() async throws {
+        daemon.print(try await daemon.call("reload")) { result in
+            let changes = result["changes"]?.arrayValue ?? []
+            guard !changes.isEmpty else { return "nothing changed\n" }
+            return DaemonTable.render(["SECTION", "APPLIED", "DETAIL"], changes.map { change in
+                ["section", "applied", "detail"].map { DaemonTable.text(change[$0]) }
+            })
+        }
+    }
+}
