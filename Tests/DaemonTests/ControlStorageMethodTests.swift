@@ -60,3 +60,23 @@ import Testing
         #expect(closedDisk.error?.message.contains("disk ds1/vm1 is not open") == true)
     }
 }
+
+/// The pure part of a reload: which disks and exports stop, close, open and start, in what order.
+@Suite struct ReloadPlanTests {
+    @Test func changedEntriesAreStoppedAndStartedAroundTheirDisks() throws {
+        let running = try ConfigFixtures.parse(ConfigFixtures.minimal)
+        var proposed = running
+        proposed.disks[0].mode = .sharedReadOnly
+        proposed.disks.append(DiskSettings(datastore: "ds1", name: "vm2"))
+        proposed.exports[0].readOnly = true
+        proposed.exports.append(ExportSettings(name: "e2", iqn: "iqn.2026-11.example:e2", listen: [Endpoint(host: "127.0.0.1", port: 3262)], disks: ["ds1/vm2"]))
+        let plan = ReloadPlan(running: running, proposed: proposed)
+        #expect(plan.changes.map(\.section) == ["disk ds1/vm1", "disk ds1/vm2", "export vm1", "export e2"])
+        #expect(plan.changes.map(\.detail) == ["changed", "added", "changed", "added"])
+        #expect(plan.needsRestart, "nothing is applied until the reloader applies it")
+
+        let removed = ReloadPlan(running: proposed, proposed: running)
+        #expect(removed.changes.map(\.section) == ["disk ds1/vm2", "disk ds1/vm1", "export e2", "export vm1"])
+        #expect(removed.changes.map(\.detail) == ["removed", "changed", "removed", "changed"])
+    }
+}

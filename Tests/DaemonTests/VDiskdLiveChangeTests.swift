@@ -31,6 +31,19 @@ import TestSupport
             let e2URL = "iscsi://127.0.0.1:\(secondPort)/\(e2)/0"
             #expect(try await LibISCSIClient.capacity(e2URL) == 8 << 20)
 
+            // A read-only export of the same disk: reads work, a write is refused (DATA PROTECT).
+            let readOnlyPort = try LoopbackPort.reserve()
+            let ro = "iqn.2026-11.example.vdiskd:ro"
+            try await vdiskctl(["exports", "add", "ro", "--iqn", ro, "--listen", "127.0.0.1:\(readOnlyPort)", "--disk", "ds1/vm2", "--read-only"] + socket, expect: 0)
+            let roURL = "iscsi://127.0.0.1:\(readOnlyPort)/\(ro)/0"
+            let patternPath = try scratch.write("pattern.bin", String(repeating: "vdiskd", count: 700))
+            await #expect(throws: (any Error).self, "a write through a read-only export succeeded") {
+                try await LibISCSIClient.copy(from: patternPath, to: roURL, blockSize: 512, blocks: 8)
+            }
+            try await LibISCSIClient.copy(from: roURL, to: "\(scratch.path)/ro.bin", blockSize: 512, blocks: 8)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/ro.bin")) == Data(count: 4096), "a fresh thin disk reads zeros")
+            try await vdiskctl(["exports", "remove", "ro"] + socket, expect: 0)
+
             // In use: neither deleted nor closed under the export; unknown names are not found.
             let refused = try await vdiskctl(["disks", "delete", "ds1", "vm2"] + socket, expect: 77)
             #expect(refused.contains("export e2 presents it"), "\(refused)")

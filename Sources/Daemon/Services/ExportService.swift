@@ -20,7 +20,8 @@ struct ExportService: Service {
 
     func run() async throws {
         await state.storage.waitUntilOpened()
-        if !Task.isCancelled {
+        // A SIGTERM that came while storage was still opening: nothing is started only to stop.
+        if !Task.isCancelled && !Task.isShuttingDownGracefully {
             for settings in state.config.exports {
                 await Self.start(settings, state: state, group: group, logger: logger)
             }
