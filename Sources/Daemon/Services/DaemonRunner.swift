@@ -50,7 +50,7 @@ public struct DaemonRunner: Sendable {
             let serving = state.services.filter { $0.name.hasPrefix("export:") && $0.state == .running }.count
             notifier.notify("READY=1\nSTATUS=control socket ready at \(config.daemon.controlSocket); storage opened; \(serving) of \(config.exports.count) exports serving")
         }
-        let reloader = ConfigReloader(state: state, logger: logger)
+        let reloader = ConfigReloader(state: state, logger: logger, live: LiveChanges(state: state, group: eventLoopGroup, logger: logger))
         let dispatcher = ControlDispatcher(state: state, access: ControlAccess(mutatingGroup: config.daemon.controlGroup), reloader: reloader, logger: logger)
         let control = ControlServer(
             path: config.daemon.controlSocket,

@@ -1,14 +1,11 @@
 // Serves every [[export]] from the disks the storage service opened, and stops them first at
 // shutdown: stop accepting, let commands in flight finish, log sessions out, flush the disks.
 
-import Datastore
 import Export
-import Foundation
 import ISCSI
 import Logging
 import NIOCore
 import ServiceLifecycle
-import VSCSI
 
 /// Waits for storage to be opened, starts each export, reports readiness, and on graceful
 /// shutdown stops them all before the storage service closes the disks under them.
