@@ -66,6 +66,8 @@ import TestSupport
             let show = try await client.call("datastores.show", params: .object(["datastore": .string("ds1")]))
             #expect(show["disks"]?.arrayValue?.map { $0["name"] } == [.string("vm1")])
             #expect(show["hosts"]?.arrayValue?.count == 1)
+            let showTable = try await vdiskctl(["datastores", "show", "ds1"] + socket, expect: 0)
+            #expect(showTable.contains("SLOT") && showTable.contains("free ") && showTable.contains("vm1"), "\(showTable)")
             #expect(show["locks"]?.arrayValue?.contains { $0["object"]?.stringValue?.contains("vm1") == true } == true, "\(show["locks"] ?? .null)")
 
             // SIGHUP with a config that adds disk vm3 and export e3 and drops export vm1; the
