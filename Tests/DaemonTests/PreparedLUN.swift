@@ -7,6 +7,7 @@ import TestSupport
 
 /// What a daemon test starts from.
 struct PreparedLUN {
+    let tgt: TgtTarget
     /// The tgt portal, `host:port`.
     let portal: String
     let iqn: String
@@ -19,7 +20,7 @@ struct PreparedLUN {
         let spec = TgtTargetSpec(iqn: iqn, luns: [.file(1, size: size)])
         try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
             let portal = "\(tgt.portal.host):\(tgt.portal.port)"
-            let lun = PreparedLUN(portal: portal, iqn: iqn, url: "iscsi://\(portal)/\(iqn)/1", scratch: try ScratchDirectory())
+            let lun = PreparedLUN(tgt: tgt, portal: portal, iqn: iqn, url: "iscsi://\(portal)/\(iqn)/1", scratch: try ScratchDirectory())
             try await lun.vdiskctl(["datastore", "format", lun.url, "--label", "ds1"])
             try await lun.vdiskctl(["disk", "create", lun.url, "vm1", "--size", diskSize])
             try await body(lun)

@@ -142,6 +142,30 @@ import TestSupport
         }
     }
 
+    @Test func aLostTargetIsReportedAndShutdownStillEnds() async throws {
+        try await PreparedLUN.with(iqn: Self.lunIQN, diskSize: "4MiB") { lun in
+            let daemon = try lun.startDaemon(exportPort: try LoopbackPort.reserve(), shutdownTimeout: Self.shutdownTimeout)
+            defer { daemon.stop() }
+            try #require(await daemon.notify.waitFor("READY=1", timeout: 60) != nil, "no READY=1: \(daemon.stderr)")
+            await lun.tgt.kill()
+            let client = ControlClient(socketPath: daemon.socketPath)
+            var target: JSONValue?
+            // Bounded: 100 looks, 100 ms apart.
+            for _ in 0..<100 {
+                target = try await client.call("targets.list").arrayValue?.first
+                if target?["state"] == .string("failed") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(target?["state"] == .string("failed"), "\(target ?? .null)")
+            #expect(target?["last_event"]?.stringValue?.contains("connection lost") == true, "\(target ?? .null)")
+            // Closing the disk and unmounting fail against a dead target, but the daemon still ends.
+            let stopping = ContinuousClock.now
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit(timeout: .seconds(Self.shutdownTimeout + 5)) == 0, "\(daemon.stderr)")
+            #expect(ContinuousClock.now - stopping < .seconds(Self.shutdownTimeout), "\(daemon.stderr)")
+        }
+    }
+
     /// Runs vdiskctl with --json and decodes its answer.
     private func json(_ arguments: [String]) async throws -> JSONValue {
         let output = try await ProcessRunner.run(vdiskctl, arguments)
