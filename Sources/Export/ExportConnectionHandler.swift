@@ -406,7 +406,6 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     }
 
     private static func portName(_ name: String, _ isid: UInt64) -> String {
-        let digits = String(isid & 0xFFFF_FFFF_FFFF, radix: 16)
-        return name + ",i,0x" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
+        name + ",i,0x" + ExportSessionInfo.hex(isid: isid)
     }
 }

@@ -28,8 +28,11 @@ public struct ExportSessionInfo: Sendable, Hashable {
     }
 
     /// The ISID as 12 hex digits, as iscsiadm and tgtadm print it.
-    public var isidHex: String {
-        let digits = String(isid, radix: 16)
+    public var isidHex: String { Self.hex(isid: isid) }
+
+    /// The low 48 bits of `isid` as 12 hex digits.
+    static func hex(isid: UInt64) -> String {
+        let digits = String(isid & 0xFFFF_FFFF_FFFF, radix: 16)
         return String(repeating: "0", count: max(0, 12 - digits.count)) + digits
     }
 }
