@@ -141,6 +141,7 @@ let package = Package(
                 "BlockDevice",
                 "Datastore",
                 "VSCSI",
+                "Export",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -4,7 +4,7 @@
 Usage: gen_manual.py TOOL_BINARY OUTPUT_DIRECTORY [--date YYYY-MM-DD]
 
 One page per tool: synopsis, description, the tool's own options, then every subcommand by its
-full path (such as "vdiskctl disk stats") with its arguments and options.
+full path (such as "vdiskctl disks stats") with its arguments and options.
 """
 
 import argparse

@@ -4,7 +4,7 @@
 import NIOConcurrencyHelpers
 
 /// Mutual exclusion that suspends waiters instead of blocking threads.
-final class AsyncSerialLock: Sendable {
+public final class AsyncSerialLock: Sendable {
     private struct State {
         var held = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -12,7 +12,9 @@ final class AsyncSerialLock: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    func lock() async {
+    public init() {}
+
+    public func lock() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let acquired = state.withLockedValue { state -> Bool in
                 if state.held {
@@ -26,7 +28,7 @@ final class AsyncSerialLock: Sendable {
         }
     }
 
-    func unlock() {
+    public func unlock() {
         // Ownership passes straight to the first waiter, so nobody can barge in between.
         let next = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
             if state.waiters.isEmpty {
@@ -38,7 +40,7 @@ final class AsyncSerialLock: Sendable {
         next?.resume()
     }
 
-    func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    public func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         await lock()
         defer { unlock() }
         return try await body()

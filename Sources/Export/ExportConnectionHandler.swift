@@ -181,6 +181,8 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         let nexus = Nexus(initiatorPortName: Self.portName(candidate.initiatorName, candidate.isid))
         let outcome = server.registry.admit(
             candidate,
+            portal: Self.address(channel.localAddress),
+            initiatorAddress: Self.address(channel.remoteAddress),
             close: { reason in channel.close(promise: nil); _ = reason },
             nexusLost: { for unit in units { unit.nexusLost(nexus) } }
         )
@@ -271,6 +273,12 @@ final class ExportConnectionHandler: ChannelInboundHandler {
 
     /// Runs the command off the event loop, so a slow one never holds up the connection.
     private func run(_ command: TargetCommand, on unit: LogicalUnit, nexus: Nexus, context: ChannelHandlerContext) {
+        if server.isDraining {
+            // Shutting down: commands already running finish, new ones are turned away with BUSY
+            // (SAM-5 §5.3.1) so the drain ends and the initiator retries once it has reconnected.
+            completed(command.initiatorTaskTag, TargetCommandOutcome(status: SCSIStatus.busy.rawValue, transferLength: command.expectedDataInLength))
+            return
+        }
         let blockSize = unit.device.geometry.blockSize
         if WriteLengthClamp.compareAndWriteMismatch(cdb: command.cdb, dataOutLength: command.dataOut.readableBytes, blockSize: blockSize) {
             // SBC-4 §5.3: the Data-Out of COMPARE AND WRITE is exactly twice the blocks it names;
@@ -391,8 +399,13 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         state = .closed
     }
 
+    /// "HOST:PORT" of a socket address, IPv6 in brackets; "?" when unknown.
+    private static func address(_ address: SocketAddress?) -> String {
+        guard let address, let host = address.ipAddress, let port = address.port else { return "?" }
+        return ExportPortal(host: host, port: port).description
+    }
+
     private static func portName(_ name: String, _ isid: UInt64) -> String {
-        let digits = String(isid & 0xFFFF_FFFF_FFFF, radix: 16)
-        return name + ",i,0x" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
+        name + ",i,0x" + ExportSessionInfo.hex(isid: isid)
     }
 }

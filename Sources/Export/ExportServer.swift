@@ -55,14 +55,18 @@ public final class ExportServer: Sendable {
     /// Sessions logged in right now.
     public var sessionCount: Int { context.registry.count }
 
-    /// Stops listening, waits up to the drain timeout for commands in flight, then
-    /// closes every session. The logical units stay open: they are the caller's.
+    /// Every session logged in right now, discovery sessions included.
+    public var sessions: [ExportSessionInfo] { context.registry.sessions }
+
+    /// Stops listening, waits up to the drain timeout for commands in flight (new ones
+    /// are answered BUSY meanwhile), then closes every session. The logical units stay open: they are the caller's.
     public func shutdown() async {
         let channels = listeners.channels.withLockedValue { channels in
             defer { channels.removeAll() }
             return channels
         }
         for channel in channels { try? await channel.close() }
+        context.startDraining()
         let deadline = ContinuousClock.now + .nanoseconds(configuration.drainTimeout.nanoseconds)
         // Bounded by the drain timeout.
         while context.commandsInFlight.withLockedValue({ $0 }) > 0, ContinuousClock.now < deadline {

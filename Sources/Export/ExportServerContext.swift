@@ -16,6 +16,8 @@ final class ExportServerContext: Sendable {
     private let portals = NIOLockedValueBox<[ExportPortal]>([])
     /// Commands handed to logical units and not yet finished, across connections (for draining).
     let commandsInFlight = NIOLockedValueBox(0)
+    /// Set when shutdown begins: new commands are answered BUSY instead of started.
+    private let draining = NIOLockedValueBox(false)
 
     init(targets: [ExportTarget], configuration: ExportConfiguration, logger: Logger) {
         self.targets = Dictionary(targets.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
@@ -31,6 +33,12 @@ final class ExportServerContext: Sendable {
 
     func target(named name: String?) -> ExportTarget? {
         name.flatMap { targets[$0.lowercased()] }
+    }
+
+    var isDraining: Bool { draining.withLockedValue { $0 } }
+
+    func startDraining() {
+        draining.withLockedValue { $0 = true }
     }
 
     func setPortals(_ bound: [ExportPortal]) {

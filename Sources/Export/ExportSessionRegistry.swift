@@ -11,6 +11,9 @@ final class ExportSessionRegistry: Sendable {
         var initiatorName: String
         var isid: UInt64
         var targetName: String?
+        /// Local and remote addresses of the session's connection, for status reports.
+        var portal: String
+        var initiatorAddress: String
         var close: @Sendable (String) -> Void
         var nexusLost: @Sendable () -> Void
     }
@@ -35,6 +38,8 @@ final class ExportSessionRegistry: Sendable {
     /// before the new one is admitted, so the new one never sees the old one's end.
     func admit(
         _ candidate: TargetLoginCandidate,
+        portal: String,
+        initiatorAddress: String,
         close: @escaping @Sendable (String) -> Void,
         nexusLost: @escaping @Sendable () -> Void
     ) -> Result<UInt16, LoginStatus> {
@@ -63,7 +68,7 @@ final class ExportSessionRegistry: Sendable {
             table.nextTSIH = tsih &+ 1 == 0 ? 1 : tsih &+ 1
             table.sessions[tsih] = Entry(
                 initiatorName: candidate.initiatorName, isid: candidate.isid, targetName: candidate.targetName,
-                close: close, nexusLost: nexusLost
+                portal: portal, initiatorAddress: initiatorAddress, close: close, nexusLost: nexusLost
             )
             return (.success(tsih), replaced)
         }
@@ -98,4 +103,16 @@ final class ExportSessionRegistry: Sendable {
     }
 
     var count: Int { table.withLockedValue { $0.sessions.count } }
+
+    /// Every live session, by TSIH.
+    var sessions: [ExportSessionInfo] {
+        table.withLockedValue { table in
+            table.sessions.sorted { $0.key < $1.key }.map { tsih, entry in
+                ExportSessionInfo(
+                    initiatorName: entry.initiatorName, isid: entry.isid, targetName: entry.targetName, tsih: tsih,
+                    portal: entry.portal, initiatorAddress: entry.initiatorAddress, connections: 1
+                )
+            }
+        }
+    }
 }

@@ -9,7 +9,10 @@ public struct VDiskCtl: AsyncParsableCommand {
         commandName: "vdiskctl",
         abstract: "Control vdiskd, and work on iSCSI targets, datastores and virtual disks directly.",
         version: VDiskVersion.current,
-        subcommands: [StatusCommand.self, MetricsCommand.self, TargetCommand.self, DatastoreCommand.self, DiskCommand.self, ExportCommand.self]
+        subcommands: [
+            StatusCommand.self, ReloadCommand.self, MetricsCommand.self, TargetsCommand.self, DatastoresCommand.self, DisksCommand.self, ExportsCommand.self,
+            TargetCommand.self, DatastoreCommand.self, DiskCommand.self, ExportCommand.self,
+        ]
     )
 
     public init() {}

@@ -1,53 +1,80 @@
-// A vdiskd process for tests: started from a config text with NOTIFY_SOCKET set, stopped with SIGTERM.
+// A vdiskd process started by a test from the minimal config, pointed at a real target, with
+// its control socket and NOTIFY_SOCKET in the test's scratch directory.
 
-import Daemon
-import Datastore
 import Foundation
-import ISCSI
-import TestSupport
 
-struct DaemonProcess {
+/// The built vdiskd running as a child; killed when the test is done with it.
+/// Unchecked Sendable: `Process` is thread-safe for what is used here (signals, status).
+final class DaemonProcess: @unchecked Sendable {
     let process: Process
-    let receiver: NotifyReceiver
+    let notify: NotifyReceiver
+    let socketPath: String
+    let configPath: String
     let errorsPath: String
 
-    /// Writes `config` as `scratch/vdiskd.toml` and starts the built vdiskd on it.
-    static func start(config: String, in scratch: ScratchDirectory) throws -> DaemonProcess {
-        let path = try scratch.write("vdiskd.toml", config)
-        let receiver = try NotifyReceiver(path: "\(scratch.path)/notify")
+    private init(process: Process, notify: NotifyReceiver, socketPath: String, configPath: String, errorsPath: String) {
+        self.process = process
+        self.notify = notify
+        self.socketPath = socketPath
+        self.configPath = configPath
+        self.errorsPath = errorsPath
+    }
+
+    /// The minimal config with the target at `tgt` (`host:port`), the export on `exportPort`.
+    static func config(tgt: String, lunIQN: String, exportPort: Int, socketPath: String, shutdownTimeout: Int) -> String {
+        ConfigFixtures.minimal
+            .replacingOccurrences(of: "/run/vdiskd/control.sock", with: socketPath)
+            .replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nshutdown_timeout_seconds = \(shutdownTimeout)\n")
+            .replacingOccurrences(of: "127.0.0.1:3260", with: tgt)
+            .replacingOccurrences(of: "iqn.2026-11.example:lun1", with: lunIQN)
+            .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(exportPort)")
+    }
+
+    /// Starts vdiskd from the minimal config, after `edit` has had its say on the text.
+    static func start(
+        in scratch: ScratchDirectory, tgt: String, lunIQN: String, exportPort: Int, shutdownTimeout: Int = 30,
+        edit: (String) -> String = { $0 }
+    ) throws -> DaemonProcess {
+        let socketPath = "\(scratch.path)/control.sock"
+        let text = edit(config(tgt: tgt, lunIQN: lunIQN, exportPort: exportPort, socketPath: socketPath, shutdownTimeout: shutdownTimeout))
+        let configPath = try scratch.write("vdiskd.toml", text)
+        let notify = try NotifyReceiver(path: "\(scratch.path)/notify")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(ProcessRunner.productsDirectory)/vdiskd")
-        process.arguments = ["--config", path]
+        process.arguments = ["--config", configPath]
         var environment = ProcessInfo.processInfo.environment
-        environment["NOTIFY_SOCKET"] = receiver.path
+        environment["NOTIFY_SOCKET"] = notify.path
         process.environment = environment
         let errorsPath = try scratch.write("vdiskd.stderr", "")
         process.standardError = FileHandle(forWritingAtPath: errorsPath)
         try process.run()
-        return DaemonProcess(process: process, receiver: receiver, errorsPath: errorsPath)
+        return DaemonProcess(process: process, notify: notify, socketPath: socketPath, configPath: configPath, errorsPath: errorsPath)
     }
+
+    var stderr: String { (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? "" }
 
     var pid: pid_t { process.processIdentifier }
 
-    /// What the daemon wrote to stderr so far.
-    var errors: String { (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? "" }
+    func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
 
-    /// SIGTERM, then waits up to `timeout` seconds for the exit; returns its status (nil: still running).
-    func stop(timeout: Double = 30) async throws -> Int32? {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        let deadline = Date().addingTimeInterval(timeout)
+    /// The exit status, or nil when it still runs after `timeout`.
+    func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
         // Polls until exit; bounded by the deadline.
-        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         return process.isRunning ? nil : process.terminationStatus
     }
 
-    /// Formats the LUN at `url` as datastore "ds1" holding one 16 MiB disk "vm1", as an administrator would.
-    static func prepareDatastore(_ url: ISCSIURL) async throws {
-        let setup = try await ISCSILUN.connect(url)
-        _ = try await Datastore.format(device: setup, options: FormatOptions(label: "ds1"))
-        let admin = try await Datastore.mount(device: setup, host: HostIdentity(uuid: UUID(), name: "admin"))
-        _ = try await admin.createDisk(name: "vm1", size: 16 << 20)
-        try await admin.unmount()
-        try await setup.close()
+    /// SIGTERM, then the exit status (nil when it still runs after `timeout`).
+    func terminate(timeout: Duration = .seconds(30)) async -> Int32? {
+        signal(SIGTERM)
+        return await waitForExit(timeout: timeout)
+    }
+
+    /// Kills it if it still runs (the end of a failed test).
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }

@@ -1,5 +1,5 @@
 // The built vdiskd's metrics: off by default, served on metrics_listen, unmoved by bad requests;
-// `vdiskctl metrics` and `vdiskctl disk stats` against it.
+// `vdiskctl metrics` and `vdiskctl disks stats` against it.
 
 import Daemon
 import Foundation
@@ -10,23 +10,20 @@ import TestSupport
     private var vdiskctl: String { "\(ProcessRunner.productsDirectory)/vdiskctl" }
 
     /// The minimal config (its target unreachable) with the socket in `scratch` and, if given, metrics on.
+    /// The minimal config (its target unreachable) with the socket in `scratch` and, if given, metrics on.
     private func start(_ scratch: ScratchDirectory, exportPort: Int, metricsPort: Int?) throws -> DaemonProcess {
-        var text = ConfigFixtures.minimal
-            .replacingOccurrences(of: "/run/vdiskd/control.sock", with: "\(scratch.path)/control.sock")
-            .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(exportPort)")
-            .replacingOccurrences(of: "127.0.0.1:3260", with: "127.0.0.1:1")
-        if let metricsPort {
-            text = text.replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nmetrics_listen = \"127.0.0.1:\(metricsPort)\"\n")
+        try DaemonProcess.start(in: scratch, tgt: "127.0.0.1:1", lunIQN: "iqn.2026-11.example:lun1", exportPort: exportPort) { text in
+            guard let metricsPort else { return text }
+            return text.replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nmetrics_listen = \"127.0.0.1:\(metricsPort)\"\n")
         }
-        return try DaemonProcess.start(config: text, in: scratch)
     }
 
     @Test func metricsAreOffByDefault() async throws {
         let scratch = try ScratchDirectory()
         let exportPort = try LoopbackPort.reserve()
         let daemon = try start(scratch, exportPort: exportPort, metricsPort: nil)
-        defer { if daemon.process.isRunning { daemon.process.terminate() } }
-        try #require(await daemon.receiver.waitFor("READY=1", timeout: 30) != nil)
+        defer { daemon.stop() }
+        try #require(await daemon.notify.waitFor("READY=1", timeout: 30) != nil)
         // Whatever else it may listen on (an export), no other TCP port: no metrics listener.
         #expect(HTTPProbe.listeningPorts(pid: daemon.pid).subtracting([exportPort]).isEmpty)
         let status = try await ControlClient(socketPath: "\(scratch.path)/control.sock").call("status")
@@ -35,15 +32,15 @@ import TestSupport
         let viaControl = try await ProcessRunner.run(vdiskctl, ["metrics", "--socket", "\(scratch.path)/control.sock"])
         #expect(viaControl.status == 0, "\(viaControl.stderr)")
         #expect(viaControl.stdout.contains("vdiskd_control_requests_total{method=\"metrics\"} 1\n"))
-        #expect(try await daemon.stop() == 0, "\(daemon.errors)")
+        #expect(await daemon.terminate() == 0, "\(daemon.stderr)")
     }
 
     @Test func listenerServesCountersThatMoveAndShrugsOffBadRequests() async throws {
         let scratch = try ScratchDirectory()
         let metricsPort = try LoopbackPort.reserve()
         let daemon = try start(scratch, exportPort: try LoopbackPort.reserve(), metricsPort: metricsPort)
-        defer { if daemon.process.isRunning { daemon.process.terminate() } }
-        try #require(await daemon.receiver.waitFor("READY=1", timeout: 30) != nil)
+        defer { daemon.stop() }
+        try #require(await daemon.notify.waitFor("READY=1", timeout: 30) != nil)
         #expect(LoopbackPort.isListening(pid: daemon.pid, port: metricsPort))
 
         let client = ControlClient(socketPath: "\(scratch.path)/control.sock")
@@ -67,13 +64,13 @@ import TestSupport
         #expect(await HTTPProbe.scrape(port: metricsPort) != nil)
         #expect(try await client.call("status")["services"]?.arrayValue?.contains { $0["name"] == .string("metrics") && $0["state"] == .string("running") } == true)
 
-        let stats = try await ProcessRunner.run(vdiskctl, ["disk", "stats", "--socket", "\(scratch.path)/control.sock"])
+        let stats = try await ProcessRunner.run(vdiskctl, ["disks", "stats", "--socket", "\(scratch.path)/control.sock"])
         #expect(stats.status == 0, "\(stats.stderr)")
         #expect(stats.stdout.contains("ds1/vm1"))
         #expect(stats.stdout.split(separator: "\n").filter { $0.hasPrefix("ds1/vm1") }.count == 3)
-        let unknown = try await ProcessRunner.run(vdiskctl, ["disk", "stats", "ds1/nope", "--socket", "\(scratch.path)/control.sock"])
+        let unknown = try await ProcessRunner.run(vdiskctl, ["disks", "stats", "ds1/nope", "--socket", "\(scratch.path)/control.sock"])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no disk \"ds1/nope\" is configured"), "\(unknown.stderr)")
-        #expect(try await daemon.stop() == 0, "\(daemon.errors)")
+        #expect(await daemon.terminate() == 0, "\(daemon.stderr)")
     }
 }

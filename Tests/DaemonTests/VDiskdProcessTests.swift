@@ -3,6 +3,7 @@
 import Daemon
 import Foundation
 import Testing
+import TestSupport
 
 @Suite(.serialized) struct VDiskdProcessTests {
     private var vdiskd: String { "\(ProcessRunner.productsDirectory)/vdiskd" }
@@ -19,15 +20,7 @@ import Testing
 
     /// A loopback port nothing listens on right now.
     private func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
+        try LoopbackPort.reserve()
     }
 
     @Test func checkAcceptsTheShippedExample() async throws {
@@ -61,16 +54,8 @@ import Testing
 
     @Test func startRefusesAListenPortInUseAndTouchesNothing() async throws {
         let scratch = try ScratchDirectory()
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) } }
-        #expect(listen(holder, 1) == 0)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) } }
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        let holder = try ListeningSocket()
+        let port = holder.port
         let path = try config(in: scratch, port: port)
         let output = try await ProcessRunner.run(vdiskd, ["--config", path], timeout: 30)
         #expect(output.status == 1)

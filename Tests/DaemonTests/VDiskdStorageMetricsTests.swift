@@ -12,23 +12,14 @@ import TestSupport
     static let iqn = "iqn.2026-11.org.vdiskd.test:metrics"
 
     @Test func initiatorAndHeartbeatCountersMove() async throws {
-        let spec = TgtTargetSpec(iqn: Self.iqn, luns: [.file(1, size: 128 << 20)])
-        try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
-            let url = ISCSIURL(portal: TargetPortal(host: tgt.portal.host, port: tgt.portal.port), targetName: Self.iqn, lun: 1)
-            try await DaemonProcess.prepareDatastore(url)
-
-            let scratch = try ScratchDirectory()
+        try await PreparedLUN.with(iqn: Self.iqn, diskSize: "16MiB") { lun in
             let metricsPort = try LoopbackPort.reserve()
-            let config = ConfigFixtures.minimal
-                .replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nmetrics_listen = \"127.0.0.1:\(metricsPort)\"\n")
-                .replacingOccurrences(of: "/run/vdiskd/control.sock", with: "\(scratch.path)/control.sock")
-                .replacingOccurrences(of: "127.0.0.1:3260", with: "\(tgt.portal.host):\(tgt.portal.port)")
-                .replacingOccurrences(of: "iqn.2026-11.example:lun1", with: Self.iqn)
-                .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(try LoopbackPort.reserve())")
-                .replacingOccurrences(of: "host_uuid =", with: "heartbeat_interval_seconds = 1\nheartbeat_lease_seconds = 4\nhost_uuid =")
-            let daemon = try DaemonProcess.start(config: config, in: scratch)
-            defer { if daemon.process.isRunning { daemon.process.terminate() } }
-            try #require(await daemon.receiver.waitFor("READY=1", timeout: 60) != nil)
+            let daemon = try lun.startDaemon(exportPort: try LoopbackPort.reserve()) { text in
+                text.replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nmetrics_listen = \"127.0.0.1:\(metricsPort)\"\n")
+                    .replacingOccurrences(of: "host_uuid =", with: "heartbeat_interval_seconds = 1\nheartbeat_lease_seconds = 4\nhost_uuid =")
+            }
+            defer { daemon.stop() }
+            try #require(await daemon.notify.waitFor("READY=1", timeout: 60) != nil)
 
             let commands = "vdiskd_initiator_commands_total{target=\"lun1\"}"
             let renewals = "vdiskd_datastore_heartbeat_renewals_total{datastore=\"ds1\"}"
@@ -48,7 +39,7 @@ import TestSupport
             #expect(HTTPProbe.value(of: "vdiskd_initiator_errors_total{target=\"lun1\"}", in: latest) == 0)
             #expect(HTTPProbe.value(of: "vdiskd_datastore_heartbeat_failures_total{datastore=\"ds1\"}", in: latest) == nil)
 
-            #expect(try await daemon.stop() == 0, "\(daemon.errors)")
+            #expect(await daemon.terminate() == 0, "\(daemon.stderr)")
         }
     }
 }

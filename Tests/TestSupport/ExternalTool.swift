@@ -18,6 +18,7 @@ public struct ExternalTool: Hashable, Sendable, CustomStringConvertible {
     public static let iscsiInq = ExternalTool(name: "iscsi-inq", debianPackage: "libiscsi-bin")
     public static let iscsiLs = ExternalTool(name: "iscsi-ls", debianPackage: "libiscsi-bin")
     public static let iscsiReadCapacity16 = ExternalTool(name: "iscsi-readcapacity16", debianPackage: "libiscsi-bin")
+    public static let iscsiPerf = ExternalTool(name: "iscsi-perf", debianPackage: "libiscsi-bin")
     public static let qemuImg = ExternalTool(name: "qemu-img", debianPackage: "qemu-utils")
     public static let qemuIo = ExternalTool(name: "qemu-io", debianPackage: "qemu-utils")
     public static let setpriv = ExternalTool(name: "setpriv", debianPackage: "util-linux")

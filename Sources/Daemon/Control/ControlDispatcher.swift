@@ -5,9 +5,11 @@ import Logging
 /// Socket-free request handling, so every method and error is testable without a connection.
 public struct ControlDispatcher: Sendable {
     /// Methods that only read; any peer the socket lets in may call them.
-    public static let readMethods: Set<String> = ["status", "targets.list", "datastores.list", "disks.list", "exports.list", "disks.stats", "metrics"]
+    public static let readMethods: Set<String> = Set(["status", "targets.list", "datastores.list", "disks.list", "exports.list", "disks.stats", "metrics"])
+        .union(storageReadMethods)
     /// Methods that change the daemon; root or `control_group` only.
-    public static let mutatingMethods: Set<String> = ["log.setLevel", "reload"]
+    public static let mutatingMethods: Set<String> = Set(["log.setLevel", "reload"])
+        .union(storageMutatingMethods).union(exportMutatingMethods)
 
     let state: DaemonState
     let access: ControlAccess
@@ -22,7 +24,7 @@ public struct ControlDispatcher: Sendable {
     }
 
     /// The answer line for one frame, or nil for a notification (a request without an id).
-    public func respond(to frame: ControlLineDecoder.Frame, peer: PeerCredentials) -> String? {
+    public func respond(to frame: ControlLineDecoder.Frame, peer: PeerCredentials) async -> String? {
         switch frame {
         case .tooLarge:
             return JSONRPCResponse(id: .null, error: .tooLarge(limit: ControlLineDecoder.maximumLineLength)).encodedLine()
@@ -31,13 +33,13 @@ public struct ControlDispatcher: Sendable {
             case .invalid(let response):
                 return response.encodedLine()
             case .request(let request):
-                let response = handle(request, peer: peer)
+                let response = await handle(request, peer: peer)
                 return request.id == nil ? nil : response.encodedLine()
             }
         }
     }
 
-    public func handle(_ request: JSONRPCRequest, peer: PeerCredentials) -> JSONRPCResponse {
+    public func handle(_ request: JSONRPCRequest, peer: PeerCredentials) async -> JSONRPCResponse {
         let id = request.id ?? .null
         let known = Self.mutatingMethods.contains(request.method) || Self.readMethods.contains(request.method)
         state.metrics.controlRequest(method: request.method, known: known)
@@ -49,19 +51,19 @@ public struct ControlDispatcher: Sendable {
         } else if !Self.readMethods.contains(request.method) {
             return JSONRPCResponse(id: id, error: .methodNotFound(request.method))
         }
-        switch call(request) {
+        switch await call(request) {
         case .success(let result): return JSONRPCResponse(id: id, result: result)
         case .failure(let error): return JSONRPCResponse(id: id, error: error)
         }
     }
 
-    private func call(_ request: JSONRPCRequest) -> Result<JSONValue, JSONRPCError> {
+    private func call(_ request: JSONRPCRequest) async -> Result<JSONValue, JSONRPCError> {
         let config = state.config
         switch request.method {
         case "status":
             return .success(ControlViews.status(state: state))
         case "targets.list":
-            return .success(.array(config.targets.map { ControlViews.target($0, state: state) }))
+            return .success(await ControlViews.targets(state: state))
         case "datastores.list":
             return .success(.array(config.datastores.map { ControlViews.datastore($0, state: state) }))
         case "disks.list":
@@ -84,7 +86,7 @@ public struct ControlDispatcher: Sendable {
             logger.info("log level changed", metadata: ["vdiskd.from": "\(previous)", "vdiskd.to": "\(level)"])
             return .success(.object(["previous": .string(previous.rawValue), "level": .string(level.rawValue)]))
         case "reload":
-            switch reloader.reload() {
+            switch await reloader.reload() {
             case .success(let plan):
                 return .success(ControlViews.reload(plan))
             case .failure(let invalid):
@@ -95,6 +97,8 @@ public struct ControlDispatcher: Sendable {
                 ))
             }
         default:
+            if let result = await callStorage(request) { return result }
+            if let result = await callExports(request) { return result }
             return .failure(.methodNotFound(request.method))
         }
     }

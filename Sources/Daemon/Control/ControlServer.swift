@@ -99,7 +99,7 @@ public struct ControlServer: Service {
             try await raw.setOption(.autoRead, value: true).get()
             try await wrapped.executeThenClose { inbound, outbound in
                 for try await frame in inbound.cancelOnGracefulShutdown() {
-                    guard let line = dispatcher.respond(to: frame, peer: connection.peer) else { continue }
+                    guard let line = await dispatcher.respond(to: frame, peer: connection.peer) else { continue }
                     var buffer = ByteBuffer(string: line)
                     buffer.writeInteger(UInt8(ascii: "\n"))
                     try await outbound.write(buffer)

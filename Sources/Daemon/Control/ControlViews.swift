@@ -50,6 +50,7 @@ enum ControlViews {
         fields["lun"] = .int(target.lun)
         fields["engine"] = .string(target.engine.rawValue)
         fields["chap"] = .bool(target.chapUser != nil)
+        fields["session"] = session(of: state.storage.lun(target.name))
         return .object(fields)
     }
 
@@ -61,6 +62,7 @@ enum ControlViews {
         fields["host_name"] = .string(datastore.hostName)
         fields["heartbeat_interval_seconds"] = .int(datastore.heartbeatIntervalSeconds)
         fields["heartbeat_lease_seconds"] = .int(datastore.heartbeatLeaseSeconds)
+        fields["mount"] = mount(of: state.storage.datastore(datastore.name))
         return .object(fields)
     }
 
@@ -69,6 +71,8 @@ enum ControlViews {
         fields["datastore"] = .string(disk.datastore)
         fields["name"] = .string(disk.name)
         fields["mode"] = .string(disk.mode.rawValue)
+        fields["opened"] = opened(state.storage.disk(disk.reference))
+        fields["exports"] = .array(state.exports.exports(presenting: disk.reference, config: state.config).map { .string($0) })
         return .object(fields)
     }
 
@@ -80,6 +84,7 @@ enum ControlViews {
         fields["disks"] = .array(export.disks.map { .string($0) })
         fields["read_only"] = .bool(export.readOnly)
         fields["chap"] = .bool(export.chapUser != nil)
+        fields["sessions"] = sessions(of: state.exports.export(export.name))
         return .object(fields)
     }
 

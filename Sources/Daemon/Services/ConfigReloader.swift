@@ -1,4 +1,4 @@
-// Re-reads and validates the config for `reload` and SIGHUP, applying only what can change live.
+// Re-reads and validates the config for `reload` and SIGHUP, applying what can change live.
 
 import Logging
 
@@ -6,32 +6,49 @@ import Logging
 public struct ConfigReloader: Sendable {
     let state: DaemonState
     let logger: Logger
+    let live: LiveChanges
 
-    public init(state: DaemonState, logger: Logger) {
+    public init(state: DaemonState, logger: Logger, live: LiveChanges? = nil) {
         self.state = state
         self.logger = logger
+        self.live = live ?? LiveChanges(state: state, logger: logger)
     }
 
     /// Validates the config file again. A bad file changes nothing and is returned as the failure.
-    public func reload() -> Result<ReloadPlan, ConfigInvalid> {
-        let running = state.config
-        let proposed: DaemonConfig
-        do {
-            proposed = try ConfigLoader.load(path: running.path)
-        } catch {
-            logger.warning("reload refused: the config is invalid; the running config stays", metadata: ["vdiskd.errors": "\(error.errors.count)"])
-            return .failure(error)
+    /// Of a good one, the log level, disks and exports are applied live, in the order that keeps
+    /// every export's disks open while it serves: stop exports, close disks, open disks, start
+    /// exports. Everything else is left as it runs and reported as needing a restart.
+    public func reload() async -> Result<ReloadPlan, ConfigInvalid> {
+        await live.serialized {
+            let running = state.config
+            let proposed: DaemonConfig
+            do throws(ConfigInvalid) {
+                proposed = try ConfigLoader.load(path: running.path)
+            } catch {
+                logger.warning("reload refused: the config is invalid; the running config stays", metadata: ["vdiskd.errors": "\(error.errors.count)"])
+                return .failure(error)
+            }
+            var plan = ReloadPlan(running: running, proposed: proposed)
+            if proposed.daemon.logLevel != running.daemon.logLevel {
+                state.updateConfig { $0.daemon.logLevel = proposed.daemon.logLevel }
+                state.logLevel.set(proposed.daemon.logLevel)
+            }
+            for name in plan.exportsToStop {
+                plan.record("export \(name)", await live.stopExport(name))
+            }
+            for reference in plan.disksToClose {
+                plan.record("disk \(reference)", await live.closeDisk(reference))
+            }
+            for disk in plan.disksToOpen {
+                plan.record("disk \(disk.reference)", await live.openDisk(disk))
+            }
+            for export in plan.exportsToStart {
+                plan.record("export \(export.name)", await live.startExport(export))
+            }
+            for change in plan.changes {
+                logger.info("reload: \(change.section): \(change.detail)", metadata: ["vdiskd.applied": "\(change.appliedLive)"])
+            }
+            return .success(plan)
         }
-        let plan = ReloadPlan(running: running, proposed: proposed)
-        var applied = running
-        if proposed.daemon.logLevel != running.daemon.logLevel {
-            applied.daemon.logLevel = proposed.daemon.logLevel
-            state.logLevel.set(proposed.daemon.logLevel)
-        }
-        state.replaceConfig(applied)
-        for change in plan.changes {
-            logger.info("reload: \(change.section): \(change.detail)", metadata: ["vdiskd.applied": "\(change.appliedLive)"])
-        }
-        return .success(plan)
     }
 }

@@ -45,17 +45,18 @@ public struct DaemonRunner: Sendable {
         for datastore in config.datastores { state.setService("datastore:\(datastore.name)", .starting) }
         for disk in config.disks { state.setService("disk:\(disk.reference)", .starting) }
         for export in config.exports {
-            state.setService("export:\(export.name)", .notStarted("exports are not served by this version of vdiskd"))
+            state.setService("export:\(export.name)", .starting)
             metrics.exportSessions(export: export.name).record(0)
         }
 
         let notifier = SystemdNotifier(environment: environment)
-        // READY once the control socket listens and storage has been opened (or has failed, which
-        // `status` then shows); exports are not served by this version.
+        // READY once the control socket listens and, storage opened, every export serves (or has
+        // failed, which `status` then shows).
         let gate = ReadinessGate(parts: 2) {
-            notifier.notify("READY=1\nSTATUS=control socket ready at \(config.daemon.controlSocket); storage opened")
+            let serving = state.services.filter { $0.name.hasPrefix("export:") && $0.state == .running }.count
+            notifier.notify("READY=1\nSTATUS=control socket ready at \(config.daemon.controlSocket); storage opened; \(serving) of \(config.exports.count) exports serving")
         }
-        let reloader = ConfigReloader(state: state, logger: logger)
+        let reloader = ConfigReloader(state: state, logger: logger, live: LiveChanges(state: state, group: eventLoopGroup, logger: logger))
         let dispatcher = ControlDispatcher(state: state, access: ControlAccess(mutatingGroup: config.daemon.controlGroup), reloader: reloader, logger: logger)
         let control = ControlServer(
             path: config.daemon.controlSocket,
@@ -67,7 +68,8 @@ public struct DaemonRunner: Sendable {
             onListening: { gate.partReady() }
         )
         // ServiceGroup shuts services down in reverse order, one after the other: STOPPING=1 goes
-        // out first, and the watchdog keeps pinging until everything else has stopped.
+        // out first, then the control socket closes, the exports drain and log their sessions
+        // out, storage closes (disks, datastores, sessions), and the watchdog pings to the end.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let interval = SystemdNotifier.watchdogInterval(environment: environment) {
             let probe = EventLoopLivenessProbe(loop: eventLoopGroup.next(), deadline: interval / 4)
@@ -75,7 +77,8 @@ public struct DaemonRunner: Sendable {
             state.setService("watchdog", .running)
         }
         services += [
-            .init(service: StorageService(config: config, state: state, logger: logger, onOpened: { gate.partReady() })),
+            .init(service: StorageService(config: config, state: state, logger: logger)),
+            .init(service: ExportService(state: state, group: eventLoopGroup, logger: logger, onServing: { gate.partReady() })),
             .init(service: control),
             .init(service: HangupReloadService(reloader: reloader, notifier: notifier, logger: logger)),
             .init(service: ShutdownNotifyService(notifier: notifier, state: state)),

@@ -1,5 +1,6 @@
 // What the running daemon knows about itself: its config, its services and when it started.
 
+import Datastore
 import Synchronization
 
 /// Shared by the services and the control socket; every access is one short critical section.
@@ -16,6 +17,12 @@ public final class DaemonState: Sendable {
     public let metrics: DaemonMetrics
     /// Per-disk I/O statistics, keyed by "datastore/disk".
     public let diskStatistics: DiskStatisticsRegistry
+    /// What the storage service has open.
+    public let storage = OpenedStorage()
+    /// The exports being served.
+    public let exports = RunningExports()
+    /// Held by each live change (reload, disks.open, exports.add, ...) so they run one at a time.
+    let changes = AsyncSerialLock()
 
     public init(config: DaemonConfig, logLevel: LogLevelControl, metrics: DaemonMetrics = DaemonMetrics()) {
         self.inner = Mutex(Inner(config: config, services: []))
@@ -30,6 +37,11 @@ public final class DaemonState: Sendable {
 
     public func replaceConfig(_ config: DaemonConfig) {
         inner.withLock { $0.config = config }
+    }
+
+    /// Changes the running config in one critical section.
+    func updateConfig(_ body: (inout DaemonConfig) -> Void) {
+        inner.withLock { body(&$0.config) }
     }
 
     public var uptime: Duration {
@@ -49,6 +61,11 @@ public final class DaemonState: Sendable {
                 inner.services.append((name, state))
             }
         }
+    }
+
+    /// Forgets a service that no longer exists (a disk closed, an export removed).
+    func removeService(_ name: String) {
+        inner.withLock { $0.services.removeAll { $0.name == name } }
     }
 
     public func state(of name: String) -> ServiceState? {

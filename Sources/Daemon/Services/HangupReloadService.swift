@@ -15,7 +15,7 @@ struct HangupReloadService: Service {
         // One turn per SIGHUP; the sequence ends at graceful shutdown.
         for await _ in hangups.cancelOnGracefulShutdown() {
             notifier.notify("RELOADING=1")
-            switch reloader.reload() {
+            switch await reloader.reload() {
             case .success(let plan):
                 let pending = plan.changes.filter { !$0.appliedLive }.map(\.section)
                 let status = pending.isEmpty ? "reloaded" : "reloaded; needs a restart for: \(pending.joined(separator: ", "))"

@@ -15,14 +15,10 @@ struct StorageService: Service {
     let config: DaemonConfig
     let state: DaemonState
     let logger: Logger
-    let onOpened: @Sendable () -> Void
+
+    private var storage: OpenedStorage { state.storage }
 
     func run() async throws {
-        var luns: [(name: String, device: ISCSILUN)] = []
-        var metered: [String: MeteredBlockDevice] = [:]
-        var datastores: [(name: String, store: Datastore)] = []
-        var disks: [(reference: String, disk: VirtualDisk)] = []
-
         for target in config.targets {
             let key = "target:\(target.name)"
             guard target.engine == .native else {
@@ -44,8 +40,7 @@ struct StorageService: Service {
             session.loginTimeout = .seconds(Int64(target.loginTimeoutSeconds))
             do {
                 let lun = try await ISCSILUN.connect(url, configuration: session, logger: logger)
-                luns.append((target.name, lun))
-                metered[target.name] = MeteredBlockDevice(lun, target: target.name, metrics: state.metrics)
+                storage.addLUN(target.name, lun)
                 state.setService(key, .running)
             } catch {
                 logger.error("cannot open target", metadata: ["vdiskd.target": "\(target.name)", "vdiskd.error": "\(error)"])
@@ -55,7 +50,7 @@ struct StorageService: Service {
 
         for settings in config.datastores {
             let key = "datastore:\(settings.name)"
-            guard let lun = metered[settings.target] else {
+            guard let session = storage.lun(settings.target) else {
                 state.setService(key, .notStarted("its target \(settings.target) is not open"))
                 continue
             }
@@ -67,8 +62,10 @@ struct StorageService: Service {
                 metrics.heartbeatRenewal(datastore: name, succeeded: renewed)
             }
             do {
+                // The datastore's I/O to its LUN is counted per target (vdiskd_initiator_commands_total).
+                let lun = MeteredBlockDevice(session, target: settings.target, metrics: state.metrics)
                 let store = try await Datastore.mount(device: lun, host: HostIdentity(uuid: settings.hostUUID, name: settings.hostName), options: options)
-                datastores.append((settings.name, store))
+                storage.addDatastore(settings.name, store)
                 state.setService(key, .running)
             } catch {
                 logger.error("cannot mount datastore", metadata: ["vdiskd.datastore": "\(settings.name)", "vdiskd.error": "\(error)"])
@@ -78,34 +75,65 @@ struct StorageService: Service {
 
         for settings in config.disks {
             let key = "disk:\(settings.reference)"
-            guard let store = datastores.first(where: { $0.name == settings.datastore })?.store else {
+            guard let store = storage.datastore(settings.datastore) else {
                 state.setService(key, .notStarted("its datastore \(settings.datastore) is not mounted"))
                 continue
             }
-            state.setService(key, .starting)
-            do {
-                let mode: DiskOpenMode = settings.mode == .exclusive ? .exclusive : .sharedReadOnly
-                let disk = try await store.openDisk(name: settings.name, mode: mode)
-                disks.append((settings.reference, disk))
-                state.setService(key, .running)
-            } catch {
-                logger.error("cannot open disk", metadata: ["vdiskd.disk": "\(settings.reference)", "vdiskd.error": "\(error)"])
-                state.setService(key, .failed("\(error)"))
-            }
+            await Self.openDisk(settings, in: store, state: state, logger: logger)
         }
 
-        onOpened()
-        // Cancellation ends the wait as well as graceful shutdown; either way, close everything.
-        try? await gracefulShutdown()
+        storage.markOpened()
+        await withTaskGroup(of: Void.self) { group in
+            for (name, lun) in storage.luns {
+                group.addTask { await watch(name, lun.session) }
+            }
+            // Cancellation ends the wait as well as graceful shutdown; either way, close everything.
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
 
-        for (reference, disk) in disks.reversed() {
+        let opened = storage.removeAll()
+        for (reference, disk) in opened.disks.reversed() {
             await close("disk:\(reference)") { try await disk.close() }
         }
-        for (name, store) in datastores.reversed() {
+        for (name, store) in opened.datastores.reversed() {
             await close("datastore:\(name)") { try await store.unmount() }
         }
-        for (name, lun) in luns.reversed() {
+        for (name, lun) in opened.luns.reversed() {
             await close("target:\(name)") { try await lun.close() }
+        }
+    }
+
+    /// Records what a session reports (a unit attention, a logout request, a lost connection)
+    /// for `targets.list`; a lost connection fails the target. Ends when cancelled.
+    private func watch(_ name: String, _ session: ISCSISession) async {
+        for await event in session.events {
+            let text: String
+            switch event {
+            case .unitAttention(let lun, let sense): text = "unit attention on LUN \(lun): sense \(sense.prefix(18).map { String($0, radix: 16) }.joined(separator: " "))"
+            case .logoutRequested(let seconds): text = "the target asked for a logout within \(seconds) s"
+            case .connectionDropAnnounced(let wait, _): text = "the target announced a connection drop (Time2Wait \(wait) s)"
+            case .renegotiationRequested: text = "the target asked to renegotiate parameters"
+            case .connectionLost(let error): text = "connection lost: \(error)"
+            }
+            logger.warning("target session event", metadata: ["vdiskd.target": "\(name)", "vdiskd.event": "\(text)"])
+            storage.recordEvent(name, "\(Date()): \(text)")
+            if case .connectionLost = event { state.setService("target:\(name)", .failed(text)) }
+        }
+    }
+
+    /// Opens one configured disk (at start, or when a reload adds it) and records it.
+    static func openDisk(_ settings: DiskSettings, in store: Datastore, state: DaemonState, logger: Logger) async {
+        let key = "disk:\(settings.reference)"
+        state.setService(key, .starting)
+        do {
+            let mode: DiskOpenMode = settings.mode == .exclusive ? .exclusive : .sharedReadOnly
+            let disk = try await store.openDisk(name: settings.name, mode: mode)
+            state.storage.addDisk(settings.reference, disk)
+            state.setService(key, .running)
+        } catch {
+            logger.error("cannot open disk", metadata: ["vdiskd.disk": "\(settings.reference)", "vdiskd.error": "\(error)"])
+            state.setService(key, .failed("\(error)"))
         }
     }
 

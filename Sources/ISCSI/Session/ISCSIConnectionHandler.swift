@@ -70,6 +70,8 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private let decoderSettings: ISCSIPDUDecoder.Settings
     private var encoder = ISCSIPDUEncoder()
     private var window = CommandWindow(cmdSN: 0, expCmdSN: 0, maxCmdSN: 0, expStatSN: 0)
+    /// The window as it stands, for status reports; read on the event loop.
+    var currentWindow: CommandWindow { window }
     private var limits = TransferLimits.rfcDefaults
     private var tasks = TaskTable<Task>()
     private var waiting: Deque<SubmissionQueue.Submission> = []

@@ -241,6 +241,12 @@ public final class ISCSISession: Sendable {
         try await promise.futureResult.get()
     }
 
+    /// The command window as it stands now: the next CmdSN, ExpCmdSN and MaxCmdSN.
+    public func commandWindow() async throws -> CommandWindow {
+        let handler = self.handler
+        return try await channel.eventLoop.submit { handler.value.currentWindow }.get()
+    }
+
     /// Closes the connection at once, without logging out.
     public func close() async {
         try? await channel.close()

@@ -1,4 +1,4 @@
-// `vdiskctl disk stats`: per-disk I/O statistics from the running daemon.
+// `vdiskctl disks stats`: per-disk I/O statistics from the running daemon.
 
 import ArgumentParser
 import Daemon
@@ -14,16 +14,13 @@ public struct DiskStatsCommand: AsyncParsableCommand {
     @Argument(help: "Only this disk, written datastore/disk.")
     public var disk: String?
 
-    @Flag(name: .long, help: "Print the daemon's answer as JSON.")
-    public var json = false
-
-    @OptionGroup var daemon: DaemonConnectionOptions
+    @OptionGroup var daemon: DaemonCallOptions
 
     public init() {}
 
     public func run() async throws {
-        let result = try await daemon.call("disks.stats", params: disk.map { JSONValue.object(["disk": .string($0)]) })
-        print(json ? StatusCommand.json(result) : Self.table(result), terminator: "")
+        let result = try await daemon.call("disks.stats", disk.map { JSONValue.object(["disk": .string($0)]) })
+        daemon.print(result, table: Self.table)
     }
 
     static let kinds = ["read", "write", "other"]

@@ -9,12 +9,11 @@ public struct MetricsCommand: AsyncParsableCommand {
         abstract: "Print the running vdiskd's metrics in the Prometheus text format."
     )
 
-    @OptionGroup var daemon: DaemonConnectionOptions
+    @OptionGroup var daemon: DaemonCallOptions
 
     public init() {}
 
     public func run() async throws {
-        let result = try await daemon.call("metrics")
-        print(result["text"]?.stringValue ?? "", terminator: "")
+        daemon.print(try await daemon.call("metrics")) { $0["text"]?.stringValue ?? "" }
     }
 }

@@ -40,7 +40,12 @@ public struct StatusCommand: AsyncParsableCommand {
         case .permissionDenied: CLIExitCode.refused
         case .timeout: CLIExitCode.timeout
         case .badResponse: CLIExitCode.failure
-        case .daemonError(let rpc): rpc.code == JSONRPCError.notPermittedCode ? CLIExitCode.refused : CLIExitCode.failure
+        case .daemonError(let rpc):
+            switch rpc.code {
+            case JSONRPCError.notPermittedCode, JSONRPCError.notFoundCode, JSONRPCError.inUseCode: CLIExitCode.refused
+            case JSONRPCError.invalidParamsCode: CLIExitCode.usage
+            default: CLIExitCode.failure
+            }
         }
     }
 

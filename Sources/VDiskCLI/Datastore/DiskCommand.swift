@@ -9,7 +9,6 @@ public struct DiskCommand: AsyncParsableCommand {
         subcommands: [
             DiskCreateCommand.self, DiskListCommand.self, DiskInfoCommand.self, DiskGrowCommand.self,
             DiskRenameCommand.self, DiskDeleteCommand.self, DiskWriteCommand.self, DiskReadCommand.self, DiskBenchCommand.self,
-            DiskStatsCommand.self,
         ]
     )
 

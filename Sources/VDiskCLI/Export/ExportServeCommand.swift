@@ -4,6 +4,7 @@
 import ArgumentParser
 import BlockDevice
 import Datastore
+import Daemon
 import Export
 import Foundation
 import ISCSI
@@ -126,7 +127,7 @@ struct ExportServeCommand: AsyncParsableCommand {
             )
         }
         do {
-            try await serve(devices: devices, descriptors: descriptors, access: access, stop: stop)
+            try await serve(zip(devices, descriptors).map { ServedExport.Disk(device: $0, descriptor: $1) }, access: access, stop: stop)
         } catch {
             for device in devices { try? await device.close() }
             throw error
@@ -145,8 +146,7 @@ struct ExportServeCommand: AsyncParsableCommand {
                     }
                     opened.append(disk)
                 }
-                let descriptors = opened.map { LogicalUnitDescriptor(uuid: $0.info.uuid, name: $0.name, isThin: $0.info.kind == .thin) }
-                try await serve(devices: opened, descriptors: descriptors, access: access, stop: stop)
+                try await serve(opened.map(\.exportedDisk), access: access, stop: stop)
             } catch {
                 for disk in opened { try? await disk.close() }
                 throw error
@@ -155,44 +155,28 @@ struct ExportServeCommand: AsyncParsableCommand {
         }
     }
 
-    private func serve(devices: [any BlockDevice], descriptors: [LogicalUnitDescriptor], access: TargetAccessPolicy, stop: StopRequest) async throws {
-        let registry = LogicalUnitRegistry()
-        let lunList = (0..<devices.count).compactMap { LUN(number: $0) }
-        var units: [Int: LogicalUnit] = [:]
-        // The largest command the transport buffers; the units advertise the same in VPD B0.
-        let transferLimit = 64 << 20
-        for (index, device) in devices.enumerated() {
-            var options = LogicalUnitOptions(writeProtected: readOnly)
-            options.sanitizeBytesPerSecond = sanitizeRate.map { Int(clamping: $0.bytes) }
-            options.limits.maximumTransferLength = UInt32(transferLimit / device.geometry.blockSize)
-            // A WRITE SAME holds its whole range locked; the same bound keeps one from stalling I/O for long.
-            options.limits.maximumWriteSameLength = UInt64(transferLimit / device.geometry.blockSize)
-            // libiscsi's conformance suite holds a target to at most 1 Mi blocks per UNMAP.
-            options.limits.maximumUnmapLBACount = 1 << 20
-            units[index] = LogicalUnit(
-                device: device, descriptor: descriptors[index],
-                options: options,
-                registry: registry, reportedLUNs: { lunList }
-            )
-        }
-        let target = ExportTarget(name: iqn, access: access, units: units)
+    private func serve(_ disks: [ServedExport.Disk], access: TargetAccessPolicy, stop: StopRequest) async throws {
         let portals = (listen.isEmpty ? ["127.0.0.1:3260"] : listen).compactMap(ExportPortal.init(parsing:))
         var logger = Logger(label: "vdiskctl.export")
         logger.logLevel = verbose ? .info : .warning
         let configuration = ExportConfiguration(
             portals: portals,
             pingInterval: nopInterval == 0 ? nil : .seconds(Int64(nopInterval)),
-            pingTimeout: .seconds(Int64(nopTimeout)),
-            maximumTransferLength: transferLimit
+            pingTimeout: .seconds(Int64(nopTimeout))
         )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
-        let server = ExportServer(targets: [target], configuration: configuration, group: group, logger: logger)
+        let export = ServedExport(
+            iqn: iqn, access: access,
+            disks: disks,
+            readOnly: readOnly, sanitizeBytesPerSecond: sanitizeRate.map { Int(clamping: $0.bytes) },
+            configuration: configuration, group: group, logger: logger
+        )
         do {
-            let bound = try await server.start()
+            let bound = try await export.start()
             var banner = "target \(iqn)\n"
             for portal in bound { banner += "portal \(portal)\n" }
-            for (index, descriptor) in descriptors.enumerated() {
-                banner += "lun \(index) \(descriptor.name) \(descriptor.uuid.uuidString.lowercased())\n"
+            for (index, disk) in disks.enumerated() {
+                banner += "lun \(index) \(disk.descriptor.name) \(disk.descriptor.uuid.uuidString.lowercased())\n"
             }
             // Written in one piece and unbuffered: scripts wait for these lines before connecting.
             FileHandle.standardOutput.write(Data(banner.utf8))
@@ -200,15 +184,16 @@ struct ExportServeCommand: AsyncParsableCommand {
             while !stop.isRequested {
                 try? await Task.sleep(for: .milliseconds(100))
             }
-            await server.shutdown()
         } catch {
-            await server.shutdown()
+            try? await export.stop()
             try? await group.shutdownGracefully()
             throw error
         }
-        for device in devices { try? await device.flush() }
+        // A disk that cannot be flushed is reported, after the event loops are let go.
+        var flushFailure: (any Error)?
+        do { try await export.stop() } catch { flushFailure = error }
         try await group.shutdownGracefully()
-        for unit in units.values { registry.unregister(unit) }
+        if let flushFailure { throw flushFailure }
     }
 
     /// A UUID that stays the same for the same device name across runs (VPD 0x80/0x83 must be stable).

@@ -3,7 +3,7 @@
 import Histogram
 import NIOConcurrencyHelpers
 
-/// Counts what a logical unit does, for `vdiskctl disk stats` and the metrics.
+/// Counts what a logical unit does, for `vdiskctl disks stats` and the metrics.
 ///
 /// One lock guards everything and is held only to add a sample or to copy the state.
 /// Time is split into fixed intervals counted from the start; a snapshot gives rates

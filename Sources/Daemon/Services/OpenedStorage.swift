@@ -1,0 +1,112 @@
+// What the storage service has open — target sessions, mounted datastores, open disks — shared
+// with the export service and the control methods.
+
+import Datastore
+import ISCSI
+import Synchronization
+
+/// Filled by `StorageService` as parts open; read by whoever needs a session, datastore or disk.
+/// `waitUntilOpened()` lets the export service start only once start-up opening is over.
+public final class OpenedStorage: Sendable {
+    private struct Inner {
+        var luns: [(name: String, lun: ISCSILUN)] = []
+        var datastores: [(name: String, store: Datastore)] = []
+        var disks: [(reference: String, disk: VirtualDisk)] = []
+        var lastEvents: [String: String] = [:]
+        var opened = false
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
+    }
+
+    private let inner = Mutex(Inner())
+
+    public init() {}
+
+    func addLUN(_ name: String, _ lun: ISCSILUN) {
+        inner.withLock { $0.luns.append((name, lun)) }
+    }
+
+    func addDatastore(_ name: String, _ store: Datastore) {
+        inner.withLock { $0.datastores.append((name, store)) }
+    }
+
+    func addDisk(_ reference: String, _ disk: VirtualDisk) {
+        inner.withLock { $0.disks.append((reference, disk)) }
+    }
+
+    /// Forgets a disk and returns it (the caller closes it).
+    func removeDisk(_ reference: String) -> VirtualDisk? {
+        inner.withLock { inner in
+            guard let index = inner.disks.firstIndex(where: { $0.reference == reference }) else { return nil }
+            return inner.disks.remove(at: index).disk
+        }
+    }
+
+    /// Forgets everything and returns it, for closing in reverse order.
+    func removeAll() -> (luns: [(name: String, lun: ISCSILUN)], datastores: [(name: String, store: Datastore)], disks: [(reference: String, disk: VirtualDisk)]) {
+        inner.withLock { inner in
+            defer {
+                inner.luns = []
+                inner.datastores = []
+                inner.disks = []
+            }
+            return (inner.luns, inner.datastores, inner.disks)
+        }
+    }
+
+    /// Every open target session, by target name.
+    var luns: [(name: String, lun: ISCSILUN)] {
+        inner.withLock { $0.luns }
+    }
+
+    /// The last thing a target's session reported outside command responses.
+    func recordEvent(_ name: String, _ text: String) {
+        inner.withLock { $0.lastEvents[name] = text }
+    }
+
+    public func lastEvent(_ name: String) -> String? {
+        inner.withLock { $0.lastEvents[name] }
+    }
+
+    public func lun(_ name: String) -> ISCSILUN? {
+        inner.withLock { $0.luns.first(where: { $0.name == name })?.lun }
+    }
+
+    public func datastore(_ name: String) -> Datastore? {
+        inner.withLock { $0.datastores.first(where: { $0.name == name })?.store }
+    }
+
+    public func disk(_ reference: String) -> VirtualDisk? {
+        inner.withLock { $0.disks.first(where: { $0.reference == reference })?.disk }
+    }
+
+    /// Start-up opening is over (whatever failed is reported in the daemon state); wakes waiters.
+    func markOpened() {
+        let waiters = inner.withLock { inner in
+            inner.opened = true
+            defer { inner.waiters = [:] }
+            return Array(inner.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once start-up opening is over, or at once when the task is cancelled.
+    func waitUntilOpened() async {
+        let id = inner.withLock { inner in
+            defer { inner.nextWaiter += 1 }
+            return inner.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = inner.withLock { inner in
+                    if inner.opened || Task.isCancelled { return true }
+                    inner.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            inner.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+}
