@@ -82,6 +82,12 @@ import TestSupport
             #expect(disks.arrayValue?.first?["opened"]?["kind"] == .string("thin"))
             let status = try await json(["status", "--json"] + socket)
             #expect(status["services"]?.arrayValue?.contains { $0["name"] == .string("export:vm1") && $0["state"] == .string("running") } == true)
+            // The per-disk statistics and the metrics see the client's reads and its session.
+            let stats = try await json(["disks", "stats", "ds1/vm1", "--json"] + socket)
+            let reads = try #require(stats.arrayValue?.first?["read"], "no read statistics: \(stats)")
+            #expect(reads["operations"]?.intValue ?? 0 > 0 && reads["bytes"]?.intValue ?? 0 > 0, "\(reads)")
+            let metrics = try await ProcessRunner.run(vdiskctl, ["metrics"] + socket)
+            #expect(metrics.stdout.contains("vdiskd_export_sessions{export=\"vm1\"} 1.0\n"), "\(metrics.stdout.prefix(2000))")
 
             // SIGTERM while iscsi-perf reads: drained, logged out, closed, exit 0 within the bound.
             #expect(perf.isRunning, "iscsi-perf ended before SIGTERM: \(perf.outputTail())")

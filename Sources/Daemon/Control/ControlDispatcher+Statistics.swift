@@ -11,7 +11,7 @@ extension ControlDispatcher {
                 return .failure(.invalidParams("expected no params or {\"disk\": \"datastore/disk\"}"))
             }
             guard references.contains(wanted) else {
-                return .failure(.invalidParams("no disk \"\(wanted)\" is configured; disks.list names them"))
+                return .failure(.notFound("no disk \"\(wanted)\" is configured; disks.list names them"))
             }
             references = [wanted]
         }

@@ -73,7 +73,7 @@ public struct ControlDispatcher: Sendable {
         case "disks.stats":
             return diskStatistics(request.params)
         case "metrics":
-            return .success(.object(["format": .string("prometheus-text-0.0.4"), "text": .string(state.metrics.exposition())]))
+            return .success(.object(["format": .string("prometheus-text-0.0.4"), "text": .string(state.metricsExposition())]))
         case "log.setLevel":
             guard let text = request.params?["level"]?.stringValue else {
                 return .failure(.invalidParams("expected {\"level\": \"trace|debug|info|notice|warning|error|critical\"}"))

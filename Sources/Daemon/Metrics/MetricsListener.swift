@@ -21,7 +21,7 @@ struct MetricsListener: Service {
     static let serviceName = "metrics"
 
     func run() async throws {
-        let render: @Sendable () -> String = { [metrics] in metrics.exposition() }
+        let render: @Sendable () -> String = { [state] in state.metricsExposition() }
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: eventLoopGroup)
