@@ -10,7 +10,7 @@ import TestSupport
     private var vdiskctl: String { "\(ProcessRunner.productsDirectory)/vdiskctl" }
 
     /// The minimal config (its target unreachable) with the socket in `scratch` and, if given, metrics on.
-    private func start(_ scratch: ScratchDirectory, exportPort: Int, metricsPort: Int?) throws -> DaemonProcess {
+    private func start(_ scratch: ScratchDirectory, exportPort: Int, metricsPort: Int?) throws -> SpawnedDaemon {
         var text = ConfigFixtures.minimal
             .replacingOccurrences(of: "/run/vdiskd/control.sock", with: "\(scratch.path)/control.sock")
             .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(exportPort)")
@@ -18,7 +18,7 @@ import TestSupport
         if let metricsPort {
             text = text.replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nmetrics_listen = \"127.0.0.1:\(metricsPort)\"\n")
         }
-        return try DaemonProcess.start(config: text, in: scratch)
+        return try SpawnedDaemon.start(config: text, in: scratch)
     }
 
     @Test func metricsAreOffByDefault() async throws {

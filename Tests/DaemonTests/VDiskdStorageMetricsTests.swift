@@ -15,7 +15,7 @@ import TestSupport
         let spec = TgtTargetSpec(iqn: Self.iqn, luns: [.file(1, size: 128 << 20)])
         try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
             let url = ISCSIURL(portal: TargetPortal(host: tgt.portal.host, port: tgt.portal.port), targetName: Self.iqn, lun: 1)
-            try await DaemonProcess.prepareDatastore(url)
+            try await SpawnedDaemon.prepareDatastore(url)
 
             let scratch = try ScratchDirectory()
             let metricsPort = try LoopbackPort.reserve()
@@ -26,9 +26,9 @@ import TestSupport
                 .replacingOccurrences(of: "iqn.2026-11.example:lun1", with: Self.iqn)
                 .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(try LoopbackPort.reserve())")
                 .replacingOccurrences(of: "host_uuid =", with: "heartbeat_interval_seconds = 1\nheartbeat_lease_seconds = 4\nhost_uuid =")
-            let daemon = try DaemonProcess.start(config: config, in: scratch)
+            let daemon = try SpawnedDaemon.start(config: config, in: scratch)
             defer { if daemon.process.isRunning { daemon.process.terminate() } }
-            try #require(await daemon.receiver.waitFor("READY=1", timeout: 60) != nil)
+            try #require(await daemon.receiver.waitFor("READY=1", timeout: 60) != nil, "no READY=1; vdiskd said: \(daemon.errors)")
 
             let commands = "vdiskd_initiator_commands_total{target=\"lun1\"}"
             let renewals = "vdiskd_datastore_heartbeat_renewals_total{datastore=\"ds1\"}"

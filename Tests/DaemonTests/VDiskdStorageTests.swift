@@ -15,7 +15,13 @@ import TestSupport
         let spec = TgtTargetSpec(iqn: Self.iqn, luns: [.file(1, size: 256 << 20)])
         try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
             let url = ISCSIURL(portal: TargetPortal(host: tgt.portal.host, port: tgt.portal.port), targetName: Self.iqn, lun: 1)
-            try await DaemonProcess.prepareDatastore(url)
+            // Prepare the LUN as an administrator would: format, create one disk.
+            let setup = try await ISCSILUN.connect(url)
+            _ = try await Datastore.format(device: setup, options: FormatOptions(label: "ds1"))
+            let admin = try await Datastore.mount(device: setup, host: HostIdentity(uuid: UUID(), name: "admin"))
+            _ = try await admin.createDisk(name: "vm1", size: 16 << 20)
+            try await admin.unmount()
+            try await setup.close()
 
             let scratch = try ScratchDirectory()
             let config = ConfigFixtures.minimal
@@ -23,10 +29,20 @@ import TestSupport
                 .replacingOccurrences(of: "127.0.0.1:3260", with: "\(tgt.portal.host):\(tgt.portal.port)")
                 .replacingOccurrences(of: "iqn.2026-11.example:lun1", with: Self.iqn)
                 .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(try LoopbackPort.reserve())")
-            let daemon = try DaemonProcess.start(config: config, in: scratch)
-            defer { if daemon.process.isRunning { daemon.process.terminate() } }
+            let path = try scratch.write("vdiskd.toml", config)
+            let receiver = try NotifyReceiver(path: "\(scratch.path)/notify")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "\(ProcessRunner.productsDirectory)/vdiskd")
+            process.arguments = ["--config", path]
+            var environment = ProcessInfo.processInfo.environment
+            environment["NOTIFY_SOCKET"] = receiver.path
+            process.environment = environment
+            let errorsPath = try scratch.write("vdiskd.stderr", "")
+            process.standardError = FileHandle(forWritingAtPath: errorsPath)
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
 
-            #expect(await daemon.receiver.waitFor("READY=1", timeout: 60) != nil)
+            #expect(await receiver.waitFor("READY=1", timeout: 60) != nil)
             let client = ControlClient(socketPath: "\(scratch.path)/control.sock")
             #expect(try await client.call("targets.list").arrayValue?.first?["state"] == .string("running"))
             #expect(try await client.call("datastores.list").arrayValue?.first?["state"] == .string("running"))
@@ -44,9 +60,12 @@ import TestSupport
                 #expect(error.code == .locked, "\(error)")
             }
 
-            kill(daemon.pid, SIGTERM)
-            #expect(await daemon.receiver.waitFor("STOPPING=1", timeout: 10) != nil)
-            #expect(try await daemon.stop() == 0, "\(daemon.errors)")
+            kill(process.processIdentifier, SIGTERM)
+            #expect(await receiver.waitFor("STOPPING=1", timeout: 10) != nil)
+            let deadline = Date().addingTimeInterval(30)
+            // Polls until exit; bounded by the deadline.
+            while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(process.terminationStatus == 0, "\((try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? "")")
 
             // The lock was released at shutdown: the other host opens the disk at once.
             let disk = try await otherStore.openDisk(name: "vm1")

@@ -1,4 +1,4 @@
-// A vdiskd process for tests: started from a config text with NOTIFY_SOCKET set, stopped with SIGTERM.
+// A vdiskd process for the metrics tests: started from a config text with NOTIFY_SOCKET set, stopped with SIGTERM.
 
 import Daemon
 import Datastore
@@ -6,13 +6,13 @@ import Foundation
 import ISCSI
 import TestSupport
 
-struct DaemonProcess {
+struct SpawnedDaemon {
     let process: Process
     let receiver: NotifyReceiver
     let errorsPath: String
 
     /// Writes `config` as `scratch/vdiskd.toml` and starts the built vdiskd on it.
-    static func start(config: String, in scratch: ScratchDirectory) throws -> DaemonProcess {
+    static func start(config: String, in scratch: ScratchDirectory) throws -> SpawnedDaemon {
         let path = try scratch.write("vdiskd.toml", config)
         let receiver = try NotifyReceiver(path: "\(scratch.path)/notify")
         let process = Process()
@@ -24,7 +24,7 @@ struct DaemonProcess {
         let errorsPath = try scratch.write("vdiskd.stderr", "")
         process.standardError = FileHandle(forWritingAtPath: errorsPath)
         try process.run()
-        return DaemonProcess(process: process, receiver: receiver, errorsPath: errorsPath)
+        return SpawnedDaemon(process: process, receiver: receiver, errorsPath: errorsPath)
     }
 
     var pid: pid_t { process.processIdentifier }
