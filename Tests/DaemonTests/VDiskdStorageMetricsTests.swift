@@ -30,6 +30,10 @@ import TestSupport
             defer { if daemon.process.isRunning { daemon.process.terminate() } }
             try #require(await daemon.receiver.waitFor("READY=1", timeout: 60) != nil, "no READY=1; vdiskd said: \(daemon.errors)")
 
+            // The disk is open; its statistics (zeros: no export serves it) are in the metrics too.
+            let stats = try await ControlClient(socketPath: "\(scratch.path)/control.sock").call("disks.stats")
+            #expect(stats.arrayValue?.first?["state"] == .string("running"))
+            #expect(stats.arrayValue?.first?["read"]?["operations"] == .int(0))
             let commands = "vdiskd_initiator_commands_total{target=\"lun1\"}"
             let renewals = "vdiskd_datastore_heartbeat_renewals_total{datastore=\"ds1\"}"
             let first = try #require(await HTTPProbe.scrape(port: metricsPort))
@@ -47,6 +51,15 @@ import TestSupport
             #expect(try #require(HTTPProbe.value(of: commands, in: latest)) >= commandsAtReady + 4)
             #expect(HTTPProbe.value(of: "vdiskd_initiator_errors_total{target=\"lun1\"}", in: latest) == 0)
             #expect(HTTPProbe.value(of: "vdiskd_datastore_heartbeat_failures_total{datastore=\"ds1\"}", in: latest) == nil)
+
+            // prometheus_client's own parser accepts the whole exposition and sees every family's type.
+            let families = try await ExpositionParser.families(latest, in: scratch)
+            #expect(families["vdiskd_initiator_commands"] == "counter")
+            #expect(families["vdiskd_datastore_heartbeat_renewals"] == "counter")
+            #expect(families["vdiskd_disk_latency_seconds"] == "histogram")
+            #expect(families["vdiskd_export_sessions"] == "gauge")
+            #expect(families["vdiskd_control_requests"] == "counter")
+            #expect(families["vdiskd_disk_operations"] == "counter")
 
             #expect(try await daemon.stop() == 0, "\(daemon.errors)")
         }
