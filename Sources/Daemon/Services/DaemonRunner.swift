@@ -52,7 +52,8 @@ public struct DaemonRunner: Sendable {
         let notifier = SystemdNotifier(environment: environment)
         // READY once the control socket listens and storage has been opened (or has failed, which
         // `status` then shows); exports are not served by this version.
-        let gate = ReadinessGate(parts: 2) {
+        // The metrics listener, when configured, is one more part: READY means it is bound (or failed).
+        let gate = ReadinessGate(parts: config.daemon.metricsListen == nil ? 2 : 3) {
             notifier.notify("READY=1\nSTATUS=control socket ready at \(config.daemon.controlSocket); storage opened")
         }
         let reloader = ConfigReloader(state: state, logger: logger)
@@ -81,7 +82,10 @@ public struct DaemonRunner: Sendable {
             .init(service: ShutdownNotifyService(notifier: notifier, state: state)),
         ]
         if let endpoint = config.daemon.metricsListen {
-            services.append(.init(service: MetricsListener(endpoint: endpoint, metrics: metrics, state: state, eventLoopGroup: eventLoopGroup, logger: logger)))
+            services.append(.init(service: MetricsListener(
+                endpoint: endpoint, metrics: metrics, state: state, eventLoopGroup: eventLoopGroup, logger: logger,
+                onListening: { gate.partReady() }
+            )))
         }
         var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.daemon.shutdownTimeoutSeconds)
