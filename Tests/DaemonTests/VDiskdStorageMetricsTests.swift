@@ -21,6 +21,11 @@ import TestSupport
             defer { daemon.stop() }
             try #require(await daemon.notify.waitFor("READY=1", timeout: 60) != nil)
 
+            // The disk is open; its statistics (zeros: no client has connected to its export yet)
+            // are in the metrics too.
+            let stats = try await ControlClient(socketPath: daemon.socketPath).call("disks.stats")
+            #expect(stats.arrayValue?.first?["state"] == .string("running"))
+            #expect(stats.arrayValue?.first?["read"]?["operations"] == .int(0))
             let commands = "vdiskd_initiator_commands_total{target=\"lun1\"}"
             let renewals = "vdiskd_datastore_heartbeat_renewals_total{datastore=\"ds1\"}"
             let first = try #require(await HTTPProbe.scrape(port: metricsPort))
@@ -38,6 +43,15 @@ import TestSupport
             #expect(try #require(HTTPProbe.value(of: commands, in: latest)) >= commandsAtReady + 4)
             #expect(HTTPProbe.value(of: "vdiskd_initiator_errors_total{target=\"lun1\"}", in: latest) == 0)
             #expect(HTTPProbe.value(of: "vdiskd_datastore_heartbeat_failures_total{datastore=\"ds1\"}", in: latest) == nil)
+
+            // prometheus_client's own parser accepts the whole exposition and sees every family's type.
+            let families = try await ExpositionParser.families(latest, in: lun.scratch)
+            #expect(families["vdiskd_initiator_commands"] == "counter")
+            #expect(families["vdiskd_datastore_heartbeat_renewals"] == "counter")
+            #expect(families["vdiskd_disk_latency_seconds"] == "histogram")
+            #expect(families["vdiskd_export_sessions"] == "gauge")
+            #expect(families["vdiskd_control_requests"] == "counter")
+            #expect(families["vdiskd_disk_operations"] == "counter")
 
             #expect(await daemon.terminate() == 0, "\(daemon.stderr)")
         }

@@ -17,6 +17,8 @@ struct MetricsListener: Service {
     let state: DaemonState
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
+    /// Called once the port is bound, or binding failed (READY waits for it either way).
+    let onListening: @Sendable () -> Void
 
     static let serviceName = "metrics"
 
@@ -42,10 +44,12 @@ struct MetricsListener: Service {
             // The port was free at start-up; losing it since is reported, and the daemon goes on.
             logger.error("cannot serve metrics", metadata: ["vdiskd.listen": "\(endpoint)", "vdiskd.error": "\(error)"])
             state.setService(Self.serviceName, .failed("cannot listen on \(endpoint): \(error)"))
+            onListening()
             try? await gracefulShutdown()
             return
         }
         state.setService(Self.serviceName, .running)
+        onListening()
         logger.info("serving metrics", metadata: ["vdiskd.listen": "\(endpoint)"])
         try? await gracefulShutdown()
         state.setService(Self.serviceName, .stopping)

@@ -51,8 +51,9 @@ public struct DaemonRunner: Sendable {
 
         let notifier = SystemdNotifier(environment: environment)
         // READY once the control socket listens and, storage opened, every export serves (or has
-        // failed, which `status` then shows).
-        let gate = ReadinessGate(parts: 2) {
+        // failed, which `status` then shows). The metrics listener, when configured, is one more
+        // part: READY means it is bound (or failed).
+        let gate = ReadinessGate(parts: config.daemon.metricsListen == nil ? 2 : 3) {
             let serving = state.services.filter { $0.name.hasPrefix("export:") && $0.state == .running }.count
             notifier.notify("READY=1\nSTATUS=control socket ready at \(config.daemon.controlSocket); storage opened; \(serving) of \(config.exports.count) exports serving")
         }
@@ -84,7 +85,10 @@ public struct DaemonRunner: Sendable {
             .init(service: ShutdownNotifyService(notifier: notifier, state: state)),
         ]
         if let endpoint = config.daemon.metricsListen {
-            services.append(.init(service: MetricsListener(endpoint: endpoint, metrics: metrics, state: state, eventLoopGroup: eventLoopGroup, logger: logger)))
+            services.append(.init(service: MetricsListener(
+                endpoint: endpoint, metrics: metrics, state: state, eventLoopGroup: eventLoopGroup, logger: logger,
+                onListening: { gate.partReady() }
+            )))
         }
         var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.daemon.shutdownTimeoutSeconds)
