@@ -26,30 +26,23 @@ public struct DiskStatsCommand: AsyncParsableCommand {
     static let kinds = ["read", "write", "other"]
 
     static func table(_ result: JSONValue) -> String {
-        let disks = result.arrayValue ?? []
-        let width = max(4, disks.compactMap { $0["disk"]?.stringValue?.count }.max() ?? 0)
-        let header = ["KIND", "OPS", "BYTES", "ERRORS", "IOPS", "MB/S", "IOPS(LAST)", "MB/S(LAST)", "P50US", "P90US", "P99US", "P99.9US"]
-        var lines = [pad("DISK", width) + "  " + pad("STATE", 11) + "  " + header.map { pad($0, 10) }.joined(separator: " ")]
-        for entry in disks {
+        let header = ["DISK", "STATE", "KIND", "OPS", "BYTES", "ERRORS", "IOPS", "MB/S", "IOPS(LAST)", "MB/S(LAST)", "P50US", "P90US", "P99US", "P99.9US"]
+        var rows: [[String]] = []
+        for entry in result.arrayValue ?? [] {
             let name = entry["disk"]?.stringValue ?? "?"
             let state = entry["state"]?.stringValue ?? "?"
             for kind in kinds {
                 let stats = entry[kind] ?? .object([:])
                 let latency = stats["latency_us"]
-                let cells = [
-                    kind, int(stats["operations"]), int(stats["bytes"]), int(stats["errors"]),
+                rows.append([
+                    name, state, kind, int(stats["operations"]), int(stats["bytes"]), int(stats["errors"]),
                     decimal(stats["iops"]), decimal(stats["mb_per_second"]),
                     decimal(stats["interval_iops"]), decimal(stats["interval_mb_per_second"]),
                     int(latency?["p50"]), int(latency?["p90"]), int(latency?["p99"]), int(latency?["p99_9"]),
-                ]
-                lines.append(pad(name, width) + "  " + pad(state, 11) + "  " + cells.map { pad($0, 10) }.joined(separator: " "))
+                ])
             }
         }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    private static func pad(_ text: String, _ width: Int) -> String {
-        text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0)
+        return DaemonTable.render(header, rows)
     }
 
     private static func int(_ value: JSONValue?) -> String {
