@@ -39,6 +39,12 @@ def spelling(argument):
     return ", ".join(names)
 
 
+def shown_subcommands(command):
+    """The subcommands a reader needs: not hidden ones, nor ArgumentParser's own `help`."""
+    return [sub for sub in command.get("subcommands", [])
+            if sub.get("shouldDisplay", True) and sub["commandName"] != "help"]
+
+
 def synopsis(path, command):
     parts = [path]
     for argument in command.get("arguments", []):
@@ -55,7 +61,7 @@ def synopsis(path, command):
         if argument.get("isRepeating"):
             word += " ..."
         parts.append("[%s]" % word if argument.get("isOptional") else word)
-    if command.get("subcommands"):
+    if shown_subcommands(command):
         parts.append("<subcommand>")
     return " ".join(parts)
 
@@ -77,9 +83,7 @@ def describe_arguments(command, out):
 
 def walk(path, command, out):
     """Every command below `path`, depth first, each as a subsection."""
-    for sub in command.get("subcommands", []):
-        if not sub.get("shouldDisplay", True):
-            continue
+    for sub in shown_subcommands(command):
         subpath = path + " " + sub["commandName"]
         out.append(".SS %s" % roff(subpath))
         out.append(roff(sub.get("abstract", "")))
@@ -107,7 +111,7 @@ def page(info, date):
         out += [".SH DESCRIPTION", roff(command["discussion"])]
     out.append(".SH OPTIONS")
     describe_arguments(command, out)
-    if command.get("subcommands"):
+    if shown_subcommands(command):
         out.append(".SH COMMANDS")
         walk(name, command, out)
     out += [".SH SEE ALSO", "\\fBvdiskd\\fR(8), \\fBvdiskctl\\fR(8), \\fBsystemctl\\fR(1)"]

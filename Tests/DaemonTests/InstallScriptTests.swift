@@ -12,14 +12,15 @@ import Testing
         ProcessInfo.processInfo.environment.merging(["BIN_PATH": binPath].merging(extra) { $1 }) { $1 }
     }
 
-    /// Every subcommand path ("vdiskctl disks stats") of `tool`, from its ArgumentParser help dump.
+    /// Every subcommand path ("vdiskctl disks stats") of `tool`, from its ArgumentParser help dump,
+    /// less ArgumentParser's own `help` subcommand.
     private func subcommandPaths(_ tool: String) async throws -> [String] {
         let dump = try await ProcessRunner.run("\(binPath)/\(tool)", ["--experimental-dump-help"])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
         var paths: [String] = []
         func walk(_ command: [String: Any], _ path: String) {
             for sub in command["subcommands"] as? [[String: Any]] ?? [] {
-                guard let name = sub["commandName"] as? String else { continue }
+                guard let name = sub["commandName"] as? String, name != "help" else { continue }
                 paths.append("\(path) \(name)")
                 walk(sub, "\(path) \(name)")
             }
@@ -43,6 +44,7 @@ import Testing
         let daemonPage = try String(contentsOfFile: "\(scratch.path)/docs/man/man8/vdiskd.8", encoding: .utf8)
         #expect(daemonPage.contains("\\-\\-config <config>"))
         #expect(daemonPage.contains("\\-\\-check"))
+        #expect(!daemonPage.contains(".SH COMMANDS"), "vdiskd has no subcommands to list")
         for shell in ["bash/vdiskctl", "zsh/_vdiskctl", "fish/vdiskctl.fish"] {
             let script = try String(contentsOfFile: "\(scratch.path)/docs/completions/\(shell)", encoding: .utf8)
             for path in paths {

@@ -11,6 +11,8 @@ import ServiceLifecycle
 /// malformed HTTP gets 400 (NIO's error handler), and a connection idle for `idleTimeout` is closed.
 struct MetricsListener: Service {
     static let idleTimeout: TimeAmount = .seconds(30)
+    /// Its name in `status`.
+    static let serviceName = "metrics"
 
     let endpoint: Endpoint
     let metrics: DaemonMetrics
@@ -19,8 +21,6 @@ struct MetricsListener: Service {
     let logger: Logger
     /// Called once the port is bound, or binding failed (READY waits for it either way).
     let onListening: @Sendable () -> Void
-
-    static let serviceName = "metrics"
 
     func run() async throws {
         let render: @Sendable () -> String = { [state] in state.metricsExposition() }
