@@ -5,7 +5,7 @@ public struct IstgtConfiguration: Hashable, Sendable {
     /// How long istgt may take to open its portals.
     public var startTimeout: Duration
 
-    public init(targets: [IstgtTargetSpec], startTimeout: Duration = .seconds(20)) {
+    public init(targets: [IstgtTargetSpec], startTimeout: Duration = .seconds(60)) {
         self.targets = targets
         self.startTimeout = startTimeout
     }

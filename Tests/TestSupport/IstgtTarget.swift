@@ -171,14 +171,16 @@ public func withIstgt<Result>(
     _ configuration: IstgtConfiguration,
     _ body: (IstgtTarget) async throws -> Result
 ) async throws -> Result {
-    let target = try await IstgtTarget.start(configuration)
-    let result: Result
-    do {
-        result = try await body(target)
-    } catch {
+    try await TargetSlots.with {
+        let target = try await IstgtTarget.start(configuration)
+        let result: Result
+        do {
+            result = try await body(target)
+        } catch {
+            await target.stopShielded()
+            throw error
+        }
         await target.stopShielded()
-        throw error
+        return result
     }
-    await target.stopShielded()
-    return result
 }

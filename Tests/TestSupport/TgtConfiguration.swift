@@ -5,7 +5,7 @@ public struct TgtConfiguration: Hashable, Sendable {
     /// How long tgtd may take to listen and answer tgtadm.
     public var startTimeout: Duration
 
-    public init(targets: [TgtTargetSpec], startTimeout: Duration = .seconds(20)) {
+    public init(targets: [TgtTargetSpec], startTimeout: Duration = .seconds(60)) {
         self.targets = targets
         self.startTimeout = startTimeout
     }

@@ -371,14 +371,16 @@ public func withTgt<Result>(
     _ configuration: TgtConfiguration,
     _ body: (TgtTarget) async throws -> Result
 ) async throws -> Result {
-    let target = try await TgtTarget.start(configuration)
-    let result: Result
-    do {
-        result = try await body(target)
-    } catch {
+    try await TargetSlots.with {
+        let target = try await TgtTarget.start(configuration)
+        let result: Result
+        do {
+            result = try await body(target)
+        } catch {
+            await target.stopShielded()
+            throw error
+        }
         await target.stopShielded()
-        throw error
+        return result
     }
-    await target.stopShielded()
-    return result
 }
