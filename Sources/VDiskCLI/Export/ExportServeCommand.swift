@@ -123,7 +123,7 @@ struct ExportServeCommand: AsyncParsableCommand {
             )
         }
         do {
-            try await serve(devices: devices, descriptors: descriptors, access: access, stop: stop)
+            try await serve(devices: devices, descriptors: descriptors, access: access, stop: stop, sessionLoop: Self.sessionLoop(of: devices))
         } catch {
             for device in devices { try? await device.close() }
             throw error
@@ -143,7 +143,7 @@ struct ExportServeCommand: AsyncParsableCommand {
                     opened.append(disk)
                 }
                 let descriptors = opened.map { LogicalUnitDescriptor(uuid: $0.info.uuid, name: $0.name, isThin: $0.info.kind == .thin) }
-                try await serve(devices: opened, descriptors: descriptors, access: access, stop: stop)
+                try await serve(devices: opened, descriptors: descriptors, access: access, stop: stop, sessionLoop: Self.sessionLoop(of: [store.device]))
             } catch {
                 for disk in opened { try? await disk.close() }
                 throw error
@@ -152,7 +152,16 @@ struct ExportServeCommand: AsyncParsableCommand {
         }
     }
 
-    private func serve(devices: [any BlockDevice], descriptors: [LogicalUnitDescriptor], access: TargetAccessPolicy, stop: StopRequest) async throws {
+    /// The event loop of the first iSCSI session among `devices`: client connections run
+    /// there, so their commands reach that LUN without a thread hop (`ExportServer.init`).
+    private static func sessionLoop(of devices: [any BlockDevice]) -> (any EventLoop)? {
+        devices.lazy.compactMap { ($0 as? ISCSILUN)?.session.taskExecutor.eventLoop }.first
+    }
+
+    private func serve(
+        devices: [any BlockDevice], descriptors: [LogicalUnitDescriptor], access: TargetAccessPolicy, stop: StopRequest,
+        sessionLoop: (any EventLoop)?
+    ) async throws {
         let registry = LogicalUnitRegistry()
         let lunList = (0..<devices.count).compactMap { LUN(number: $0) }
         var units: [Int: LogicalUnit] = [:]
@@ -180,7 +189,7 @@ struct ExportServeCommand: AsyncParsableCommand {
             maximumTransferLength: transferLimit
         )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
-        let server = ExportServer(targets: [target], configuration: configuration, group: group, logger: logger)
+        let server = ExportServer(targets: [target], configuration: configuration, group: group, connectionGroup: sessionLoop, logger: logger)
         do {
             let bound = try await server.start()
             var banner = "target \(iqn)\n"
