@@ -7,8 +7,8 @@
 
 Both LUNs are file-backed and written in full first, so every read hits data. Runs alternate
 (export, direct, export, direct, ...) so the noise of a shared machine hits both alike. One
-export process serves all rounds; its CPU (user + system from /proc/PID/stat) is sampled around
-each run and reported per 100k I/Os. Medians of each side and the ratio export/direct are
+export process serves all rounds; its CPU and tgtd's (user + system from /proc/PID/stat) are
+sampled around each run and, with iscsi-perf's own, reported per 100k I/Os. Medians of each side and the ratio export/direct are
 printed as Markdown; --write-doc puts the result into the "Export" section of a benchmarks file
 between markers, leaving the hand-written text around them alone.
 """
@@ -87,9 +87,6 @@ class Export:
     def url(self):
         return f"iscsi://127.0.0.1:{self.port}/{EXPORT_IQN}/0"
 
-    def cpu(self):
-        return process_cpu(self.proc.pid)
-
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -100,18 +97,25 @@ class Export:
                 self.proc.wait()
 
 
-def iscsi_perf(url, random, bs, qd, seconds):
-    """One iscsi-perf run; returns a sample with IOPS, MB/s, I/Os and iscsi-perf's own CPU."""
+def iscsi_perf(url, random, bs, qd, seconds, watched):
+    """One iscsi-perf run; returns a sample with IOPS, MB/s, I/Os, iscsi-perf's own CPU and
+    the CPU each process in `watched` (name -> pid) used meanwhile."""
     cmd = ["iscsi-perf", "-m", qd, "-b", bs // 512, "-t", seconds, *(["-r"] if random else []), url]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    watched_before = {name: process_cpu(pid) for name, pid in watched.items()}
     text = run(cmd, seconds + 60)
+    watched_after = {name: process_cpu(pid) for name, pid in watched.items()}
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     averages = re.findall(r"iops average (\d+) \((\d+) MB/s\)", text)
     if not averages:
         raise RuntimeError(f"could not read iscsi-perf's output: {text[-300:]}")
     iops = float(averages[-1][0])
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"iops": iops, "mbs": iops * bs / 1e6, "ios": iops * seconds, "perfCPU": cpu}
+    sample = {"iops": iops, "mbs": iops * bs / 1e6, "ios": iops * seconds, "perfCPU": cpu}
+    for name in watched:
+        sample[name] = watched_after[name] - watched_before[name]
+    sample["totalCPU"] = cpu + sum(sample[name] for name in watched)
+    return sample
 
 
 def per_100k(sample, key):
@@ -152,15 +156,13 @@ def main():
             for name, random, bs, qd, goal in WORKLOADS:
                 samples = {"export": [], "direct": []}
                 for pair in range(args.pairs):
-                    before = export.cpu()
-                    sample = iscsi_perf(export.url(), random, bs, qd, args.seconds)
-                    sample["exportCPU"] = export.cpu() - before
-                    samples["export"].append(sample)
-                    samples["direct"].append(iscsi_perf(raw, random, bs, qd, args.seconds))
+                    samples["export"].append(iscsi_perf(export.url(), random, bs, qd, args.seconds,
+                                                        {"exportCPU": export.proc.pid, "tgtdCPU": target.proc.pid}))
+                    samples["direct"].append(iscsi_perf(raw, random, bs, qd, args.seconds, {"tgtdCPU": target.proc.pid}))
                     e, d = samples["export"][-1], samples["direct"][-1]
-                    log(f"{name} round {pair + 1}: export {e['iops']:.0f} IOPS "
-                        f"({per_100k(e, 'exportCPU'):.2f} export CPU-s/100k), direct {d['iops']:.0f} IOPS, "
-                        f"ratio {e['iops'] / d['iops']:.2f}")
+                    log(f"{name} round {pair + 1}: export {e['iops']:.0f} IOPS (CPU-s/100k: export "
+                        f"{per_100k(e, 'exportCPU'):.2f}, all {per_100k(e, 'totalCPU'):.2f}), direct {d['iops']:.0f} IOPS "
+                        f"(all {per_100k(d, 'totalCPU'):.2f}), ratio {e['iops'] / d['iops']:.2f}")
                 rows.append((name, goal, samples))
         finally:
             if export:
@@ -180,11 +182,12 @@ def render(args, started, rows):
         f"Run of {started:%Y-%m-%d %H:%M} UTC, `Scripts/bench-export --pairs {args.pairs} --seconds {args.seconds} "
         f"--disk {args.disk}`: {args.pairs} alternating rounds (export, direct) of {args.seconds} s; medians. "
         f"The exported disk is {args.disk} ({args.disk_gib} GiB, 1 MiB file blocks), the direct side a raw "
-        f"{args.disk_gib} GiB LUN on the same tgtd; both file-backed and written in full. \"export CPU/100k\" is "
-        "the export process's user + system seconds per 100k I/Os, \"perf CPU/100k\" iscsi-perf's own.",
+        f"{args.disk_gib} GiB LUN on the same tgtd; both file-backed and written in full. CPU columns are user + "
+        "system seconds per 100k I/Os: \"export\" of the export process, \"all\" of every process on the path "
+        "(iscsi-perf, the export, tgtd; direct: iscsi-perf and tgtd).",
         "",
-        "| workload | export IOPS | export MB/s | export CPU/100k | perf CPU/100k (export) | direct IOPS | direct MB/s "
-        "| perf CPU/100k (direct) | export/direct | goal |",
+        "| workload | export IOPS | export MB/s | export CPU/100k | all CPU/100k (export) | direct IOPS | direct MB/s "
+        "| all CPU/100k (direct) | export/direct | goal |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     spreads = []
@@ -194,9 +197,9 @@ def render(args, started, rows):
         verdict = f"≥ {goal:.2f} {'met' if ratio >= goal else '**not met**'}"
         lines.append(
             f"| {name} | {median(e, lambda s: s['iops']):.0f} | {median(e, lambda s: s['mbs']):.1f} "
-            f"| {median(e, lambda s: per_100k(s, 'exportCPU')):.2f} | {median(e, lambda s: per_100k(s, 'perfCPU')):.2f} "
+            f"| {median(e, lambda s: per_100k(s, 'exportCPU')):.2f} | {median(e, lambda s: per_100k(s, 'totalCPU')):.2f} "
             f"| {median(d, lambda s: s['iops']):.0f} | {median(d, lambda s: s['mbs']):.1f} "
-            f"| {median(d, lambda s: per_100k(s, 'perfCPU')):.2f} | **{ratio:.2f}** | {verdict} |")
+            f"| {median(d, lambda s: per_100k(s, 'totalCPU')):.2f} | **{ratio:.2f}** | {verdict} |")
         pairs = ", ".join(f"{a['iops'] / b['iops']:.2f}" for a, b in zip(e, d))
         spreads.append(f"{name}: {pairs}")
     lines += ["", "Per-round ratios export/direct, to show the spread: " + "; ".join(spreads) + "."]
