@@ -152,10 +152,11 @@ struct ExportServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// The event loop of the first iSCSI session among `devices`: client connections run
-    /// there, so their commands reach that LUN without a thread hop (`ExportServer.init`).
+    /// The event loop the first of `devices` completes its I/O on (an iSCSI session's):
+    /// client connections run there, so their commands reach that LUN without a thread
+    /// hop (`ExportServer.init`).
     private static func sessionLoop(of devices: [any BlockDevice]) -> (any EventLoop)? {
-        devices.lazy.compactMap { ($0 as? ISCSILUN)?.session.taskExecutor.eventLoop }.first
+        devices.lazy.compactMap { ($0.preferredTaskExecutor as? EventLoopTaskExecutor)?.eventLoop }.first
     }
 
     private func serve(
