@@ -50,6 +50,9 @@ public final class VirtualDisk: BlockDevice {
         BlockGeometry(blockSize: blockBytes, blockCount: size / UInt64(blockBytes))
     }
 
+    /// The datastore LUN's: a disk's I/O completes where its LUN's does.
+    public var preferredTaskExecutor: (any TaskExecutor)? { datastore.device.preferredTaskExecutor }
+
     public var capabilities: BlockDeviceCapabilities {
         mode == .exclusive
             ? [.unmap, .writeSame, .writeSameUnmap, .compareAndWrite, .unmappedReadsZero, .forceUnitAccess]

@@ -34,6 +34,8 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     private var logger: Logger
     private var state: State
     private var context: ChannelHandlerContext?
+    /// Runs this connection's commands on its own event loop (see `run`).
+    private var executor: EventLoopTaskExecutor?
     private var inbound = ByteBuffer()
     private let settings = ISCSIPDUDecoder.Settings(maxDataSegmentLength: 8192)
     private var decoder: ISCSIPDUDecoder
@@ -41,6 +43,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     private var timer: RepeatedTask?
     private var loginDeadline: Scheduled<Void>?
     private var needsFlush = false
+    private var flushScheduled = false
     private var registeredTSIH: UInt16?
 
     init(server: ExportServerContext, logger: Logger) {
@@ -54,6 +57,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
         logger[metadataKey: "export.peer"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         loginDeadline = context.eventLoop.scheduleTask(in: server.configuration.loginTimeout) {
@@ -144,10 +148,8 @@ final class ExportConnectionHandler: ChannelInboundHandler {
             }
             state = .login(login)
             perform(action)
-        case .fullFeature(var machine, let session):
-            let actions = machine.received(pdu, now: .now())
-            state = .fullFeature(machine, session)
-            perform(actions)
+        case .fullFeature:
+            perform(withMachine { machine in machine.received(pdu, now: .now()) } ?? [])
         case .closed:
             break
         }
@@ -271,7 +273,11 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         run(command, on: unit, nexus: session.nexus, context: context)
     }
 
-    /// Runs the command off the event loop, so a slow one never holds up the connection.
+    /// Runs the command in a task of its own, so a slow one never holds up the connection.
+    /// The task prefers this connection's event loop: it only runs there between its
+    /// suspensions (blocking I/O goes to the devices' own threads), and a device reached
+    /// over an iSCSI session on the same loop then submits and completes without waking
+    /// another thread.
     private func run(_ command: TargetCommand, on unit: LogicalUnit, nexus: Nexus, context: ChannelHandlerContext) {
         if server.isDraining {
             // Shutting down: commands already running finish, new ones are turned away with BUSY
@@ -303,7 +309,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         let inFlight = server.commandsInFlight
         inFlight.withLockedValue { $0 += 1 }
         let promise = context.eventLoop.makePromise(of: SCSICommandResponse.self)
-        promise.completeWithTask { await unit.execute(request) }
+        Task(executorPreference: executor) { promise.succeed(await unit.execute(request)) }
         promise.futureResult.whenSuccess { response in
             inFlight.withLockedValue { $0 -= 1 }
             bound.value.completed(tag, TargetCommandOutcome(status: response.status.rawValue, sense: response.sense, dataIn: response.dataIn, transferLength: wanted ?? response.transferLength))
@@ -311,11 +317,18 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     }
 
     private func completed(_ tag: UInt32, _ outcome: TargetCommandOutcome) {
-        guard case .fullFeature(var machine, let session) = state else { return }
-        let actions = machine.completed(tag, outcome: outcome)
-        state = .fullFeature(machine, session)
+        guard let actions = withMachine({ machine in machine.completed(tag, outcome: outcome) }) else { return }
         perform(actions)
-        flushIfNeeded()
+        flushSoon()
+    }
+
+    /// Runs `body` on the full-feature state machine. The copy held by `state` is released
+    /// first, so the machine's task tables are changed in place instead of copied on write.
+    private func withMachine(_ body: (inout TargetConnectionStateMachine) -> [TargetConnectionStateMachine.Action]) -> [TargetConnectionStateMachine.Action]? {
+        guard case .fullFeature(var machine, let session) = state else { return nil }
+        state = .closed
+        defer { state = .fullFeature(machine, session) }
+        return body(&machine)
     }
 
     private func taskManagement(_ function: TaskManagementFunction, lun: UInt64) {
@@ -338,9 +351,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     // MARK: Timers
 
     private func tick() {
-        guard case .fullFeature(var machine, let session) = state else { return }
-        let actions = machine.timerFired(now: .now())
-        state = .fullFeature(machine, session)
+        guard let actions = withMachine({ machine in machine.timerFired(now: .now()) }) else { return }
         perform(actions)
         flushIfNeeded()
     }
@@ -364,6 +375,18 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         encoder.encodeTrailer(forDataSegment: data, into: &trailer)
         if trailer.readableBytes > 0 { context.write(wrapOutboundOut(trailer), promise: nil) }
         needsFlush = true
+    }
+
+    /// Flushes once the event loop has run what is already queued: the completions of
+    /// one burst of LUN answers (each resumed as a job on this loop) share one write.
+    private func flushSoon() {
+        guard needsFlush, !flushScheduled, let context else { return }
+        flushScheduled = true
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            bound.value.flushScheduled = false
+            bound.value.flushIfNeeded()
+        }
     }
 
     private func flushIfNeeded() {

@@ -12,6 +12,7 @@ public final class ExportServer: Sendable {
     public let configuration: ExportConfiguration
     private let context: ExportServerContext
     private let group: any EventLoopGroup
+    private let connectionGroup: any EventLoopGroup
     private let listeners: NIOLockedValueBoxWrapper
 
     /// The listening channels, kept to close them at shutdown.
@@ -19,10 +20,18 @@ public final class ExportServer: Sendable {
         let channels = NIOLockedValueBox<[any Channel]>([])
     }
 
-    public init(targets: [ExportTarget], configuration: ExportConfiguration, group: any EventLoopGroup, logger: Logger) {
+    /// Listens on `group`. Accepted connections run on `connectionGroup` (default: `group`):
+    /// giving it the event loop of the iSCSI session under the exported disks keeps a
+    /// command on one thread from the client's PDU to the LUN's answer and back, since each
+    /// connection also runs its commands on its own loop.
+    public init(
+        targets: [ExportTarget], configuration: ExportConfiguration, group: any EventLoopGroup,
+        connectionGroup: (any EventLoopGroup)? = nil, logger: Logger
+    ) {
         self.configuration = configuration
         self.context = ExportServerContext(targets: targets, configuration: configuration, logger: logger)
         self.group = group
+        self.connectionGroup = connectionGroup ?? group
         self.listeners = NIOLockedValueBoxWrapper()
     }
 
@@ -32,7 +41,7 @@ public final class ExportServer: Sendable {
         let context = self.context
         var bound: [ExportPortal] = []
         for portal in configuration.portals {
-            let channel = try await ServerBootstrap(group: group)
+            let channel = try await ServerBootstrap(group: group, childGroup: connectionGroup)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

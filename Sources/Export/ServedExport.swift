@@ -37,6 +37,8 @@ public final class ServedExport: Sendable {
     ///   - disks: LUN 0 first. The devices stay the caller's to close.
     ///   - readOnly: every unit is write-protected (writes end in DATA PROTECT).
     ///   - sanitizeBytesPerSecond: paces SANITIZE overwrites (nil: as fast as the device goes).
+    ///   - group: listens there; client connections run on the event loop the first iSCSI-backed
+    ///     disk completes its I/O on (see `sessionLoop(of:)`), else in `group` too.
     public init(
         iqn: String, access: TargetAccessPolicy, disks: [Disk], readOnly: Bool, sanitizeBytesPerSecond: Int? = nil,
         configuration: ExportConfiguration, group: any EventLoopGroup, logger: Logger
@@ -52,7 +54,10 @@ public final class ServedExport: Sendable {
             )
         }
         self.target = ExportTarget(name: iqn, access: access, units: units)
-        self.server = ExportServer(targets: [target], configuration: configuration, group: group, logger: logger)
+        self.server = ExportServer(
+            targets: [target], configuration: configuration, group: group,
+            connectionGroup: Self.sessionLoop(of: disks.map(\.device)), logger: logger
+        )
         self.disks = disks
         self.registry = registry
     }
@@ -85,6 +90,13 @@ public final class ServedExport: Sendable {
         for unit in target.units.values where (unit.device as AnyObject) === device {
             await unit.capacityChanged()
         }
+    }
+
+    /// The event loop the first of `devices` completes its I/O on (an iSCSI session's), if any.
+    /// Client connections run there, so their commands reach that LUN without a thread hop
+    /// (docs/BENCHMARKS.md, "Export").
+    public static func sessionLoop(of devices: [any BlockDevice]) -> (any EventLoop)? {
+        devices.lazy.compactMap { ($0.preferredTaskExecutor as? EventLoopTaskExecutor)?.eventLoop }.first
     }
 
     /// The sessions logged in right now.

@@ -1,5 +1,7 @@
 // The decoder's negotiated limits (RFC 7143 §13.12 MaxRecvDataSegmentLength, §13.1 digests), shared with the channel handler.
 
+import NIOCore
+
 extension ISCSIPDUDecoder {
     /// Limits and digest switches the decoder reads at the start of every PDU.
     ///
@@ -28,6 +30,14 @@ extension ISCSIPDUDecoder {
         public var headerDigest: Bool
         /// Expect a CRC32C after every non-empty data segment.
         public var dataDigest: Bool
+        /// Where the payload of a long data segment is copied as it arrives, asked once
+        /// its header is read (see `ISCSIPDUDecoder.streamingLength`): the buffer returned
+        /// gets the payload appended at its writer index and comes back as the PDU's data,
+        /// read from where the payload starts; returning nil gets a buffer of the segment's
+        /// size. Either way the input is consumed as it arrives, so the caller's receive
+        /// buffers are never stitched together nor shared with a payload still held.
+        /// nil (the default) keeps every data segment a slice of the input.
+        public var payloadDestination: ((_ header: ISCSIPDU, _ length: Int) -> ByteBuffer?)?
 
         public init(maxDataSegmentLength: Int = 8192, headerDigest: Bool = false, dataDigest: Bool = false) {
             Self.check(maxDataSegmentLength)

@@ -17,6 +17,9 @@ import NIOCore
 /// 48-byte BHS, the AHS (at most 1020 bytes by its 1-byte field) and 4 bytes.
 ///
 /// Data segments are `readSlice`s of the input: the payload is never copied.
+/// With `settings.payloadDestination` set, a segment of at least `streamingLength`
+/// bytes is instead copied once, piece by piece as it arrives, into the buffer that
+/// destination names (a read's own result buffer, for the initiator).
 ///
 /// Install it as `ByteToMessageHandler(decoder, maximumBufferSize: ...)` or in
 /// a `NIOSingleStepByteToMessageProcessor`; keep `settings` to change limits
@@ -29,12 +32,28 @@ public struct ISCSIPDUDecoder: NIOSingleStepByteToMessageDecoder {
     /// Limits and digests, read afresh at every PDU header.
     public let settings: Settings
 
+    /// Segments this long or longer go to `settings.payloadDestination` when it is set.
+    public static let streamingLength = 64 * 1024
+
     private var state: ReadState = .waitingForHeader
 
     private enum ReadState {
         case waitingForHeader
         /// Header consumed; the data segment (plus padding and digest) is still to come.
         case waitingForData(PendingPDU)
+        /// Header consumed; the data segment is being copied into a destination as it arrives.
+        case streamingData(StreamingPDU)
+    }
+
+    private struct StreamingPDU {
+        var pending: PendingPDU
+        /// The payload goes in at `start`; bytes before it are the destination's own.
+        var destination: ByteBuffer
+        var start: Int
+        /// The data digest over the payload so far.
+        var crc: UInt32 = 0
+
+        var received: Int { destination.writerIndex - start }
     }
 
     private struct PendingPDU {
@@ -79,7 +98,22 @@ public struct ISCSIPDUDecoder: NIOSingleStepByteToMessageDecoder {
             case .waitingForHeader:
                 guard let pending = try self.readHeader(from: &buffer) else { return nil }
                 if pending.dataLength == 0 { return pending.pdu }
-                self.state = .waitingForData(pending)
+                if pending.dataLength >= Self.streamingLength, let payloadDestination = self.settings.payloadDestination {
+                    let destination =
+                        payloadDestination(pending.pdu, pending.dataLength)
+                        ?? ByteBufferAllocator().buffer(capacity: pending.dataLength)
+                    self.state = .streamingData(StreamingPDU(pending: pending, destination: destination, start: destination.writerIndex))
+                } else {
+                    self.state = .waitingForData(pending)
+                }
+            case .streamingData(var streaming):
+                // Out of the state while it is written to, so the destination stays uniquely referenced.
+                self.state = .waitingForHeader
+                guard let pdu = try Self.stream(&streaming, from: &buffer) else {
+                    self.state = .streamingData(streaming)
+                    return nil
+                }
+                return pdu
             case .waitingForData(let pending):
                 guard let data = try Self.readDataSegment(of: pending, from: &buffer) else { return nil }
                 self.state = .waitingForHeader
@@ -105,6 +139,12 @@ public struct ISCSIPDUDecoder: NIOSingleStepByteToMessageDecoder {
         case .waitingForData(let pending):
             throw Self.closedMidPDU(
                 have: pending.headerWireLength + buffer.readableBytes,
+                of: pending.headerWireLength + pending.dataWireLength
+            )
+        case .streamingData(let streaming):
+            let pending = streaming.pending
+            throw Self.closedMidPDU(
+                have: pending.headerWireLength + streaming.received + buffer.readableBytes,
                 of: pending.headerWireLength + pending.dataWireLength
             )
         }
@@ -213,19 +253,49 @@ public struct ISCSIPDUDecoder: NIOSingleStepByteToMessageDecoder {
                 endianness: .little,
                 as: UInt32.self
             )!
-            let computed = buffer.crc32c(length: pending.paddedLength)
-            guard received == computed else {
-                throw ISCSIError(
-                    .dataDigestMismatch,
-                    scope: .connection,
-                    "\(pending.pdu.opcode) PDU (ITT 0x\(ISCSIError.hex(pending.pdu.initiatorTaskTag))): data digest is "
-                        + "0x\(ISCSIError.hex(received)), computed 0x\(ISCSIError.hex(computed)) over \(pending.paddedLength) bytes"
-                )
-            }
+            try checkDataDigest(received, computed: buffer.crc32c(length: pending.paddedLength), of: pending)
         }
         let data = buffer.readSlice(length: pending.dataLength)!
         buffer.moveReaderIndex(forwardBy: pending.dataWireLength - pending.dataLength)
         return data
+    }
+
+    /// Moves what has arrived of a streamed segment into its destination; returns the PDU
+    /// once the payload, its padding and its digest are all in.
+    private static func stream(_ streaming: inout StreamingPDU, from buffer: inout ByteBuffer) throws -> ISCSIPDU? {
+        let pending = streaming.pending
+        let missing = pending.dataLength - streaming.received
+        if missing > 0 {
+            let count = min(missing, buffer.readableBytes)
+            var piece = buffer.readSlice(length: count)!
+            if pending.dataDigest { streaming.crc = piece.crc32c(continuing: streaming.crc) }
+            streaming.destination.writeBuffer(&piece)
+            guard count == missing else { return nil }
+        }
+        let padding = pending.paddedLength - pending.dataLength
+        guard buffer.readableBytes >= pending.dataWireLength - pending.dataLength else { return nil }
+        if pending.dataDigest {
+            let computed = buffer.getSlice(at: buffer.readerIndex, length: padding)!.crc32c(continuing: streaming.crc)
+            let received = buffer.getInteger(at: buffer.readerIndex + padding, endianness: .little, as: UInt32.self)!
+            try checkDataDigest(received, computed: computed, of: pending)
+        }
+        buffer.moveReaderIndex(forwardBy: pending.dataWireLength - pending.dataLength)
+        var pdu = pending.pdu
+        var data = streaming.destination
+        data.moveReaderIndex(to: streaming.start)
+        pdu.attachDataSegment(data)
+        return pdu
+    }
+
+    private static func checkDataDigest(_ received: UInt32, computed: UInt32, of pending: PendingPDU) throws {
+        guard received == computed else {
+            throw ISCSIError(
+                .dataDigestMismatch,
+                scope: .connection,
+                "\(pending.pdu.opcode) PDU (ITT 0x\(ISCSIError.hex(pending.pdu.initiatorTaskTag))): data digest is "
+                    + "0x\(ISCSIError.hex(received)), computed 0x\(ISCSIError.hex(computed)) over \(pending.paddedLength) bytes"
+            )
+        }
     }
 
     // MARK: End of stream

@@ -212,6 +212,7 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         decoderSettings.headerDigest = negotiated.headerDigest == .crc32c
         decoderSettings.dataDigest = negotiated.dataDigest == .crc32c
         decoderSettings.maxDataSegmentLength = negotiated.maxRecvDataSegmentLength
+        decoderSettings.payloadDestination = { [weak self] header, length in self?.payloadDestination(header, length: length) }
         limits = TransferLimits(
             immediateData: negotiated.immediateData,
             initialR2T: negotiated.initialR2T,
@@ -344,6 +345,17 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         } else {
             tasks.modify(tag) { $0 = .command(task) }
         }
+    }
+
+    /// A long Data-In is copied by the decoder straight into its read's buffer as it arrives:
+    /// one copy from the socket's buffers, none afterwards (`ReadAssembly.lend`).
+    private func payloadDestination(_ header: ISCSIPDU, length: Int) -> ByteBuffer? {
+        guard case .dataIn(let dataIn) = header, case .command(var task)? = tasks[dataIn.initiatorTaskTag],
+            let buffer = task.read?.lend(offset: Int(dataIn.bufferOffset), length: length, allocator: allocator)
+        else { return nil }
+        // Stored back before the decoder writes, so the buffer has one owner while it does.
+        tasks.modify(dataIn.initiatorTaskTag) { $0 = .command(task) }
+        return buffer
     }
 
     private func receivedSCSIResponse(_ response: SCSIResponse) {

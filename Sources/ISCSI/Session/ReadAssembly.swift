@@ -8,10 +8,13 @@ import NIOCore
 /// negotiate with OR, so data arrives in order: each Data-In must start where
 /// the previous one ended. One Data-In carrying everything keeps the decoder's
 /// slice and copies nothing; otherwise each piece is copied, once, into one
-/// buffer of the expected length as it arrives.
+/// buffer of the expected length as it arrives. A long Data-In is copied by the
+/// decoder itself, straight from the socket's buffers into this one (`lend`).
 public struct ReadAssembly: Sendable {
     public let expectedLength: Int
     private var buffer: ByteBuffer?
+    /// The buffer is with the decoder, which appends the next Data-In's payload to it.
+    private var lent = false
     private var nextDataSN: UInt32 = 0
     /// Bytes received so far (they are contiguous from offset 0).
     public private(set) var receivedBytes: Int = 0
@@ -34,7 +37,13 @@ public struct ReadAssembly: Sendable {
             throw violation(dataIn, "carries bytes \(offset)..<\(offset + count) but the command expects only \(expectedLength)")
         }
         guard count > 0 else { return }
-        if buffer == nil, count == expectedLength {
+        if lent {
+            // The decoder wrote the payload behind what we had: the whole buffer is ours again.
+            lent = false
+            var whole = dataIn.data
+            whole.moveReaderIndex(to: 0)
+            buffer = whole
+        } else if buffer == nil, count == expectedLength {
             // The whole read in one PDU: keep the decoder's slice.
             buffer = dataIn.data
         } else {
@@ -44,6 +53,19 @@ public struct ReadAssembly: Sendable {
             buffer!.writeImmutableBuffer(dataIn.data)
         }
         receivedBytes += count
+    }
+
+    /// Hands the buffer the read is assembled in to the decoder, for a Data-In of `length`
+    /// bytes at `offset` whose header has just been read: the decoder appends the payload
+    /// as it arrives and returns the buffer as that Data-In's data, read from `offset`, and
+    /// `append` takes it back. nil when such a segment would not continue the read (`append`
+    /// then reports why) or the buffer is already lent.
+    public mutating func lend(offset: Int, length: Int, allocator: ByteBufferAllocator) -> ByteBuffer? {
+        guard !lent, offset == receivedBytes, length > 0, length <= expectedLength - offset else { return nil }
+        let lending = buffer ?? allocator.buffer(capacity: expectedLength)
+        buffer = nil
+        lent = true
+        return lending
     }
 
     /// The data received, at most `length` bytes (the expected length less any underflow).
