@@ -36,7 +36,7 @@ import Testing
     }
 
     /// Formats `datastore`, creates two thin disks, serves them as LUN 0 and 1, writes
-    /// through the export with qemu-img, qemu-io and the native initiator, reads each back
+    /// through the export with qemu-img, qemu-io, libiscsi and the native initiator, reads each back
     /// through the export, stops it, and reads each again with `vdiskctl disk read`.
     static func roundTrip(datastore: String, imageSize: String?, directory: ScratchDirectory) async throws {
         let format = ["datastore", "format", datastore, "--label", "e2e", "--block-size", "64k", "--max-hosts", "8", "--max-disks", "16"]
@@ -52,6 +52,11 @@ import Testing
         let patterns: [(offset: Int, length: Int, byte: UInt8)] = [(1 << 20, 192 << 10, 0xA5), (15 << 20, 64 << 10, 0x3C), ((7 << 20) + 512, 1536, 0x11)]
         let nativeOffset = 9 << 20
         let native = TestPattern.bytes(seed: 0x9A7, count: 256 << 10)
+        // And one write by libiscsi itself, through vdiskctl's libiscsi engine.
+        let libiscsiOffset = 11 << 20
+        let libiscsiData = TestPattern.bytes(seed: 0x11B, count: 128 << 10)
+        let libiscsiIn = directory.file("libiscsi.raw")
+        try Data(libiscsiData.readableBytesView).write(to: URL(fileURLWithPath: libiscsiIn))
 
         try await ServedExport.with([datastore, "vm0", "vm1", "--host-name", "exporter"], in: directory) { export in
             let lun0 = export.url(lun: 0)
@@ -77,6 +82,15 @@ import Testing
             #expect(readBack.isGood && readBack.data == native, "native READ(10) through the export")
             try await session.logout()
 
+            let libiscsiLBA = "\(libiscsiOffset / 512)"
+            try await VDiskCtl.run(["target", "write", lun1, "--engine", "libiscsi", "--lba", libiscsiLBA, "--in", libiscsiIn], in: directory).check()
+            let libiscsiOut = directory.file("libiscsi-back.raw")
+            try await VDiskCtl.run(
+                ["target", "read", lun1, "--engine", "libiscsi", "--lba", libiscsiLBA, "--blocks", "\(libiscsiData.readableBytes / 512)", "--out", libiscsiOut],
+                in: directory
+            ).check()
+            #expect(FileManager.default.contents(atPath: libiscsiOut) == Data(libiscsiData.readableBytesView), "libiscsi read back through the export")
+
             // qemu-io checks each pattern through the export (a mismatch prints "Pattern verification failed").
             let reads = patterns.flatMap { ["-c", "read -P \($0.byte) \($0.offset) \($0.length)"] }
             let verified = try await ExternalCommand.run(.qemuIo, ["-f", "raw", "-r"] + reads + [lun1], timeout: .seconds(60)).check()
@@ -91,10 +105,11 @@ import Testing
             #expect(bytes == [UInt8](repeating: pattern.byte, count: pattern.length), "vm1 at \(pattern.offset)")
         }
         #expect(try await Self.diskRead(datastore, "vm1", offset: nativeOffset, length: native.readableBytes, in: directory) == Array(native.readableBytesView))
+        #expect(try await Self.diskRead(datastore, "vm1", offset: libiscsiOffset, length: libiscsiData.readableBytes, in: directory) == Array(libiscsiData.readableBytesView))
         #expect(try await Self.diskRead(datastore, "vm1", offset: 3 << 20, length: 64 << 10, in: directory) == [UInt8](repeating: 0, count: 64 << 10))
 
         // Both disks stayed thin: only the blocks written were allocated.
-        for (name, size, written) in [("vm0", 32 << 20, 4 << 20), ("vm1", 16 << 20, 4 * (64 << 10) + native.readableBytes)] {
+        for (name, size, written) in [("vm0", 32 << 20, 4 << 20), ("vm1", 16 << 20, 5 * (64 << 10) + native.readableBytes)] {
             let info = try await VDiskCtl.run(["disk", "info", datastore, name, "--json"], in: directory).check()
             let fields = try info.json()
             #expect(fields["kind"] as? String == "thin")
