@@ -28,6 +28,12 @@ extension ISCSITargetDaemon {
         targets.first { $0.iqn == iqn }
     }
 
+    /// `stop()` in a task of its own, so it runs to the end even when the calling task is
+    /// cancelled (a cancelled sleep would skip the waits).
+    func stopShielded() async {
+        await Task { await self.stop() }.value
+    }
+
     /// A libiscsi URL for `lun` of `iqn`, with that target's CHAP credentials.
     public func url(_ iqn: String, lun: Int) -> String {
         portal.libiscsiURL(target: iqn, lun: lun, chap: target(iqn)?.chap)

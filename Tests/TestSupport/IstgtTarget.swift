@@ -160,9 +160,6 @@ public final class IstgtTarget: ISCSITargetDaemon {
         await process.terminate(gracePeriod: .zero)
     }
 
-    func stopShielded() async {
-        await Task { await self.stop() }.value
-    }
 }
 
 /// Starts istgt with `configuration`, runs `body` with it, and stops it on
@@ -171,16 +168,5 @@ public func withIstgt<Result>(
     _ configuration: IstgtConfiguration,
     _ body: (IstgtTarget) async throws -> Result
 ) async throws -> Result {
-    try await TargetSlots.with {
-        let target = try await IstgtTarget.start(configuration)
-        let result: Result
-        do {
-            result = try await body(target)
-        } catch {
-            await target.stopShielded()
-            throw error
-        }
-        await target.stopShielded()
-        return result
-    }
+    try await TargetSlots.run({ try await IstgtTarget.start(configuration) }, body)
 }

@@ -19,6 +19,26 @@ public enum TargetSlots {
     /// Whether the current task (or the task it was started from) already holds a slot.
     @TaskLocal private static var holding = false
 
+    /// Starts a target holding a slot, runs `body` with it, and stops it on every path out of
+    /// `body`, thrown errors and cancellation included, before the slot is given back.
+    static func run<Daemon: ISCSITargetDaemon, Result>(
+        _ start: () async throws -> Daemon,
+        _ body: (Daemon) async throws -> Result
+    ) async throws -> Result {
+        try await with {
+            let target = try await start()
+            let result: Result
+            do {
+                result = try await body(target)
+            } catch {
+                await target.stopShielded()
+                throw error
+            }
+            await target.stopShielded()
+            return result
+        }
+    }
+
     /// Runs `body` holding one slot. A task that already holds one (a test running one target
     /// inside another) uses it again, so nested targets cannot wait on each other.
     static func with<Result>(_ body: () async throws -> Result) async throws -> Result {

@@ -358,11 +358,6 @@ public final class TgtTarget: ISCSITargetDaemon {
         await process.terminate(gracePeriod: .zero)
     }
 
-    /// `stop()` in a task of its own, so it runs to the end even when the
-    /// calling task is cancelled (a cancelled sleep would skip the waits).
-    func stopShielded() async {
-        await Task { await self.stop() }.value
-    }
 }
 
 /// Starts tgtd with `configuration`, runs `body` with it, and stops it on
@@ -371,16 +366,5 @@ public func withTgt<Result>(
     _ configuration: TgtConfiguration,
     _ body: (TgtTarget) async throws -> Result
 ) async throws -> Result {
-    try await TargetSlots.with {
-        let target = try await TgtTarget.start(configuration)
-        let result: Result
-        do {
-            result = try await body(target)
-        } catch {
-            await target.stopShielded()
-            throw error
-        }
-        await target.stopShielded()
-        return result
-    }
+    try await TargetSlots.run({ try await TgtTarget.start(configuration) }, body)
 }
