@@ -10,8 +10,9 @@ import SCSI
 ///
 /// Flushes and FUA are not passed down: the simulated crash stops writes but never loses
 /// ones already made, so syncing the image file would add seconds and no coverage.
-final class CrashingBlockDevice: BlockDevice {
+final class CrashingBlockDevice: ForwardingBlockDevice {
     let inner: any BlockDevice
+    var base: any BlockDevice { inner }
     let limit: Int
     private let writes = NIOLockedValueBox(0)
 
@@ -21,8 +22,6 @@ final class CrashingBlockDevice: BlockDevice {
     }
 
     var writesSoFar: Int { writes.withLockedValue { $0 } }
-    var geometry: BlockGeometry { inner.geometry }
-    var capabilities: BlockDeviceCapabilities { inner.capabilities }
 
     private func admit() throws {
         let allowed = writes.withLockedValue { count -> Bool in
@@ -37,8 +36,6 @@ final class CrashingBlockDevice: BlockDevice {
         if writes.withLockedValue({ $0 >= limit }) { throw BlockDeviceError(.transport, "simulated crash after \(limit) writes") }
     }
 
-    func refreshGeometry() async throws -> BlockGeometry { try await inner.refreshGeometry() }
-    func read(at lba: UInt64, blockCount: Int) async throws -> ByteBuffer { try await inner.read(at: lba, blockCount: blockCount) }
     func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws { try admit(); try await inner.write(data, at: lba, fua: false) }
     func flush() async throws { try gate() }
     func unmap(_ ranges: [BlockRange]) async throws { try admit(); try await inner.unmap(ranges) }
@@ -48,8 +45,4 @@ final class CrashingBlockDevice: BlockDevice {
     func compareAndWrite(at lba: UInt64, expected: ByteBuffer, replacement: ByteBuffer) async throws {
         try admit(); try await inner.compareAndWrite(at: lba, expected: expected, replacement: replacement)
     }
-    func persistentReserveOut(_ request: PersistentReserveOutRequest) async throws { try await inner.persistentReserveOut(request) }
-    func readReservationKeys() async throws -> PersistentReservationKeys { try await inner.readReservationKeys() }
-    func readReservation() async throws -> PersistentReservationStatus { try await inner.readReservation() }
-    func close() async throws { try await inner.close() }
 }

@@ -75,8 +75,9 @@ import VSCSI
 }
 
 /// A file device that notes, for every read, whether it ran on one watched event loop.
-private final class LoopRecordingDevice: BlockDevice {
+private final class LoopRecordingDevice: ForwardingBlockDevice {
     let inner: FileBlockDevice
+    var base: any BlockDevice { inner }
     let watched: any EventLoop
     let readsOnWatchedLoop = Mutex<[Bool]>([])
 
@@ -85,25 +86,9 @@ private final class LoopRecordingDevice: BlockDevice {
         self.watched = watched
     }
 
-    var geometry: BlockGeometry { inner.geometry }
-    var capabilities: BlockDeviceCapabilities { inner.capabilities }
-    func refreshGeometry() async throws -> BlockGeometry { try await inner.refreshGeometry() }
     func read(at lba: UInt64, blockCount: Int) async throws -> ByteBuffer {
         let onLoop = watched.inEventLoop
         readsOnWatchedLoop.withLock { $0.append(onLoop) }
         return try await inner.read(at: lba, blockCount: blockCount)
     }
-    func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws { try await inner.write(data, at: lba, fua: fua) }
-    func flush() async throws { try await inner.flush() }
-    func unmap(_ ranges: [BlockRange]) async throws { try await inner.unmap(ranges) }
-    func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: Int, unmap: Bool) async throws {
-        try await inner.writeSame(pattern, at: lba, blockCount: blockCount, unmap: unmap)
-    }
-    func compareAndWrite(at lba: UInt64, expected: ByteBuffer, replacement: ByteBuffer) async throws {
-        try await inner.compareAndWrite(at: lba, expected: expected, replacement: replacement)
-    }
-    func persistentReserveOut(_ request: PersistentReserveOutRequest) async throws { try await inner.persistentReserveOut(request) }
-    func readReservationKeys() async throws -> PersistentReservationKeys { try await inner.readReservationKeys() }
-    func readReservation() async throws -> PersistentReservationStatus { try await inner.readReservation() }
-    func close() async throws { try await inner.close() }
 }

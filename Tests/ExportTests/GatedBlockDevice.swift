@@ -46,9 +46,10 @@ final class DeviceGate: Sendable {
     }
 }
 
-/// Forwards everything to `inner`; a write starting at `gatedLBA` first waits for the gate.
-final class GatedBlockDevice: BlockDevice {
+/// Forwards everything to `inner`, except that a write starting at `gatedLBA` first waits for the gate.
+final class GatedBlockDevice: ForwardingBlockDevice {
     let inner: FileBlockDevice
+    var base: any BlockDevice { inner }
     let gatedLBA: UInt64
     let gate: DeviceGate
 
@@ -58,26 +59,10 @@ final class GatedBlockDevice: BlockDevice {
         self.gate = gate
     }
 
-    var geometry: BlockGeometry { inner.geometry }
-    var capabilities: BlockDeviceCapabilities { inner.capabilities }
-    func refreshGeometry() async throws -> BlockGeometry { try await inner.refreshGeometry() }
-    func read(at lba: UInt64, blockCount: Int) async throws -> ByteBuffer { try await inner.read(at: lba, blockCount: blockCount) }
     func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws {
         guard lba == gatedLBA else { return try await inner.write(data, at: lba, fua: fua) }
         await gate.pass()
         try await inner.write(data, at: lba, fua: fua)
         gate.went()
     }
-    func flush() async throws { try await inner.flush() }
-    func unmap(_ ranges: [BlockRange]) async throws { try await inner.unmap(ranges) }
-    func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: Int, unmap: Bool) async throws {
-        try await inner.writeSame(pattern, at: lba, blockCount: blockCount, unmap: unmap)
-    }
-    func compareAndWrite(at lba: UInt64, expected: ByteBuffer, replacement: ByteBuffer) async throws {
-        try await inner.compareAndWrite(at: lba, expected: expected, replacement: replacement)
-    }
-    func persistentReserveOut(_ request: PersistentReserveOutRequest) async throws { try await inner.persistentReserveOut(request) }
-    func readReservationKeys() async throws -> PersistentReservationKeys { try await inner.readReservationKeys() }
-    func readReservation() async throws -> PersistentReservationStatus { try await inner.readReservation() }
-    func close() async throws { try await inner.close() }
 }

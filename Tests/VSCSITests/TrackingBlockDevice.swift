@@ -7,14 +7,13 @@ import NIOCore
 import SCSI
 import VSCSI
 
-final class TrackingBlockDevice: LBAStatusReporting {
+final class TrackingBlockDevice: ForwardingBlockDevice, LBAStatusReporting {
     let inner: FileBlockDevice
+    var base: any BlockDevice { inner }
     private let mapped = NIOLockedValueBox(Set<UInt64>())
 
     init(_ inner: FileBlockDevice) { self.inner = inner }
 
-    var geometry: BlockGeometry { inner.geometry }
-    var capabilities: BlockDeviceCapabilities { inner.capabilities }
 
     func provisioningStatus(at lba: UInt64, limit: UInt64) async throws -> (mapped: Bool, blockCount: UInt64) {
         mapped.withLockedValue { set in
@@ -33,13 +32,10 @@ final class TrackingBlockDevice: LBAStatusReporting {
         }
     }
 
-    func refreshGeometry() async throws -> BlockGeometry { try await inner.refreshGeometry() }
-    func read(at lba: UInt64, blockCount: Int) async throws -> ByteBuffer { try await inner.read(at: lba, blockCount: blockCount) }
     func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws {
         try await inner.write(data, at: lba, fua: fua)
         mark(lba, data.readableBytes / geometry.blockSize, true)
     }
-    func flush() async throws { try await inner.flush() }
     func unmap(_ ranges: [BlockRange]) async throws {
         try await inner.unmap(ranges)
         for range in ranges { mark(range.lba, Int(range.blockCount), false) }
@@ -52,8 +48,4 @@ final class TrackingBlockDevice: LBAStatusReporting {
         try await inner.compareAndWrite(at: lba, expected: expected, replacement: replacement)
         mark(lba, expected.readableBytes / geometry.blockSize, true)
     }
-    func persistentReserveOut(_ request: PersistentReserveOutRequest) async throws { try await inner.persistentReserveOut(request) }
-    func readReservationKeys() async throws -> PersistentReservationKeys { try await inner.readReservationKeys() }
-    func readReservation() async throws -> PersistentReservationStatus { try await inner.readReservation() }
-    func close() async throws { try await inner.close() }
 }

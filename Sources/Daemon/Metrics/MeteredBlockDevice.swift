@@ -5,10 +5,10 @@ import Metrics
 import NIOCore
 import SCSI
 
-/// Forwards every call to `base` and counts it in `vdiskd_initiator_commands_total{target}`;
-/// calls that fail count in `vdiskd_initiator_errors_total{target}` too, except a COMPARE AND
+/// Forwards every call to `base` and counts each command (all but `close`) in
+/// `vdiskd_initiator_commands_total{target}`; calls that fail count in `vdiskd_initiator_errors_total{target}` too, except a COMPARE AND
 /// WRITE miscompare, which is the ordinary "somebody else holds it" answer of an ATS lock.
-final class MeteredBlockDevice: BlockDevice {
+final class MeteredBlockDevice: ForwardingBlockDevice {
     let base: any BlockDevice
     private let commands: CoreMetrics.Counter
     private let errors: CoreMetrics.Counter
@@ -18,10 +18,6 @@ final class MeteredBlockDevice: BlockDevice {
         self.commands = metrics.counter("vdiskd_initiator_commands_total", [("target", target)])
         self.errors = metrics.counter("vdiskd_initiator_errors_total", [("target", target)])
     }
-
-    var geometry: BlockGeometry { base.geometry }
-    var capabilities: BlockDeviceCapabilities { base.capabilities }
-    var preferredTaskExecutor: (any TaskExecutor)? { base.preferredTaskExecutor }
 
     private func counted<T>(_ body: () async throws -> T) async throws -> T {
         commands.increment()
@@ -48,5 +44,4 @@ final class MeteredBlockDevice: BlockDevice {
     func persistentReserveOut(_ request: PersistentReserveOutRequest) async throws { try await counted { try await base.persistentReserveOut(request) } }
     func readReservationKeys() async throws -> PersistentReservationKeys { try await counted { try await base.readReservationKeys() } }
     func readReservation() async throws -> PersistentReservationStatus { try await counted { try await base.readReservation() } }
-    func close() async throws { try await base.close() }
 }
