@@ -135,21 +135,8 @@ public final class LibISCSIDevice: SCSIBlockCommands {
     @discardableResult
     public func refreshGeometry() async throws -> BlockGeometry {
         try checkOpen()
-        let result = try await run(CDB.readCapacity16(), name: "READ CAPACITY(16)", dataIn: 32)
-        let capacity: ReadCapacity16Data
-        do {
-            capacity = try ReadCapacity16Data(parsing: Array(result.data.readableBytesView))
-        } catch {
-            throw BlockDeviceError(.deviceError, "\(unitDescription) answered READ CAPACITY(16) with bad data", underlying: error)
-        }
-        let blockLength = Int(capacity.blockLength)
-        guard blockLength >= 512, blockLength & (blockLength - 1) == 0 else {
-            throw BlockDeviceError(
-                .notSupported,
-                "\(unitDescription) has \(blockLength)-byte blocks; only powers of two from 512 are supported"
-            )
-        }
-        let geometry = BlockGeometry(blockSize: blockLength, blockCount: capacity.blockCount)
+        let capacity = try await readCapacity()
+        let geometry = BlockGeometry(blockSize: Int(capacity.blockLength), blockCount: capacity.blockCount)
         state.withLockedValue { state in
             state.geometry = geometry
             if capacity.logicalBlockProvisioningManagementEnabled {
@@ -161,28 +148,8 @@ public final class LibISCSIDevice: SCSIBlockCommands {
     }
 
     private func probeCapabilities() async throws {
-        var capabilities: BlockDeviceCapabilities = [.writeSame, .forceUnitAccess]
-        var limits = state.withLockedValue { $0.limits }
         let provisioningEnabled = state.withLockedValue { $0.capabilities.contains(.unmap) }
-        if let page = try? await inquiryPage(.blockLimits), let blockLimits = try? BlockLimitsPage(parsing: page) {
-            if blockLimits.maximumTransferLength > 0 { limits.maximumTransferBlocks = Int(blockLimits.maximumTransferLength) }
-            limits.maximumUnmapBlocks = Int(blockLimits.maximumUnmapLBACount)
-            limits.maximumUnmapDescriptors = Int(blockLimits.maximumUnmapBlockDescriptorCount)
-            if blockLimits.maximumWriteSameLength > 0 {
-                limits.maximumWriteSameBlocks = Int(clamping: blockLimits.maximumWriteSameLength)
-            }
-            limits.maximumCompareAndWriteBlocks = Int(blockLimits.maximumCompareAndWriteLength)
-        }
-        if provisioningEnabled, let page = try? await inquiryPage(.logicalBlockProvisioning),
-           let provisioning = try? LogicalBlockProvisioningPage(parsing: page)
-        {
-            if provisioning.unmapSupported { capabilities.insert(.unmap) }
-            if provisioning.writeSame16UnmapSupported { capabilities.insert(.writeSameUnmap) }
-            if provisioning.unmappedBlocksReadZero { capabilities.insert(.unmappedReadsZero) }
-        }
-        if limits.maximumUnmapDescriptors == 0 || limits.maximumUnmapBlocks == 0 {
-            capabilities.remove(.unmap)
-        }
+        var (limits, capabilities) = await probeLimitsAndProvisioning(provisioningEnabled: provisioningEnabled)
         var advertised = limits.maximumCompareAndWriteBlocks > 0
         if !advertised { advertised = await supports(.compareAndWrite) }
         if await compareAndWriteWorks(advertised: advertised) {
@@ -203,11 +170,6 @@ public final class LibISCSIDevice: SCSIBlockCommands {
             if !capabilities.contains(.unmap) { state.capabilities.remove(.unmap) }
             state.limits = limits
         }
-    }
-
-    private func inquiryPage(_ page: VitalProductDataPage) async throws -> [UInt8] {
-        let result = try await run(CDB.inquiry(page: page), name: "INQUIRY", dataIn: 255)
-        return Array(result.data.readableBytesView)
     }
 
     /// Whether REPORT SUPPORTED OPERATION CODES lists `opcode`; false when the target cannot say.
