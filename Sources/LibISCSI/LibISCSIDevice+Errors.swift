@@ -6,7 +6,7 @@ import BlockDevice
 extension LibISCSIDevice {
     /// A command that never got a SCSI status.
     func blockDeviceError(_ error: LibISCSIEngineError, name: String) -> BlockDeviceError {
-        let object = "\(name) on \(self.object)"
+        let object = "\(name) on \(unitDescription)"
         switch error {
         case .timeout(let reason):
             return BlockDeviceError(

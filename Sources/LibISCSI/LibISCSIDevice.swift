@@ -14,7 +14,7 @@ import SCSI
 /// as the native engine's. Geometry and capabilities are probed once at open
 /// (READ CAPACITY(16), VPD B0/B2, REPORT SUPPORTED OPERATION CODES and a
 /// harmless trial for COMPARE AND WRITE, PERSISTENT RESERVE IN REPORT CAPABILITIES).
-public final class LibISCSIDevice: SCSIPassthrough {
+public final class LibISCSIDevice: SCSIBlockCommands {
     public let url: LibISCSIURL
     let loop: LibISCSIEventLoop
     private let state: NIOLockedValueBox<State>
@@ -22,23 +22,12 @@ public final class LibISCSIDevice: SCSIPassthrough {
     private struct State {
         var geometry = BlockGeometry(blockSize: 512, blockCount: 0)
         var capabilities: BlockDeviceCapabilities = []
-        var limits = Limits()
+        var limits = SCSIBlockLimits()
         var closed = false
-    }
-
-    /// What the block limits page allows per command.
-    struct Limits: Sendable {
-        var maximumTransferBlocks: Int?
-        var maximumUnmapBlocks = 0
-        var maximumUnmapDescriptors = 0
-        var maximumWriteSameBlocks: Int?
-        var maximumCompareAndWriteBlocks = 0
     }
 
     /// How many times a command is repeated after UNIT ATTENTION (as the native engine).
     static let unitAttentionRetries = 5
-    /// Commands larger than this are split even when the target sets no limit.
-    static let defaultMaximumTransferBytes = 8 << 20
 
     private init(url: LibISCSIURL, loop: LibISCSIEventLoop) {
         self.url = url
@@ -146,21 +135,8 @@ public final class LibISCSIDevice: SCSIPassthrough {
     @discardableResult
     public func refreshGeometry() async throws -> BlockGeometry {
         try checkOpen()
-        let result = try await run(CDB.readCapacity16(), name: "READ CAPACITY(16)", dataIn: 32)
-        let capacity: ReadCapacity16Data
-        do {
-            capacity = try ReadCapacity16Data(parsing: Array(result.data.readableBytesView))
-        } catch {
-            throw BlockDeviceError(.deviceError, "\(object) answered READ CAPACITY(16) with bad data", underlying: error)
-        }
-        let blockLength = Int(capacity.blockLength)
-        guard blockLength >= 512, blockLength & (blockLength - 1) == 0 else {
-            throw BlockDeviceError(
-                .notSupported,
-                "\(object) has \(blockLength)-byte blocks; only powers of two from 512 are supported"
-            )
-        }
-        let geometry = BlockGeometry(blockSize: blockLength, blockCount: capacity.blockCount)
+        let capacity = try await readCapacity()
+        let geometry = BlockGeometry(blockSize: Int(capacity.blockLength), blockCount: capacity.blockCount)
         state.withLockedValue { state in
             state.geometry = geometry
             if capacity.logicalBlockProvisioningManagementEnabled {
@@ -172,28 +148,8 @@ public final class LibISCSIDevice: SCSIPassthrough {
     }
 
     private func probeCapabilities() async throws {
-        var capabilities: BlockDeviceCapabilities = [.writeSame, .forceUnitAccess]
-        var limits = state.withLockedValue { $0.limits }
         let provisioningEnabled = state.withLockedValue { $0.capabilities.contains(.unmap) }
-        if let page = try? await inquiryPage(.blockLimits), let blockLimits = try? BlockLimitsPage(parsing: page) {
-            if blockLimits.maximumTransferLength > 0 { limits.maximumTransferBlocks = Int(blockLimits.maximumTransferLength) }
-            limits.maximumUnmapBlocks = Int(blockLimits.maximumUnmapLBACount)
-            limits.maximumUnmapDescriptors = Int(blockLimits.maximumUnmapBlockDescriptorCount)
-            if blockLimits.maximumWriteSameLength > 0 {
-                limits.maximumWriteSameBlocks = Int(clamping: blockLimits.maximumWriteSameLength)
-            }
-            limits.maximumCompareAndWriteBlocks = Int(blockLimits.maximumCompareAndWriteLength)
-        }
-        if provisioningEnabled, let page = try? await inquiryPage(.logicalBlockProvisioning),
-           let provisioning = try? LogicalBlockProvisioningPage(parsing: page)
-        {
-            if provisioning.unmapSupported { capabilities.insert(.unmap) }
-            if provisioning.writeSame16UnmapSupported { capabilities.insert(.writeSameUnmap) }
-            if provisioning.unmappedBlocksReadZero { capabilities.insert(.unmappedReadsZero) }
-        }
-        if limits.maximumUnmapDescriptors == 0 || limits.maximumUnmapBlocks == 0 {
-            capabilities.remove(.unmap)
-        }
+        var (limits, capabilities) = await probeLimitsAndProvisioning(provisioningEnabled: provisioningEnabled)
         var advertised = limits.maximumCompareAndWriteBlocks > 0
         if !advertised { advertised = await supports(.compareAndWrite) }
         if await compareAndWriteWorks(advertised: advertised) {
@@ -214,11 +170,6 @@ public final class LibISCSIDevice: SCSIPassthrough {
             if !capabilities.contains(.unmap) { state.capabilities.remove(.unmap) }
             state.limits = limits
         }
-    }
-
-    private func inquiryPage(_ page: VitalProductDataPage) async throws -> [UInt8] {
-        let result = try await run(CDB.inquiry(page: page), name: "INQUIRY", dataIn: 255)
-        return Array(result.data.readableBytesView)
     }
 
     /// Whether REPORT SUPPORTED OPERATION CODES lists `opcode`; false when the target cannot say.
@@ -264,144 +215,6 @@ public final class LibISCSIDevice: SCSIPassthrough {
 
     // MARK: BlockDevice
 
-    public func read(at lba: UInt64, blockCount: Int) async throws -> ByteBuffer {
-        try checkOpen()
-        try checkRange(lba: lba, blockCount: blockCount, operation: "read")
-        let blockSize = geometry.blockSize
-        let chunk = maximumBlocksPerCommand
-        if blockCount <= chunk {
-            return try await readChunk(lba: lba, blockCount: blockCount, blockSize: blockSize)
-        }
-        var whole = ByteBuffer()
-        whole.reserveCapacity(blockCount * blockSize)
-        var done = 0
-        while done < blockCount {
-            let count = min(chunk, blockCount - done)
-            var piece = try await readChunk(lba: lba + UInt64(done), blockCount: count, blockSize: blockSize)
-            whole.writeBuffer(&piece)
-            done += count
-        }
-        return whole
-    }
-
-    private func readChunk(lba: UInt64, blockCount: Int, blockSize: Int) async throws -> ByteBuffer {
-        let length = blockCount * blockSize
-        let result = try await run(CDB.read16(lba: lba, blockCount: UInt32(blockCount)), name: "READ(16)", dataIn: length)
-        guard result.data.readableBytes == length else {
-            throw BlockDeviceError(
-                .deviceError,
-                "\(object) returned \(result.data.readableBytes) of \(length) bytes for READ(16) at LBA \(lba)"
-            )
-        }
-        return result.data
-    }
-
-    public func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws {
-        try checkOpen()
-        let blockSize = geometry.blockSize
-        let blockCount = try wholeBlocks(data, blockSize: blockSize, operation: "write")
-        try checkRange(lba: lba, blockCount: blockCount, operation: "write")
-        let chunk = maximumBlocksPerCommand
-        var done = 0
-        while done < blockCount {
-            let count = min(chunk, blockCount - done)
-            let slice = data.getSlice(at: data.readerIndex + done * blockSize, length: count * blockSize)!
-            _ = try await run(
-                CDB.write16(lba: lba + UInt64(done), blockCount: UInt32(count), fua: fua),
-                name: "WRITE(16)",
-                dataOut: slice
-            )
-            done += count
-        }
-    }
-
-    public func flush() async throws {
-        try checkOpen()
-        _ = try await run(CDB.synchronizeCache16(), name: "SYNCHRONIZE CACHE(16)")
-    }
-
-    public func unmap(_ ranges: [BlockRange]) async throws {
-        try checkOpen()
-        let (capabilities, limits) = state.withLockedValue { ($0.capabilities, $0.limits) }
-        guard capabilities.contains(.unmap) else {
-            throw BlockDeviceError(.notSupported, "\(object) does not support UNMAP")
-        }
-        for range in ranges {
-            try checkRange(lba: range.lba, blockCount: Int(range.blockCount), operation: "unmap")
-        }
-        let commands = SCSICommandPlan.unmap(
-            ranges,
-            maximumBlocksPerDescriptor: limits.maximumUnmapBlocks,
-            maximumDescriptors: limits.maximumUnmapDescriptors
-        )
-        for (cdb, parameters) in commands {
-            _ = try await run(cdb, name: "UNMAP", dataOut: ByteBuffer(bytes: parameters))
-        }
-    }
-
-    public func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: Int, unmap: Bool) async throws {
-        try checkOpen()
-        let blockSize = geometry.blockSize
-        guard pattern.readableBytes == blockSize else {
-            throw BlockDeviceError(.invalidArgument, "WRITE SAME needs exactly one \(blockSize)-byte block, got \(pattern.readableBytes) bytes")
-        }
-        try checkRange(lba: lba, blockCount: blockCount, operation: "write same")
-        if unmap, !capabilities.contains(.writeSameUnmap) {
-            throw BlockDeviceError(.notSupported, "\(object) does not support WRITE SAME with UNMAP")
-        }
-        let maximum = state.withLockedValue { $0.limits.maximumWriteSameBlocks }
-        for cdb in SCSICommandPlan.writeSame(lba: lba, blockCount: blockCount, unmap: unmap, maximumBlocks: maximum) {
-            _ = try await run(cdb, name: "WRITE SAME(16)", dataOut: pattern)
-        }
-    }
-
-    public func compareAndWrite(at lba: UInt64, expected: ByteBuffer, replacement: ByteBuffer) async throws {
-        try checkOpen()
-        guard capabilities.contains(.compareAndWrite) else {
-            throw BlockDeviceError(.notSupported, "\(object) does not support COMPARE AND WRITE")
-        }
-        let blockSize = geometry.blockSize
-        let blockCount = try wholeBlocks(expected, blockSize: blockSize, operation: "compare and write")
-        guard replacement.readableBytes == expected.readableBytes, blockCount > 0, blockCount <= 255 else {
-            throw BlockDeviceError(
-                .invalidArgument,
-                "COMPARE AND WRITE needs equal compare and write buffers of 1 to 255 blocks (got \(expected.readableBytes) and \(replacement.readableBytes) bytes)"
-            )
-        }
-        try checkRange(lba: lba, blockCount: blockCount, operation: "compare and write")
-        var payload = ByteBuffer()
-        payload.reserveCapacity(expected.readableBytes * 2)
-        payload.writeImmutableBuffer(expected)
-        payload.writeImmutableBuffer(replacement)
-        _ = try await run(CDB.compareAndWrite(lba: lba, blockCount: UInt8(blockCount)), name: "COMPARE AND WRITE", dataOut: payload)
-    }
-
-    public func persistentReserveOut(_ request: PersistentReserveOutRequest) async throws {
-        try checkOpen()
-        let (cdb, parameters) = CDB.persistentReserveOut(request)
-        _ = try await run(cdb, name: "PERSISTENT RESERVE OUT", dataOut: ByteBuffer(bytes: parameters))
-    }
-
-    public func readReservationKeys() async throws -> PersistentReservationKeys {
-        try checkOpen()
-        let result = try await run(CDB.persistentReserveIn(.readKeys, allocationLength: 8192), name: "PERSISTENT RESERVE IN", dataIn: 8192)
-        do {
-            return try PersistentReservationKeys(parsing: Array(result.data.readableBytesView))
-        } catch {
-            throw BlockDeviceError(.deviceError, "\(object) answered READ KEYS with bad data", underlying: error)
-        }
-    }
-
-    public func readReservation() async throws -> PersistentReservationStatus {
-        try checkOpen()
-        let result = try await run(CDB.persistentReserveIn(.readReservation, allocationLength: 64), name: "PERSISTENT RESERVE IN", dataIn: 64)
-        do {
-            return try PersistentReservationStatus(parsing: Array(result.data.readableBytesView))
-        } catch {
-            throw BlockDeviceError(.deviceError, "\(object) answered READ RESERVATION with bad data", underlying: error)
-        }
-    }
-
     public func close() async throws {
         let wasOpen = state.withLockedValue { state in
             defer { state.closed = true }
@@ -410,37 +223,18 @@ public final class LibISCSIDevice: SCSIPassthrough {
         if wasOpen { await loop.shutdown() }
     }
 
-    // MARK: Running commands
+    // MARK: SCSIBlockCommands (read, write and the rest come from its extension)
 
     /// "LUN 1 of iqn... at 127.0.0.1:3260": the object every message names.
-    var object: String { "LUN \(url.lun) of \(url.targetName) at \(url.portal)" }
+    public var unitDescription: String { "LUN \(url.lun) of \(url.targetName) at \(url.portal)" }
+    public var isClosed: Bool { state.withLockedValue { $0.closed } }
+    public var blockLimits: SCSIBlockLimits { state.withLockedValue { $0.limits } }
 
-    private var maximumBlocksPerCommand: Int {
-        let (limit, blockSize) = state.withLockedValue { ($0.limits.maximumTransferBlocks, $0.geometry.blockSize) }
-        let byDefault = Self.defaultMaximumTransferBytes / blockSize
-        return max(1, min(limit ?? byDefault, byDefault))
+    public func runCommand(_ cdb: [UInt8], name: String, dataOut: ByteBuffer?, dataInLength: Int) async throws -> ByteBuffer {
+        try await run(cdb, name: name, dataOut: dataOut, dataIn: dataInLength).data
     }
 
-    public func passthrough(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, dataInLength: Int = 0) async throws -> ByteBuffer {
-        try checkOpen()
-        return try await run(cdb, name: name, dataOut: dataOut, dataIn: dataInLength).data
-    }
-
-    private func checkOpen() throws {
-        if state.withLockedValue({ $0.closed }) {
-            throw BlockDeviceError(.closed, "\(object) is closed")
-        }
-    }
-
-    private func wholeBlocks(_ data: ByteBuffer, blockSize: Int, operation: String) throws -> Int {
-        guard data.readableBytes % blockSize == 0 else {
-            throw BlockDeviceError(
-                .invalidArgument,
-                "\(operation) of \(data.readableBytes) bytes is not a whole number of \(blockSize)-byte blocks"
-            )
-        }
-        return data.readableBytes / blockSize
-    }
+    // MARK: Running commands
 
     /// Runs a command and returns its result whatever the SCSI status; engine failures become BlockDeviceErrors.
     func execute(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, dataIn: Int = 0) async throws -> LibISCSICommandResult {
@@ -473,7 +267,7 @@ public final class LibISCSIDevice: SCSIPassthrough {
                 attempt += 1
                 continue
             }
-            throw BlockDeviceError(failure, cdb: cdb, object: "\(name) on \(object)")
+            throw BlockDeviceError(failure, cdb: cdb, object: "\(name) on \(unitDescription)")
         }
     }
 }

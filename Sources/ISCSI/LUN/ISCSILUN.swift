@@ -14,7 +14,7 @@ import SCSI
 /// of an initiator; every other SCSI failure becomes a `BlockDeviceError` whose
 /// code says what class of failure it was and whose underlying error is the
 /// `SCSICommandError` with the sense in words.
-public final class ISCSILUN: SCSIPassthrough {
+public final class ISCSILUN: SCSIBlockCommands {
     public let session: ISCSISession
     public let lun: UInt64
     /// Whether `close()` also logs the session out.
@@ -24,24 +24,12 @@ public final class ISCSILUN: SCSIPassthrough {
     private struct State {
         var geometry: BlockGeometry
         var capabilities: BlockDeviceCapabilities
-        var limits: Limits
+        var limits = SCSIBlockLimits()
         var closed = false
-    }
-
-    /// What the block limits page allows per command.
-    struct Limits: Sendable {
-        /// Most blocks per READ/WRITE; nil when the target sets no limit.
-        var maximumTransferBlocks: Int?
-        var maximumUnmapBlocks: Int
-        var maximumUnmapDescriptors: Int
-        var maximumWriteSameBlocks: Int?
-        var maximumCompareAndWriteBlocks: Int
     }
 
     /// How many times a command is repeated after UNIT ATTENTION.
     static let unitAttentionRetries = 5
-    /// Commands larger than this are split even when the target sets no limit.
-    static let defaultMaximumTransferBytes = 8 << 20
 
     private init(session: ISCSISession, lun: UInt64, ownsSession: Bool, state: State) {
         self.session = session
@@ -81,14 +69,7 @@ public final class ISCSILUN: SCSIPassthrough {
             ownsSession: ownsSession,
             state: State(
                 geometry: BlockGeometry(blockSize: 512, blockCount: 0),
-                capabilities: [],
-                limits: Limits(
-                    maximumTransferBlocks: nil,
-                    maximumUnmapBlocks: 0,
-                    maximumUnmapDescriptors: 0,
-                    maximumWriteSameBlocks: nil,
-                    maximumCompareAndWriteBlocks: 0
-                )
+                capabilities: []
             )
         )
         _ = try await device.run(CDB.testUnitReady(), name: "TEST UNIT READY")
@@ -103,19 +84,7 @@ public final class ISCSILUN: SCSIPassthrough {
 
     @discardableResult
     public func refreshGeometry() async throws -> BlockGeometry {
-        let result = try await run(CDB.readCapacity16(), name: "READ CAPACITY(16)", expectedDataIn: 32)
-        let capacity: ReadCapacity16Data
-        do {
-            capacity = try ReadCapacity16Data(parsing: Array(result.data.readableBytesView))
-        } catch {
-            throw BlockDeviceError(.deviceError, "LUN \(lun) of \(session.portal) answered READ CAPACITY(16) with bad data", underlying: error)
-        }
-        guard capacity.blockLength >= 512, capacity.blockLength & (capacity.blockLength - 1) == 0 else {
-            throw BlockDeviceError(
-                .notSupported,
-                "LUN \(lun) of \(session.portal) has \(capacity.blockLength)-byte blocks; only powers of two from 512 are supported"
-            )
-        }
+        let capacity = try await readCapacity()
         let geometry = BlockGeometry(blockSize: Int(capacity.blockLength), blockCount: capacity.blockCount)
         state.withLockedValue { state in
             state.geometry = geometry
@@ -128,26 +97,8 @@ public final class ISCSILUN: SCSIPassthrough {
     }
 
     private func probeCapabilities() async throws {
-        var capabilities: BlockDeviceCapabilities = [.writeSame, .forceUnitAccess]
-        var limits = state.withLockedValue { $0.limits }
         let provisioningEnabled = state.withLockedValue { $0.capabilities.contains(.unmap) }
-        if let page = try? await inquiryPage(.blockLimits), let blockLimits = try? BlockLimitsPage(parsing: page) {
-            if blockLimits.maximumTransferLength > 0 { limits.maximumTransferBlocks = Int(blockLimits.maximumTransferLength) }
-            limits.maximumUnmapBlocks = Int(blockLimits.maximumUnmapLBACount)
-            limits.maximumUnmapDescriptors = Int(blockLimits.maximumUnmapBlockDescriptorCount)
-            if blockLimits.maximumWriteSameLength > 0 { limits.maximumWriteSameBlocks = Int(clamping: blockLimits.maximumWriteSameLength) }
-            limits.maximumCompareAndWriteBlocks = Int(blockLimits.maximumCompareAndWriteLength)
-        }
-        if provisioningEnabled, let page = try? await inquiryPage(.logicalBlockProvisioning),
-           let provisioning = try? LogicalBlockProvisioningPage(parsing: page)
-        {
-            if provisioning.unmapSupported { capabilities.insert(.unmap) }
-            if provisioning.writeSame16UnmapSupported { capabilities.insert(.writeSameUnmap) }
-            if provisioning.unmappedBlocksReadZero { capabilities.insert(.unmappedReadsZero) }
-        }
-        if limits.maximumUnmapDescriptors == 0 || limits.maximumUnmapBlocks == 0 {
-            capabilities.remove(.unmap)
-        }
+        var (limits, capabilities) = await probeLimitsAndProvisioning(provisioningEnabled: provisioningEnabled)
         if await supports(.compareAndWrite) != false, await compareAndWriteWorks() {
             capabilities.insert(.compareAndWrite)
         }
@@ -168,11 +119,6 @@ public final class ISCSILUN: SCSIPassthrough {
         }
     }
 
-    private func inquiryPage(_ page: VitalProductDataPage) async throws -> [UInt8] {
-        let result = try await run(CDB.inquiry(page: page), name: "INQUIRY", expectedDataIn: 255)
-        return Array(result.data.readableBytesView)
-    }
-
     /// Whether REPORT SUPPORTED OPERATION CODES lists `opcode`; nil when the target cannot say.
     private func supports(_ opcode: OperationCode) async -> Bool? {
         guard let result = try? await execute(
@@ -188,9 +134,8 @@ public final class ISCSILUN: SCSIPassthrough {
     /// trusted for this: tgt 1.0.85 lists the command and refuses it as an invalid opcode,
     /// and istgt runs it but has no REPORT SUPPORTED OPERATION CODES at all.
     private func compareAndWriteWorks() async -> Bool {
-        let blockSize = geometry.blockSize
         for _ in 0...Self.unitAttentionRetries {
-            guard let block = try? await readChunk(lba: 0, blockCount: 1, blockSize: blockSize) else { return false }
+            guard let block = try? await read(at: 0, blockCount: 1) else { return false }
             var payload = block
             payload.writeImmutableBuffer(block)
             guard let result = try? await execute(
@@ -215,156 +160,6 @@ public final class ISCSILUN: SCSIPassthrough {
 
     // MARK: BlockDevice
 
-    public func read(at lba: UInt64, blockCount: Int) async throws -> ByteBuffer {
-        try checkOpen()
-        try checkRange(lba: lba, blockCount: blockCount, operation: "read")
-        let blockSize = geometry.blockSize
-        let chunk = maximumBlocksPerCommand
-        if blockCount <= chunk {
-            return try await readChunk(lba: lba, blockCount: blockCount, blockSize: blockSize)
-        }
-        var whole = ByteBuffer()
-        whole.reserveCapacity(blockCount * blockSize)
-        var done = 0
-        while done < blockCount {
-            let count = min(chunk, blockCount - done)
-            var piece = try await readChunk(lba: lba + UInt64(done), blockCount: count, blockSize: blockSize)
-            whole.writeBuffer(&piece)
-            done += count
-        }
-        return whole
-    }
-
-    private func readChunk(lba: UInt64, blockCount: Int, blockSize: Int) async throws -> ByteBuffer {
-        let length = blockCount * blockSize
-        let result = try await run(
-            CDB.read16(lba: lba, blockCount: UInt32(blockCount)),
-            name: "READ(16)",
-            expectedDataIn: length
-        )
-        guard result.data.readableBytes == length else {
-            throw BlockDeviceError(
-                .deviceError,
-                "LUN \(lun) of \(session.portal) returned \(result.data.readableBytes) of \(length) bytes for READ(16) at LBA \(lba)"
-            )
-        }
-        return result.data
-    }
-
-    public func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws {
-        try checkOpen()
-        let blockSize = geometry.blockSize
-        let blockCount = try wholeBlocks(data, blockSize: blockSize, operation: "write")
-        try checkRange(lba: lba, blockCount: blockCount, operation: "write")
-        let chunk = maximumBlocksPerCommand
-        var done = 0
-        while done < blockCount {
-            let count = min(chunk, blockCount - done)
-            let slice = data.getSlice(at: data.readerIndex + done * blockSize, length: count * blockSize)!
-            _ = try await run(
-                CDB.write16(lba: lba + UInt64(done), blockCount: UInt32(count), fua: fua),
-                name: "WRITE(16)",
-                dataOut: slice
-            )
-            done += count
-        }
-    }
-
-    public func flush() async throws {
-        try checkOpen()
-        _ = try await run(CDB.synchronizeCache16(), name: "SYNCHRONIZE CACHE(16)")
-    }
-
-    public func unmap(_ ranges: [BlockRange]) async throws {
-        try checkOpen()
-        let (capabilities, limits) = state.withLockedValue { ($0.capabilities, $0.limits) }
-        guard capabilities.contains(.unmap) else {
-            throw BlockDeviceError(.notSupported, "LUN \(lun) of \(session.portal) does not support UNMAP")
-        }
-        for range in ranges {
-            try checkRange(lba: range.lba, blockCount: Int(range.blockCount), operation: "unmap")
-        }
-        let commands = SCSICommandPlan.unmap(
-            ranges,
-            maximumBlocksPerDescriptor: limits.maximumUnmapBlocks,
-            maximumDescriptors: limits.maximumUnmapDescriptors
-        )
-        for (cdb, parameters) in commands {
-            _ = try await run(cdb, name: "UNMAP", dataOut: ByteBuffer(bytes: parameters))
-        }
-    }
-
-    public func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: Int, unmap: Bool) async throws {
-        try checkOpen()
-        let blockSize = geometry.blockSize
-        guard pattern.readableBytes == blockSize else {
-            throw BlockDeviceError(.invalidArgument, "WRITE SAME needs exactly one \(blockSize)-byte block, got \(pattern.readableBytes) bytes")
-        }
-        try checkRange(lba: lba, blockCount: blockCount, operation: "write same")
-        if unmap, !capabilities.contains(.writeSameUnmap) {
-            throw BlockDeviceError(.notSupported, "LUN \(lun) of \(session.portal) does not support WRITE SAME with UNMAP")
-        }
-        let maximum = state.withLockedValue { $0.limits.maximumWriteSameBlocks }
-        for cdb in SCSICommandPlan.writeSame(lba: lba, blockCount: blockCount, unmap: unmap, maximumBlocks: maximum) {
-            _ = try await run(cdb, name: "WRITE SAME(16)", dataOut: pattern)
-        }
-    }
-
-    public func compareAndWrite(at lba: UInt64, expected: ByteBuffer, replacement: ByteBuffer) async throws {
-        try checkOpen()
-        guard capabilities.contains(.compareAndWrite) else {
-            throw BlockDeviceError(.notSupported, "LUN \(lun) of \(session.portal) does not support COMPARE AND WRITE")
-        }
-        let blockSize = geometry.blockSize
-        let blockCount = try wholeBlocks(expected, blockSize: blockSize, operation: "compare and write")
-        guard replacement.readableBytes == expected.readableBytes, blockCount > 0, blockCount <= 255 else {
-            throw BlockDeviceError(
-                .invalidArgument,
-                "COMPARE AND WRITE needs equal compare and write buffers of 1 to 255 blocks (got \(expected.readableBytes) and \(replacement.readableBytes) bytes)"
-            )
-        }
-        try checkRange(lba: lba, blockCount: blockCount, operation: "compare and write")
-        var payload = ByteBuffer()
-        payload.reserveCapacity(expected.readableBytes * 2)
-        payload.writeImmutableBuffer(expected)
-        payload.writeImmutableBuffer(replacement)
-        _ = try await run(CDB.compareAndWrite(lba: lba, blockCount: UInt8(blockCount)), name: "COMPARE AND WRITE", dataOut: payload)
-    }
-
-    public func persistentReserveOut(_ request: PersistentReserveOutRequest) async throws {
-        try checkOpen()
-        let (cdb, parameters) = CDB.persistentReserveOut(request)
-        _ = try await run(cdb, name: "PERSISTENT RESERVE OUT", dataOut: ByteBuffer(bytes: parameters))
-    }
-
-    public func readReservationKeys() async throws -> PersistentReservationKeys {
-        try checkOpen()
-        let result = try await run(
-            CDB.persistentReserveIn(.readKeys, allocationLength: 8192),
-            name: "PERSISTENT RESERVE IN",
-            expectedDataIn: 8192
-        )
-        do {
-            return try PersistentReservationKeys(parsing: Array(result.data.readableBytesView))
-        } catch {
-            throw BlockDeviceError(.deviceError, "LUN \(lun) of \(session.portal) answered READ KEYS with bad data", underlying: error)
-        }
-    }
-
-    public func readReservation() async throws -> PersistentReservationStatus {
-        try checkOpen()
-        let result = try await run(
-            CDB.persistentReserveIn(.readReservation, allocationLength: 64),
-            name: "PERSISTENT RESERVE IN",
-            expectedDataIn: 64
-        )
-        do {
-            return try PersistentReservationStatus(parsing: Array(result.data.readableBytesView))
-        } catch {
-            throw BlockDeviceError(.deviceError, "LUN \(lun) of \(session.portal) answered READ RESERVATION with bad data", underlying: error)
-        }
-    }
-
     public func close() async throws {
         let wasOpen = state.withLockedValue { state in
             defer { state.closed = true }
@@ -373,34 +168,17 @@ public final class ISCSILUN: SCSIPassthrough {
         if wasOpen, ownsSession { try await session.logout() }
     }
 
+    // MARK: SCSIBlockCommands (read, write and the rest come from its extension)
+
+    public var unitDescription: String { "LUN \(lun) of \(session.portal)" }
+    public var isClosed: Bool { state.withLockedValue { $0.closed } }
+    public var blockLimits: SCSIBlockLimits { state.withLockedValue { $0.limits } }
+
+    public func runCommand(_ cdb: [UInt8], name: String, dataOut: ByteBuffer?, dataInLength: Int) async throws -> ByteBuffer {
+        try await run(cdb, name: name, dataOut: dataOut, expectedDataIn: dataInLength).data
+    }
+
     // MARK: Running commands
-
-    private var maximumBlocksPerCommand: Int {
-        let (limit, blockSize) = state.withLockedValue { ($0.limits.maximumTransferBlocks, $0.geometry.blockSize) }
-        let byDefault = Self.defaultMaximumTransferBytes / blockSize
-        return max(1, min(limit ?? byDefault, byDefault))
-    }
-
-    public func passthrough(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, dataInLength: Int = 0) async throws -> ByteBuffer {
-        try checkOpen()
-        return try await run(cdb, name: name, dataOut: dataOut, expectedDataIn: dataInLength).data
-    }
-
-    private func checkOpen() throws {
-        if state.withLockedValue({ $0.closed }) {
-            throw BlockDeviceError(.closed, "LUN \(lun) of \(session.portal) is closed")
-        }
-    }
-
-    private func wholeBlocks(_ data: ByteBuffer, blockSize: Int, operation: String) throws -> Int {
-        guard data.readableBytes % blockSize == 0 else {
-            throw BlockDeviceError(
-                .invalidArgument,
-                "\(operation) of \(data.readableBytes) bytes is not a whole number of \(blockSize)-byte blocks"
-            )
-        }
-        return data.readableBytes / blockSize
-    }
 
     /// Runs a command and returns its result whatever the status; transport errors become BlockDeviceErrors.
     private func execute(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, expectedDataIn: Int = 0) async throws -> SCSITaskResult {
@@ -414,7 +192,7 @@ public final class ISCSILUN: SCSIPassthrough {
             ))
         } catch let error as ISCSIError {
             let code: BlockDeviceError.Code = error.code == .timeout ? .timeout : .transport
-            throw BlockDeviceError(code, "\(name) on LUN \(lun) of \(session.portal) failed", underlying: error)
+            throw BlockDeviceError(code, "\(name) on \(unitDescription) failed", underlying: error)
         }
     }
 
@@ -430,7 +208,7 @@ public final class ISCSILUN: SCSIPassthrough {
                 attempt += 1
                 continue
             }
-            throw BlockDeviceError(failure, cdb: cdb, object: "\(name) on LUN \(lun) of \(session.portal)")
+            throw BlockDeviceError(failure, cdb: cdb, object: "\(name) on \(unitDescription)")
         }
     }
 }
