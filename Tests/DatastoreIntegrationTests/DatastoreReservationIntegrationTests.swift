@@ -23,7 +23,18 @@ struct DatastoreReservationIntegrationTests {
             let dead = try await lun.connect()
             let key: UInt64 = 0xDEAD_0000_0000_0001
             try await dead.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: key))
-            try await dead.persistentReserveOut(.reserve(key: key, type: .writeExclusiveRegistrantsOnly))
+            // B holds the reservation itself for a moment at each heartbeat; X retries then, as a
+            // host does (bounded: 100 tries, 50 ms apart).
+            var reserved = false
+            for _ in 0..<100 where !reserved {
+                do {
+                    try await dead.persistentReserveOut(.reserve(key: key, type: .writeExclusiveRegistrantsOnly))
+                    reserved = true
+                } catch let error as BlockDeviceError where error.code == .reservationConflict {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            try #require(reserved, "host X never got the reservation between B's heartbeats")
             try await dead.close()
             #expect(try await b.device.readReservation().holder?.key == key, "tgt dropped the reservation with the session")
 
