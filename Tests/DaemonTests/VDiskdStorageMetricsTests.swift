@@ -32,14 +32,16 @@ import TestSupport
             // Mounting and opening the disk already sent commands to tgt.
             let commandsAtReady = try #require(HTTPProbe.value(of: commands, in: first))
             #expect(commandsAtReady > 0)
-            // Each renewal is a COMPARE AND WRITE plus a read of every slot: wait for a few, bounded.
+            // Each renewal sends at least two commands (a write of its slot and a read of the
+            // slots): wait for two renewals after the first scrape, bounded.
+            let renewalsAtReady = HTTPProbe.value(of: renewals, in: first) ?? 0
             var latest = first
             let deadline = Date().addingTimeInterval(20)
-            while (HTTPProbe.value(of: renewals, in: latest) ?? 0) < 2 && Date() < deadline {
+            while (HTTPProbe.value(of: renewals, in: latest) ?? 0) < renewalsAtReady + 2 && Date() < deadline {
                 try await Task.sleep(for: .milliseconds(500))
                 latest = try #require(await HTTPProbe.scrape(port: metricsPort))
             }
-            #expect((HTTPProbe.value(of: renewals, in: latest) ?? 0) >= 2)
+            #expect((HTTPProbe.value(of: renewals, in: latest) ?? 0) >= renewalsAtReady + 2)
             #expect(try #require(HTTPProbe.value(of: commands, in: latest)) >= commandsAtReady + 4)
             #expect(HTTPProbe.value(of: "vdiskd_initiator_errors_total{target=\"lun1\"}", in: latest) == 0)
             #expect(HTTPProbe.value(of: "vdiskd_datastore_heartbeat_failures_total{datastore=\"ds1\"}", in: latest) == nil)

@@ -38,13 +38,9 @@ struct StorageService: Service {
             // Bounded so an unreachable portal fails this target instead of holding READY back forever.
             session.connectTimeout = .seconds(Int64(target.loginTimeoutSeconds))
             session.loginTimeout = .seconds(Int64(target.loginTimeoutSeconds))
-            do {
+            await Self.open(key, failing: "cannot open target", state: state, logger: logger) {
                 let lun = try await ISCSILUN.connect(url, configuration: session, logger: logger)
                 storage.addLUN(target.name, lun)
-                state.setService(key, .running)
-            } catch {
-                logger.error("cannot open target", metadata: ["vdiskd.target": "\(target.name)", "vdiskd.error": "\(error)"])
-                state.setService(key, .failed("\(error)"))
             }
         }
 
@@ -61,15 +57,11 @@ struct StorageService: Service {
             options.heartbeatObserver = { [metrics = state.metrics, name = settings.name] renewed in
                 metrics.heartbeatRenewal(datastore: name, succeeded: renewed)
             }
-            do {
+            await Self.open(key, failing: "cannot mount datastore", state: state, logger: logger) {
                 // The datastore's I/O to its LUN is counted per target (vdiskd_initiator_commands_total).
                 let lun = MeteredBlockDevice(session, target: settings.target, metrics: state.metrics)
                 let store = try await Datastore.mount(device: lun, host: HostIdentity(uuid: settings.hostUUID, name: settings.hostName), options: options)
                 storage.addDatastore(settings.name, store)
-                state.setService(key, .running)
-            } catch {
-                logger.error("cannot mount datastore", metadata: ["vdiskd.datastore": "\(settings.name)", "vdiskd.error": "\(error)"])
-                state.setService(key, .failed("\(error)"))
             }
         }
 
@@ -126,13 +118,21 @@ struct StorageService: Service {
     static func openDisk(_ settings: DiskSettings, in store: Datastore, state: DaemonState, logger: Logger) async {
         let key = "disk:\(settings.reference)"
         state.setService(key, .starting)
-        do {
+        await open(key, failing: "cannot open disk", state: state, logger: logger) {
             let mode: DiskOpenMode = settings.mode == .exclusive ? .exclusive : .sharedReadOnly
             let disk = try await store.openDisk(name: settings.name, mode: mode)
             state.storage.addDisk(settings.reference, disk)
+        }
+    }
+
+    /// Runs `body` and records the part as running, or, when it throws, as failed with the
+    /// error (logged as `message`).
+    private static func open(_ key: String, failing message: String, state: DaemonState, logger: Logger, _ body: () async throws -> Void) async {
+        do {
+            try await body()
             state.setService(key, .running)
         } catch {
-            logger.error("cannot open disk", metadata: ["vdiskd.disk": "\(settings.reference)", "vdiskd.error": "\(error)"])
+            logger.error("\(message)", metadata: ["vdiskd.part": "\(key)", "vdiskd.error": "\(error)"])
             state.setService(key, .failed("\(error)"))
         }
     }
