@@ -107,6 +107,23 @@ import Testing
         }
     }
 
+    @Test func aDiskWrittenByTwoExportsIsRefused() {
+        let text = ConfigFixtures.minimal + """
+
+            [[export]]
+            name = "again"
+            iqn = "iqn.2026-11.example.vdiskd:again"
+            listen = ["127.0.0.1:3262"]
+            disks = ["ds1/vm1"]
+            """
+        let errors = ConfigFixtures.errors(text)
+        #expect(errors.map(\.key) == ["export[2].disks"])
+        #expect(errors.first?.message.hasPrefix("disk ds1/vm1 is already presented writable by export vm1;") == true)
+        // A read-only export beside the writable one is fine: it cannot race its writes.
+        let readOnly = text + "\nread_only = true\n"
+        #expect(ConfigFixtures.errors(readOnly).isEmpty)
+    }
+
     @Test func duplicateListenPortsAcrossExportsAreRefused() {
         let text = ConfigFixtures.minimal + """
 

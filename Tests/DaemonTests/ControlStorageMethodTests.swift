@@ -52,12 +52,22 @@ import Testing
             "name": .string("e2"), "iqn": .string("iqn.2026-11.example:x"), "listen": .array([.string("127.0.0.1:3261")]), "disks": .array([.string("ds1/vm1")]),
         ]))
         #expect(samePort.error?.message == "in use: export vm1 already listens on 127.0.0.1:3261")
-        // The disk is configured but not open (no target here): the export cannot start.
-        let closedDisk = await call(dispatcher, "exports.add", .object([
+        // Export vm1 writes ds1/vm1: a second writable unit over the same blocks would not share its locks.
+        let sameDisk = await call(dispatcher, "exports.add", .object([
             "name": .string("e2"), "iqn": .string("iqn.2026-11.example:x"), "listen": .array([.string("127.0.0.1:3999")]), "disks": .array([.string("ds1/vm1")]),
         ]))
+        #expect(sameDisk.error?.code == JSONRPCError.inUseCode)
+        #expect(sameDisk.error?.message.hasPrefix("in use: disk ds1/vm1 is already presented writable by export vm1") == true)
+        let twice = await call(dispatcher, "exports.add", .object([
+            "name": .string("e2"), "iqn": .string("iqn.2026-11.example:x"), "listen": .array([.string("127.0.0.1:3999")]), "disks": .array([.string("ds1/vm2"), .string("ds1/vm2")]),
+        ]))
+        #expect(twice.error?.message == "in use: disk ds1/vm2 is listed twice; each disk is one LUN of an export")
+        // The disk is not open (no target here): the export cannot start.
+        let closedDisk = await call(dispatcher, "exports.add", .object([
+            "name": .string("e2"), "iqn": .string("iqn.2026-11.example:x"), "listen": .array([.string("127.0.0.1:3999")]), "disks": .array([.string("ds1/vm2")]),
+        ]))
         #expect(closedDisk.error?.code == JSONRPCError.notFoundCode)
-        #expect(closedDisk.error?.message.contains("disk ds1/vm1 is not open") == true)
+        #expect(closedDisk.error?.message.contains("disk ds1/vm2 is not open") == true)
     }
 }
 

@@ -116,6 +116,8 @@ public enum ConfigLoader {
                     reader.fail("disks", "no [[disk]] is \"\(missing)\" (disks are named \"datastore/disk\")")
                 } else if let endpoint = taken.first {
                     reader.fail("listen", "\(endpoint) is already used by another [[export]]")
+                } else if let problem = export.diskConflict(with: config.exports) {
+                    reader.fail("disks", problem)
                 } else if config.exports.contains(where: { $0.name == export.name }) {
                     reader.fail("name", "another [[export]] is already named \"\(export.name)\"")
                 } else {

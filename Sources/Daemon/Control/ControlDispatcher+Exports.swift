@@ -57,6 +57,9 @@ extension ControlDispatcher {
         guard (settings.chapUser == nil) == (settings.chapSecret == nil) else {
             return .failure(.invalidParams("chap_user and chap_secret go together"))
         }
+        if let problem = settings.diskConflict(with: config.exports) {
+            return .failure(.inUse(problem))
+        }
         return .success(settings)
     }
 }
