@@ -38,6 +38,8 @@ struct StorageService: Service {
             // Bounded so an unreachable portal fails this target instead of holding READY back forever.
             session.connectTimeout = .seconds(Int64(target.loginTimeoutSeconds))
             session.loginTimeout = .seconds(Int64(target.loginTimeoutSeconds))
+            session.commandTimeout = .seconds(Int64(target.commandTimeoutSeconds))
+            session.recoveryTimeout = .seconds(Int64(target.recoveryTimeoutSeconds))
             await Self.open(key, failing: "cannot open target", state: state, logger: logger) {
                 let lun = try await ISCSILUN.connect(url, configuration: session, logger: logger)
                 storage.addLUN(target.name, lun)
@@ -77,7 +79,7 @@ struct StorageService: Service {
         storage.markOpened()
         await withTaskGroup(of: Void.self) { group in
             for (name, lun) in storage.luns {
-                group.addTask { await watch(name, lun.session) }
+                group.addTask { await watch(name, lun) }
             }
             // Cancellation ends the wait as well as graceful shutdown; either way, close everything.
             try? await gracefulShutdown()
@@ -96,21 +98,37 @@ struct StorageService: Service {
         }
     }
 
-    /// Records what a session reports (a unit attention, a logout request, a lost connection)
-    /// for `targets.list`; a lost connection fails the target. Ends when cancelled.
-    private func watch(_ name: String, _ session: ISCSISession) async {
-        for await event in session.events {
+    /// Records what a target's LUN reports (a unit attention, a logout request, a lost connection
+    /// and its recovery) for `targets.list`: the target is `recovering` while the LUN logs in
+    /// again, `running` after, and `failed` only when recovery gave up. Ends when cancelled.
+    private func watch(_ name: String, _ lun: ISCSILUN) async {
+        let key = "target:\(name)"
+        var since = Date()
+        for await event in lun.events {
             let text: String
             switch event {
-            case .unitAttention(let lun, let sense): text = "unit attention on LUN \(lun): sense \(sense.prefix(18).map { String($0, radix: 16) }.joined(separator: " "))"
-            case .logoutRequested(let seconds): text = "the target asked for a logout within \(seconds) s"
-            case .connectionDropAnnounced(let wait, _): text = "the target announced a connection drop (Time2Wait \(wait) s)"
-            case .renegotiationRequested: text = "the target asked to renegotiate parameters"
-            case .connectionLost(let error): text = "connection lost: \(error)"
+            case .session(.unitAttention(let lun, let sense)): text = "unit attention on LUN \(lun): sense \(sense.prefix(18).map { String($0, radix: 16) }.joined(separator: " "))"
+            case .session(.logoutRequested(let seconds)): text = "the target asked for a logout within \(seconds) s"
+            case .session(.connectionDropAnnounced(let wait, _)): text = "the target announced a connection drop (Time2Wait \(wait) s)"
+            case .session(.renegotiationRequested): text = "the target asked to renegotiate parameters"
+            case .session(.connectionLost(let error)): text = "connection lost: \(error)"
+            case .recovery(.lost(let reason)):
+                since = Date()
+                state.setService(key, .recovering(since: since, attempts: 0))
+                text = "connection lost (\(reason)); logging in again"
+            case .recovery(.attemptFailed(let attempt, let reason)):
+                state.setService(key, .recovering(since: since, attempts: attempt))
+                text = "login attempt \(attempt) failed: \(reason)"
+            case .recovery(.reconnected(let attempts, let after, let count)):
+                state.setService(key, .running)
+                state.metrics.targetReconnected(target: name)
+                text = "reconnected after \(attempts) login attempt(s) in \(after) (reconnect \(count))"
+            case .recovery(.failed(let message)):
+                state.setService(key, .failed(message))
+                text = "recovery gave up: \(message)"
             }
             logger.warning("target session event", metadata: ["vdiskd.target": "\(name)", "vdiskd.event": "\(text)"])
             storage.recordEvent(name, "\(Date()): \(text)")
-            if case .connectionLost = event { state.setService("target:\(name)", .failed(text)) }
         }
     }
 
