@@ -87,13 +87,18 @@ struct StorageService: Service {
         }
 
         let opened = storage.removeAll()
+        // A target still recovering cannot take the disks' and datastores' last writes; close it
+        // first so they fail at once instead of waiting out its recovery timeout.
+        for (name, lun) in opened.luns where lun.recoveryState.isRecovering {
+            await close("target:\(name)") { try await lun.close() }
+        }
         for (reference, disk) in opened.disks.reversed() {
             await close("disk:\(reference)") { try await disk.close() }
         }
         for (name, store) in opened.datastores.reversed() {
             await close("datastore:\(name)") { try await store.unmount() }
         }
-        for (name, lun) in opened.luns.reversed() {
+        for (name, lun) in opened.luns.reversed() where !lun.isClosed {
             await close("target:\(name)") { try await lun.close() }
         }
     }

@@ -12,6 +12,11 @@ public enum RecoveryState: Sendable, Equatable {
     case failed(String)
     /// The LUN was closed.
     case closed
+
+    /// Whether a login is being retried right now.
+    public var isRecovering: Bool {
+        if case .recovering = self { true } else { false }
+    }
 }
 
 /// What happened to a recovering connection, in order.
