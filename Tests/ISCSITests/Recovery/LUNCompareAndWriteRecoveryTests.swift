@@ -115,28 +115,18 @@ import Testing
         }
     }
 
-    @Test func aCompareAndWriteThatLandedBeforeTheDropIsReportedOnceAndNotRepeated() async throws {
-        let disk = Disk(drop: (number: 2, how: .afterApplying))
+    /// Landed before the drop: reported once, not resent (the probe's and the dropped one reach
+    /// the target). Lost before it landed: sent again (three reach it). Both succeed exactly once.
+    @Test(arguments: [(Drop.afterApplying, 2), (Drop.beforeApplying, 3)])
+    func aDroppedCompareAndWriteSucceedsOnce(drop: Drop, commandsAtTarget: Int) async throws {
+        let disk = Disk(drop: (number: 2, how: drop))
         try await Self.withLUN(disk) { lun in
             try await BoundedWait.run("the COMPARE AND WRITE", within: BoundedWait.hangGuard) {
                 try await lun.compareAndWrite(at: 5, expected: Self.old, replacement: Self.new)
             }
             #expect(lun.reconnections == 1)
             #expect(disk.block(5) == Array(Self.new.readableBytesView))
-            // The probe's and the dropped one: no second attempt reached the target.
-            #expect(disk.compareAndWrites.withLockedValue { $0 } == 2)
-        }
-    }
-
-    @Test func aCompareAndWriteLostBeforeItLandedIsSentAgain() async throws {
-        let disk = Disk(drop: (number: 2, how: .beforeApplying))
-        try await Self.withLUN(disk) { lun in
-            try await BoundedWait.run("the COMPARE AND WRITE", within: BoundedWait.hangGuard) {
-                try await lun.compareAndWrite(at: 5, expected: Self.old, replacement: Self.new)
-            }
-            #expect(lun.reconnections == 1)
-            #expect(disk.block(5) == Array(Self.new.readableBytesView))
-            #expect(disk.compareAndWrites.withLockedValue { $0 } == 3)
+            #expect(disk.compareAndWrites.withLockedValue { $0 } == commandsAtTarget)
         }
     }
 
