@@ -28,7 +28,8 @@ public final class ISCSILUN: SCSIBlockCommands {
     private let ownsSession: Bool
     private let link: Reconnector<ISCSISession>
     private let state: NIOLockedValueBox<State>
-    /// Session events and recovery steps; only a LUN opened with `connect` reports them.
+    /// Session events and recovery steps; only a LUN opened with `connect` reports session
+    /// events. The newest `bufferedEvents` wait for a reader; the stream ends at `close()`.
     public let events: AsyncStream<ISCSILUNEvent>
     private let eventSink: AsyncStream<ISCSILUNEvent>.Continuation
 
@@ -41,6 +42,9 @@ public final class ISCSILUN: SCSIBlockCommands {
 
     /// How many times a command is repeated after UNIT ATTENTION.
     static let unitAttentionRetries = 5
+
+    /// Events kept for an owner that reads `events` late (or never); older ones are dropped.
+    static let bufferedEvents = 256
 
     private init(
         link: Reconnector<ISCSISession>,
@@ -69,7 +73,7 @@ public final class ISCSILUN: SCSIBlockCommands {
     /// The session belongs to the caller, so this LUN does not recover it: a lost
     /// connection fails the LUN.
     public static func open(session: ISCSISession, lun: UInt64) async throws -> ISCSILUN {
-        let events = AsyncStream.makeStream(of: ISCSILUNEvent.self)
+        let events = AsyncStream.makeStream(of: ISCSILUNEvent.self, bufferingPolicy: .bufferingNewest(ISCSILUN.bufferedEvents))
         let link = Reconnector(
             connection: session,
             name: "LUN \(lun) of \(session.configuration.targetName ?? "?") at \(session.portal)",
@@ -105,7 +109,7 @@ public final class ISCSILUN: SCSIBlockCommands {
 
     /// A LUN that owns `session` and replaces it, on the same event loop, when its connection is lost.
     private static func owning(_ session: ISCSISession, lun: UInt64, configuration: ISCSISessionConfiguration, logger: Logger) -> ISCSILUN {
-        let events = AsyncStream.makeStream(of: ISCSILUNEvent.self)
+        let events = AsyncStream.makeStream(of: ISCSILUNEvent.self, bufferingPolicy: .bufferingNewest(ISCSILUN.bufferedEvents))
         let eventLoop = session.taskExecutor.eventLoop
         let name = "LUN \(lun) of \(configuration.targetName ?? "?") at \(configuration.portal)"
         let link = Reconnector(
