@@ -86,4 +86,20 @@ import TestSupport
             #expect(await daemon.terminate() == 0, "\(daemon.stderr)")
         }
     }
+
+    @Test func shutdownDuringALongRecoveryDoesNotWaitForIt() async throws {
+        try await PreparedLUN.with(iqn: Self.lunIQN, diskSize: "4MiB") { lun in
+            // The default 120 s recovery timeout, far longer than the 15 s shutdown timeout.
+            let daemon = try lun.startDaemon(exportPort: try LoopbackPort.reserve(), shutdownTimeout: 15)
+            defer { daemon.stop() }
+            try #require(await daemon.notify.waitFor("READY=1", timeout: 60) != nil, "no READY=1: \(daemon.stderr)")
+            await lun.tgt.crash()
+            let recovering = try await Self.target(daemon) { $0["state"] == .string("recovering") }
+            #expect(recovering?["state"] == .string("recovering"), "\(recovering ?? .null)")
+            #expect(recovering?["recovery_timeout_seconds"] == .int(120), "\(recovering ?? .null)")
+            let stopping = ContinuousClock.now
+            #expect(await daemon.terminate(timeout: .seconds(20)) == 0, "\(daemon.stderr)")
+            #expect(ContinuousClock.now - stopping < .seconds(10), "shutdown waited for the recovery: \(daemon.stderr)")
+        }
+    }
 }

@@ -86,12 +86,8 @@ struct StorageService: Service {
             group.cancelAll()
         }
 
+        await Self.closeRecoveringTargets(state: state, logger: logger)
         let opened = storage.removeAll()
-        // A target still recovering cannot take the disks' and datastores' last writes; close it
-        // first so they fail at once instead of waiting out its recovery timeout.
-        for (name, lun) in opened.luns where lun.recoveryState.isRecovering {
-            await close("target:\(name)") { try await lun.close() }
-        }
         for (reference, disk) in opened.disks.reversed() {
             await close("disk:\(reference)") { try await disk.close() }
         }
@@ -134,6 +130,18 @@ struct StorageService: Service {
             }
             logger.warning("target session event", metadata: ["vdiskd.target": "\(name)", "vdiskd.event": "\(text)"])
             storage.recordEvent(name, "\(Date()): \(text)")
+        }
+    }
+
+    /// Closes every target still logging in again after a lost connection. Called as soon as
+    /// graceful shutdown begins: such a target cannot take the exports' flushes nor the disks'
+    /// and datastores' last writes, which then fail at once instead of waiting out its recovery.
+    static func closeRecoveringTargets(state: DaemonState, logger: Logger) async {
+        for (name, lun) in state.storage.luns where lun.recoveryState.isRecovering {
+            logger.warning("closing a target that is still recovering", metadata: ["vdiskd.target": "\(name)"])
+            state.setService("target:\(name)", .stopping)
+            try? await lun.close()
+            state.setService("target:\(name)", .stopped)
         }
     }
 
