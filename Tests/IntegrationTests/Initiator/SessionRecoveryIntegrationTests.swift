@@ -64,7 +64,7 @@ struct SessionRecoveryIntegrationTests {
             let lun = try await Self.connect(tgt, recoveryTimeout: .seconds(30))
             let events = Self.recoveryEvents(lun)
             let done = NIOLockedValueBox(0)
-            let blocks = 300
+            let blocks = 1000
             let loop = Task {
                 var mismatches: [Int] = []
                 let started = ContinuousClock.now
@@ -81,6 +81,8 @@ struct SessionRecoveryIntegrationTests {
             }
             let dropped = try await tgt.dropConnections(tid: 1)
             #expect(dropped == 1)
+            let doneAtDrop = done.withLockedValue { $0 }
+            #expect(doneAtDrop < blocks, "the connection went while the loop still ran")
 
             let mismatches = try await loop.value
             #expect(mismatches.isEmpty, "blocks that read back wrong: \(mismatches)")
@@ -95,7 +97,7 @@ struct SessionRecoveryIntegrationTests {
             #expect(steps.last.map { if case .reconnected(_, _, 1) = $0 { true } else { false } } == true, "\(steps)")
             // The bytes are in the target's backing file.
             let file = try Data(contentsOf: URL(fileURLWithPath: try #require(tgt.target(Self.iqn)?.lun(1)?.backingFile)))
-            for index in [0, 39, 40, 41, 150, blocks - 1] {
+            for index in [0, 39, 40, 41, 150, 600, blocks - 1] {
                 let expected = TestPattern.bytes(seed: UInt64(index) + 1, count: 4096)
                 #expect(file[(index * 4096)..<((index + 1) * 4096)] == Data(expected.readableBytesView), "block \(index) in the backing file")
             }
