@@ -102,6 +102,7 @@ extension Datastore {
         let started = options.clock.now()
         let deadline = started + options.lease + options.lockWait
         var attempts = 0
+        var registeredAgain = false
         while true {
             attempts += 1
             do {
@@ -111,6 +112,16 @@ extension Datastore {
             } catch let error as BlockDeviceError where error.code == .reservationConflict {
                 try await fenceUnlessRegistered()
                 let holder = try await device.readReservation().holder
+                if holder == nil, !registeredAgain {
+                    // Our key is registered and nobody holds the reservation, yet RESERVE
+                    // conflicts: the target tied the registration to a session the initiator
+                    // has since replaced after a lost connection (tgt 1.0.85 does, though the
+                    // I_T nexus is the same). Registering the same key again binds it to this
+                    // session; a host that was preempted is not listed and was fenced above.
+                    registeredAgain = true
+                    try await device.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: key))
+                    continue
+                }
                 let now = options.clock.now()
                 guard now < deadline, attempts < Self.maximumReserveAttempts else {
                     throw DatastoreError(.busy, "\(volumeName): could not reserve the LUN for a lock update in \(now - started) (\(attempts) attempts); holder key \(holder.map { String($0.key, radix: 16) } ?? "none")")

@@ -22,8 +22,18 @@ import Testing
         let target = try #require(config.targets.first)
         #expect(target.engine == .native)
         #expect(target.loginTimeoutSeconds == 10)
+        #expect(target.commandTimeoutSeconds == 30)
+        #expect(target.recoveryTimeoutSeconds == 120)
         #expect(config.disks.first?.mode == .exclusive)
         #expect(config.exports.first?.readOnly == false)
+    }
+
+    @Test func recoveryTimeoutIsReadAndBounded() throws {
+        let off = try ConfigFixtures.parse(ConfigFixtures.minimal.replacingOccurrences(of: "lun = 1", with: "lun = 1\nrecovery_timeout_seconds = 0"))
+        #expect(off.targets.first?.recoveryTimeoutSeconds == 0)
+        let errors = ConfigFixtures.errors(ConfigFixtures.minimal.replacingOccurrences(of: "lun = 1", with: "lun = 1\nrecovery_timeout_seconds = -5"))
+        #expect(errors.map(\.key) == ["target[1].recovery_timeout_seconds"])
+        #expect(errors.first?.message == "-5 is out of range: expected 0...86400")
     }
 
     @Test func unknownKeyIsRefusedWithItsLine() {

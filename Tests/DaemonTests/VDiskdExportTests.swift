@@ -150,7 +150,10 @@ import TestSupport
 
     @Test func aLostTargetIsReportedAndShutdownStillEnds() async throws {
         try await PreparedLUN.with(iqn: Self.lunIQN, diskSize: "4MiB") { lun in
-            let daemon = try lun.startDaemon(exportPort: try LoopbackPort.reserve(), shutdownTimeout: Self.shutdownTimeout)
+            // Recovery tries for 2 s before the target counts as failed.
+            let daemon = try lun.startDaemon(exportPort: try LoopbackPort.reserve(), shutdownTimeout: Self.shutdownTimeout) { text in
+                text.replacingOccurrences(of: "lun = 1\n", with: "lun = 1\nrecovery_timeout_seconds = 2\n")
+            }
             defer { daemon.stop() }
             try #require(await daemon.notify.waitFor("READY=1", timeout: 60) != nil, "no READY=1: \(daemon.stderr)")
             await lun.tgt.kill()
@@ -163,7 +166,8 @@ import TestSupport
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(target?["state"] == .string("failed"), "\(target ?? .null)")
-            #expect(target?["last_event"]?.stringValue?.contains("connection lost") == true, "\(target ?? .null)")
+            #expect(target?["last_event"]?.stringValue?.contains("recovery gave up") == true, "\(target ?? .null)")
+            #expect(target?["reason"]?.stringValue?.contains("its connection was lost") == true, "\(target ?? .null)")
             // Closing the disk and unmounting fail against a dead target, but the daemon still ends.
             let stopping = ContinuousClock.now
             daemon.signal(SIGTERM)

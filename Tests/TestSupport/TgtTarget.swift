@@ -15,9 +15,16 @@ public final class TgtTarget: ISCSITargetDaemon {
     /// The `-C` number naming this tgtd's control socket.
     public let controlNumber: Int
 
-    private let process: ChildProcess
+    private let currentProcess: NIOLockedValueBox<ChildProcess>
+    private let tgtdPath: String
     private let tgtadmPath: String
+    private let configuration: TgtConfiguration
     private let stopped = NIOLockedValueBox(false)
+
+    /// The running tgtd (a new one after `restart`).
+    private var process: ChildProcess {
+        currentProcess.withLockedValue { $0 }
+    }
 
     public var pid: pid_t {
         process.pid
@@ -34,14 +41,18 @@ public final class TgtTarget: ISCSITargetDaemon {
         directory: ScratchDirectory,
         controlNumber: Int,
         process: ChildProcess,
-        tgtadmPath: String
+        tgtdPath: String,
+        tgtadmPath: String,
+        configuration: TgtConfiguration
     ) {
         self.portal = portal
         self.targets = targets
         self.directory = directory
         self.controlNumber = controlNumber
-        self.process = process
+        self.currentProcess = NIOLockedValueBox(process)
+        self.tgtdPath = tgtdPath
         self.tgtadmPath = tgtadmPath
+        self.configuration = configuration
     }
 
     // MARK: Starting
@@ -78,7 +89,9 @@ public final class TgtTarget: ISCSITargetDaemon {
                 directory: directory,
                 controlNumber: controlNumber,
                 process: process,
-                tgtadmPath: tgtadm
+                tgtdPath: tgtd,
+                tgtadmPath: tgtadm,
+                configuration: configuration
             )
             do {
                 try await target.configure(configuration)
@@ -351,6 +364,59 @@ public final class TgtTarget: ISCSITargetDaemon {
         }
         Self.removeSocketFiles(controlNumber: controlNumber, ifOwnedBy: process)
         directory.remove()
+    }
+
+    // MARK: Outages
+
+    /// The connections tgtd holds for target `tid`: each session id (its I_T nexus) with its connection ids.
+    public func connections(tid: Int) async throws -> [(sid: Int, cid: Int)] {
+        let shown = try await tgtadm(["--lld", "iscsi", "--op", "show", "--mode", "conn", "--tid", String(tid)])
+        var found: [(sid: Int, cid: Int)] = []
+        var sid: Int?
+        for line in shown.stdout.split(separator: "\n") {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.hasPrefix("Session:") {
+                sid = Int(text.dropFirst("Session:".count).trimmingCharacters(in: .whitespaces))
+            } else if text.hasPrefix("Connection:"), let sid,
+                      let cid = Int(text.dropFirst("Connection:".count).trimmingCharacters(in: .whitespaces)) {
+                found.append((sid, cid))
+            }
+        }
+        return found
+    }
+
+    /// Deletes every connection of target `tid` (tgtd closes their sockets); returns how many there were.
+    @discardableResult
+    public func dropConnections(tid: Int) async throws -> Int {
+        let current = try await connections(tid: tid)
+        for (sid, cid) in current {
+            try await tgtadm(["--lld", "iscsi", "--op", "delete", "--mode", "conn", "--tid", String(tid), "--sid", String(sid), "--cid", String(cid)])
+        }
+        return current.count
+    }
+
+    /// Kills tgtd by PID at once, as a crash would: its connections reset, its port stops listening.
+    public func crash() async {
+        let process = self.process
+        await process.terminate(gracePeriod: .zero)
+        Self.removeSocketFiles(controlNumber: controlNumber, ifOwnedBy: process)
+    }
+
+    /// Starts a new tgtd on the same port and control number and configures the same targets
+    /// on the same backing files: the target came back after `crash()`.
+    public func restart() async throws {
+        let attempt = String(Int.random(in: 100..<1_000_000))
+        let process = try await ChildProcess.spawn(
+            executable: tgtdPath,
+            arguments: ["-f", "-C", String(controlNumber), "--iscsi", "portal=\(portal.host):\(portal.port)"],
+            stdoutPath: directory.file("tgtd-restart-\(attempt).log")
+        )
+        currentProcess.withLockedValue { $0 = process }
+        let outcome = try await Self.awaitReady(process, tgtadm: tgtadmPath, controlNumber: controlNumber, port: portal.port, timeout: configuration.startTimeout)
+        guard case .ready = outcome else {
+            throw TestSupportError(.startFailed, "the restarted tgtd was not ready on \(portal.host):\(portal.port): \(outcome); its log: \(process.outputTail())")
+        }
+        try await configure(configuration)
     }
 
     public func kill() async {

@@ -205,6 +205,7 @@ public enum ConfigLoader {
         let chapSecret = reader.string("chap_secret")
         let login = reader.int("login_timeout_seconds", range: 1...600)
         let command = reader.int("command_timeout_seconds", range: 1...3600)
+        let recovery = reader.int("recovery_timeout_seconds", range: 0...86400)
         var portal: Endpoint?
         if let portalText {
             portal = Endpoint(parsing: portalText.contains(":") ? portalText : "\(portalText):3260")
@@ -224,6 +225,7 @@ public enum ConfigLoader {
         target.chapSecret = chapSecret
         target.loginTimeoutSeconds = login ?? target.loginTimeoutSeconds
         target.commandTimeoutSeconds = command ?? target.commandTimeoutSeconds
+        target.recoveryTimeoutSeconds = recovery ?? target.recoveryTimeoutSeconds
         return target
     }
 

@@ -16,7 +16,10 @@ public struct TargetSettings: Sendable, Hashable {
     public var chapUser: String? = nil
     public var chapSecret: String? = nil
     public var loginTimeoutSeconds: Int = 10
+    /// A command unanswered this long is aborted and fails with a timeout.
     public var commandTimeoutSeconds: Int = 30
+    /// How long the LUN tries to log in again after a lost connection; 0 turns recovery off.
+    public var recoveryTimeoutSeconds: Int = 120
 
     public init(name: String, portal: Endpoint, iqn: String, lun: Int) {
         self.name = name

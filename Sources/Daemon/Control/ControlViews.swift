@@ -24,20 +24,22 @@ enum ControlViews {
     }
 
     static func service(_ entry: (name: String, state: ServiceState)) -> JSONValue {
-        var fields: [String: JSONValue] = ["name": .string(entry.name), "state": .string(entry.state.name)]
-        switch entry.state {
-        case .failed(let reason), .notStarted(let reason): fields["reason"] = .string(reason)
-        case .starting, .running, .stopping, .stopped: break
-        }
+        var fields = fields(of: entry.state)
+        fields["name"] = .string(entry.name)
         return .object(fields)
     }
 
     private static func stateFields(_ key: String, state: DaemonState) -> [String: JSONValue] {
-        let serviceState = state.state(of: key) ?? .notStarted("not opened by this version of vdiskd")
+        fields(of: state.state(of: key) ?? .notStarted("not opened by this version of vdiskd"))
+    }
+
+    /// `state`, its `reason` when it has one, and for a recovering target since when and how many attempts.
+    private static func fields(of serviceState: ServiceState) -> [String: JSONValue] {
         var fields: [String: JSONValue] = ["state": .string(serviceState.name)]
-        switch serviceState {
-        case .failed(let reason), .notStarted(let reason): fields["reason"] = .string(reason)
-        case .starting, .running, .stopping, .stopped: break
+        fields["reason"] = serviceState.reason.map { .string($0) }
+        if case .recovering(let since, let attempts) = serviceState {
+            fields["since"] = .string(since.formatted(.iso8601))
+            fields["attempts"] = .int(attempts)
         }
         return fields
     }
@@ -51,6 +53,8 @@ enum ControlViews {
         fields["engine"] = .string(target.engine.rawValue)
         fields["chap"] = .bool(target.chapUser != nil)
         fields["session"] = session(of: state.storage.lun(target.name))
+        fields["recovery_timeout_seconds"] = .int(target.recoveryTimeoutSeconds)
+        fields["reconnects"] = .int(state.storage.lun(target.name)?.reconnections ?? 0)
         return .object(fields)
     }
 

@@ -1,9 +1,13 @@
 // The state of one part of the daemon, as `status` reports it.
 
+import Foundation
+
 /// A service's state. `notStarted` carries why, so `status` never claims what is not running.
 public enum ServiceState: Sendable, Hashable, CustomStringConvertible {
     case starting
     case running
+    /// A target whose connection was lost while its LUN logs in again.
+    case recovering(since: Date, attempts: Int)
     case stopping
     case stopped
     case failed(String)
@@ -13,6 +17,7 @@ public enum ServiceState: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .starting: "starting"
         case .running: "running"
+        case .recovering: "recovering: \(recoveryText)"
         case .stopping: "stopping"
         case .stopped: "stopped"
         case .failed(let reason): "failed: \(reason)"
@@ -25,10 +30,25 @@ public enum ServiceState: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .starting: "starting"
         case .running: "running"
+        case .recovering: "recovering"
         case .stopping: "stopping"
         case .stopped: "stopped"
         case .failed: "failed"
         case .notStarted: "not-started"
         }
+    }
+
+    /// Why a part is not simply running, for the `reason` field; nil when it is.
+    public var reason: String? {
+        switch self {
+        case .failed(let reason), .notStarted(let reason): reason
+        case .recovering: recoveryText
+        case .starting, .running, .stopping, .stopped: nil
+        }
+    }
+
+    private var recoveryText: String {
+        guard case .recovering(let since, let attempts) = self else { return "" }
+        return "connection lost at \(since.formatted(.iso8601)); \(attempts) login attempt(s) so far"
     }
 }

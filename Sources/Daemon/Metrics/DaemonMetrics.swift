@@ -58,6 +58,11 @@ public final class DaemonMetrics: Sendable {
         counter(label, [("datastore", datastore)]).increment()
     }
 
+    /// Counts one reconnection of `target`'s session after a lost connection.
+    public func targetReconnected(target: String) {
+        counter("vdiskd_target_reconnects_total", [("target", target)]).increment()
+    }
+
     /// Forwards one disk's samples to its counters and latency histogram.
     func diskObserver(disk: String) -> @Sendable (IOStatistics.Sample) -> Void {
         var instruments: [IOKind: DiskInstruments] = [:]

@@ -82,7 +82,7 @@ public struct DaemonRunner: Sendable {
             .init(service: ExportService(state: state, group: eventLoopGroup, logger: logger, onServing: { gate.partReady() })),
             .init(service: control),
             .init(service: HangupReloadService(reloader: reloader, notifier: notifier, logger: logger)),
-            .init(service: ShutdownNotifyService(notifier: notifier, state: state)),
+            .init(service: ShutdownNotifyService(notifier: notifier, state: state, logger: logger)),
         ]
         if let endpoint = config.daemon.metricsListen {
             services.append(.init(service: MetricsListener(

@@ -38,6 +38,8 @@ struct StorageService: Service {
             // Bounded so an unreachable portal fails this target instead of holding READY back forever.
             session.connectTimeout = .seconds(Int64(target.loginTimeoutSeconds))
             session.loginTimeout = .seconds(Int64(target.loginTimeoutSeconds))
+            session.commandTimeout = .seconds(Int64(target.commandTimeoutSeconds))
+            session.recoveryTimeout = .seconds(Int64(target.recoveryTimeoutSeconds))
             await Self.open(key, failing: "cannot open target", state: state, logger: logger) {
                 let lun = try await ISCSILUN.connect(url, configuration: session, logger: logger)
                 storage.addLUN(target.name, lun)
@@ -77,13 +79,14 @@ struct StorageService: Service {
         storage.markOpened()
         await withTaskGroup(of: Void.self) { group in
             for (name, lun) in storage.luns {
-                group.addTask { await watch(name, lun.session) }
+                group.addTask { await watch(name, lun) }
             }
             // Cancellation ends the wait as well as graceful shutdown; either way, close everything.
             try? await gracefulShutdown()
             group.cancelAll()
         }
 
+        await Self.closeRecoveringTargets(state: state, logger: logger)
         let opened = storage.removeAll()
         for (reference, disk) in opened.disks.reversed() {
             await close("disk:\(reference)") { try await disk.close() }
@@ -91,26 +94,54 @@ struct StorageService: Service {
         for (name, store) in opened.datastores.reversed() {
             await close("datastore:\(name)") { try await store.unmount() }
         }
-        for (name, lun) in opened.luns.reversed() {
+        for (name, lun) in opened.luns.reversed() where !lun.isClosed {
             await close("target:\(name)") { try await lun.close() }
         }
     }
 
-    /// Records what a session reports (a unit attention, a logout request, a lost connection)
-    /// for `targets.list`; a lost connection fails the target. Ends when cancelled.
-    private func watch(_ name: String, _ session: ISCSISession) async {
-        for await event in session.events {
+    /// Records what a target's LUN reports (a unit attention, a logout request, a lost connection
+    /// and its recovery) for `targets.list`: the target is `recovering` while the LUN logs in
+    /// again, `running` after, and `failed` only when recovery gave up. Ends when cancelled.
+    private func watch(_ name: String, _ lun: ISCSILUN) async {
+        let key = "target:\(name)"
+        var since = Date()
+        for await event in lun.events {
             let text: String
             switch event {
-            case .unitAttention(let lun, let sense): text = "unit attention on LUN \(lun): sense \(sense.prefix(18).map { String($0, radix: 16) }.joined(separator: " "))"
-            case .logoutRequested(let seconds): text = "the target asked for a logout within \(seconds) s"
-            case .connectionDropAnnounced(let wait, _): text = "the target announced a connection drop (Time2Wait \(wait) s)"
-            case .renegotiationRequested: text = "the target asked to renegotiate parameters"
-            case .connectionLost(let error): text = "connection lost: \(error)"
+            case .session(.unitAttention(let lun, let sense)): text = "unit attention on LUN \(lun): sense \(sense.prefix(18).map { String($0, radix: 16) }.joined(separator: " "))"
+            case .session(.logoutRequested(let seconds)): text = "the target asked for a logout within \(seconds) s"
+            case .session(.connectionDropAnnounced(let wait, _)): text = "the target announced a connection drop (Time2Wait \(wait) s)"
+            case .session(.renegotiationRequested): text = "the target asked to renegotiate parameters"
+            case .session(.connectionLost(let error)): text = "connection lost: \(error)"
+            case .recovery(.lost(let reason)):
+                since = Date()
+                state.setService(key, .recovering(since: since, attempts: 0))
+                text = "connection lost (\(reason)); logging in again"
+            case .recovery(.attemptFailed(let attempt, let reason)):
+                state.setService(key, .recovering(since: since, attempts: attempt))
+                text = "login attempt \(attempt) failed: \(reason)"
+            case .recovery(.reconnected(let attempts, let after, let count)):
+                state.setService(key, .running)
+                state.metrics.targetReconnected(target: name)
+                text = "reconnected after \(attempts) login attempt(s) in \(after) (reconnect \(count))"
+            case .recovery(.failed(let message)):
+                state.setService(key, .failed(message))
+                text = "recovery gave up: \(message)"
             }
             logger.warning("target session event", metadata: ["vdiskd.target": "\(name)", "vdiskd.event": "\(text)"])
             storage.recordEvent(name, "\(Date()): \(text)")
-            if case .connectionLost = event { state.setService("target:\(name)", .failed(text)) }
+        }
+    }
+
+    /// Closes every target still logging in again after a lost connection. Called as soon as
+    /// graceful shutdown begins: such a target cannot take the exports' flushes nor the disks'
+    /// and datastores' last writes, which then fail at once instead of waiting out its recovery.
+    static func closeRecoveringTargets(state: DaemonState, logger: Logger) async {
+        for (name, lun) in state.storage.luns where lun.recoveryState.isRecovering {
+            logger.warning("closing a target that is still recovering", metadata: ["vdiskd.target": "\(name)"])
+            state.setService("target:\(name)", .stopping)
+            try? await lun.close()
+            state.setService("target:\(name)", .stopped)
         }
     }
 

@@ -14,12 +14,24 @@ import SCSI
 /// of an initiator; every other SCSI failure becomes a `BlockDeviceError` whose
 /// code says what class of failure it was and whose underlying error is the
 /// `SCSICommandError` with the sense in words.
+///
+/// A LUN opened with `connect` owns its session and recovers it: when the
+/// connection is lost it logs in again with the same configuration (same
+/// initiator name and ISID, so the target reinstates the same I_T nexus) on the
+/// same event loop, one login at a time, and repeats the commands that failed
+/// (COMPARE AND WRITE only after checking whether its first attempt landed; see
+/// `settleCompareAndWrite`). `recoveryState`, `reconnections` and `events` say
+/// what happened (INITIATOR.md, "Session recovery").
 public final class ISCSILUN: SCSIBlockCommands {
-    public let session: ISCSISession
     public let lun: UInt64
     /// Whether `close()` also logs the session out.
     private let ownsSession: Bool
+    private let link: Reconnector<ISCSISession>
     private let state: NIOLockedValueBox<State>
+    /// Session events and recovery steps; only a LUN opened with `connect` reports session
+    /// events. The newest `bufferedEvents` wait for a reader; the stream ends at `close()`.
+    public let events: AsyncStream<ISCSILUNEvent>
+    private let eventSink: AsyncStream<ISCSILUNEvent>.Continuation
 
     private struct State {
         var geometry: BlockGeometry
@@ -31,19 +43,51 @@ public final class ISCSILUN: SCSIBlockCommands {
     /// How many times a command is repeated after UNIT ATTENTION.
     static let unitAttentionRetries = 5
 
-    private init(session: ISCSISession, lun: UInt64, ownsSession: Bool, state: State) {
-        self.session = session
+    /// Events kept for an owner that reads `events` late (or never); older ones are dropped.
+    static let bufferedEvents = 256
+
+    private init(
+        link: Reconnector<ISCSISession>,
+        lun: UInt64,
+        ownsSession: Bool,
+        events: (AsyncStream<ISCSILUNEvent>, AsyncStream<ISCSILUNEvent>.Continuation)
+    ) {
+        self.link = link
         self.lun = lun
         self.ownsSession = ownsSession
-        self.state = NIOLockedValueBox(state)
+        self.events = events.0
+        self.eventSink = events.1
+        self.state = NIOLockedValueBox(State(geometry: BlockGeometry(blockSize: 512, blockCount: 0), capabilities: []))
     }
 
+    /// The session commands go to now (after a reconnection, the new one).
+    public var session: ISCSISession { link.latest }
+    /// Connected, recovering since when, failed (with why) or closed.
+    public var recoveryState: RecoveryState { link.recoveryState }
+    /// How many times a lost connection was replaced by a new session.
+    public var reconnections: Int { link.reconnections }
+    /// How long recovery may take before the LUN is failed; zero when it is off.
+    public var recoveryTimeout: Duration { link.policy.timeout }
+
     /// Opens `lun` on an existing session; closing the LUN leaves the session up.
+    /// The session belongs to the caller, so this LUN does not recover it: a lost
+    /// connection fails the LUN.
     public static func open(session: ISCSISession, lun: UInt64) async throws -> ISCSILUN {
-        try await probe(session: session, lun: lun, ownsSession: false)
+        let events = AsyncStream.makeStream(of: ISCSILUNEvent.self, bufferingPolicy: .bufferingNewest(ISCSILUN.bufferedEvents))
+        let link = Reconnector(
+            connection: session,
+            name: "LUN \(lun) of \(session.configuration.targetName ?? "?") at \(session.portal)",
+            policy: .off,
+            connect: { _ in throw BlockDeviceError(.transport, "recovery is off for a LUN opened on a session it does not own") },
+            waitForLoss: { _ in nil },
+            disconnect: { _ in },
+            onEvent: { events.1.yield(.recovery($0)) }
+        )
+        return try await probe(ISCSILUN(link: link, lun: lun, ownsSession: false, events: events))
     }
 
     /// Logs in to the URL's target and opens its LUN; closing the LUN logs the session out.
+    /// A lost connection is recovered for up to `configuration.recoveryTimeout`.
     public static func connect(
         _ url: ISCSIURL,
         configuration: ISCSISessionConfiguration? = nil,
@@ -54,24 +98,53 @@ public final class ISCSILUN: SCSIBlockCommands {
         configuration.portal = url.portal
         configuration.targetName = url.targetName
         let session = try await ISCSISession.connect(configuration, logger: logger)
+        let device = owning(session, lun: url.lun, configuration: configuration, logger: logger)
         do {
-            return try await probe(session: session, lun: url.lun, ownsSession: true)
+            return try await probe(device)
         } catch {
-            try? await session.logout()
+            try? await device.close()
             throw error
         }
     }
 
-    private static func probe(session: ISCSISession, lun: UInt64, ownsSession: Bool) async throws -> ISCSILUN {
-        let device = ISCSILUN(
-            session: session,
-            lun: lun,
-            ownsSession: ownsSession,
-            state: State(
-                geometry: BlockGeometry(blockSize: 512, blockCount: 0),
-                capabilities: []
-            )
+    /// A LUN that owns `session` and replaces it, on the same event loop, when its connection is lost.
+    private static func owning(_ session: ISCSISession, lun: UInt64, configuration: ISCSISessionConfiguration, logger: Logger) -> ISCSILUN {
+        let events = AsyncStream.makeStream(of: ISCSILUNEvent.self, bufferingPolicy: .bufferingNewest(ISCSILUN.bufferedEvents))
+        let eventLoop = session.taskExecutor.eventLoop
+        let name = "LUN \(lun) of \(configuration.targetName ?? "?") at \(configuration.portal)"
+        let link = Reconnector(
+            connection: session,
+            name: name,
+            policy: ReconnectPolicy(timeout: .nanoseconds(configuration.recoveryTimeout.nanoseconds)),
+            connect: { remaining in
+                var attempt = configuration
+                let bound = TimeAmount.nanoseconds(Int64(clamping: remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000))
+                attempt.connectTimeout = min(attempt.connectTimeout, bound)
+                attempt.loginTimeout = min(attempt.loginTimeout, bound)
+                return try await ISCSISession.connect(attempt, eventLoopGroup: eventLoop, logger: logger)
+            },
+            waitForLoss: { session in
+                for await event in session.events {
+                    events.1.yield(.session(event))
+                    if case .connectionLost(let error) = event { return "\(error)" }
+                }
+                return nil
+            },
+            disconnect: { session in try? await session.logout() },
+            onEvent: { event in
+                switch event {
+                case .lost(let reason): logger.warning("connection lost; recovering", metadata: ["iscsi.lun": "\(name)", "iscsi.reason": "\(reason)"])
+                case .attemptFailed(let attempt, let reason): logger.info("login attempt \(attempt) failed", metadata: ["iscsi.lun": "\(name)", "iscsi.reason": "\(reason)"])
+                case .reconnected(let attempts, let after, _): logger.notice("reconnected after \(attempts) attempt(s) in \(after)", metadata: ["iscsi.lun": "\(name)"])
+                case .failed(let message): logger.error("\(message)")
+                }
+                events.1.yield(.recovery(event))
+            }
         )
+        return ISCSILUN(link: link, lun: lun, ownsSession: true, events: events)
+    }
+
+    private static func probe(_ device: ISCSILUN) async throws -> ISCSILUN {
         _ = try await device.run(CDB.testUnitReady(), name: "TEST UNIT READY")
         try await device.refreshGeometry()
         try await device.probeCapabilities()
@@ -79,6 +152,7 @@ public final class ISCSILUN: SCSIBlockCommands {
     }
 
     public var geometry: BlockGeometry { state.withLockedValue { $0.geometry } }
+    /// The session's event loop; a new session after recovery runs on the same one.
     public var preferredTaskExecutor: (any TaskExecutor)? { session.taskExecutor }
     public var capabilities: BlockDeviceCapabilities { state.withLockedValue { $0.capabilities } }
 
@@ -165,12 +239,15 @@ public final class ISCSILUN: SCSIBlockCommands {
             defer { state.closed = true }
             return !state.closed
         }
-        if wasOpen, ownsSession { try await session.logout() }
+        guard wasOpen else { return }
+        let live = link.close()
+        eventSink.finish()
+        if ownsSession, let live { try await live.logout() }
     }
 
     // MARK: SCSIBlockCommands (read, write and the rest come from its extension)
 
-    public var unitDescription: String { "LUN \(lun) of \(session.portal)" }
+    public var unitDescription: String { "LUN \(lun) of \(link.latest.portal)" }
     public var isClosed: Bool { state.withLockedValue { $0.closed } }
     public var blockLimits: SCSIBlockLimits { state.withLockedValue { $0.limits } }
 
@@ -181,23 +258,33 @@ public final class ISCSILUN: SCSIBlockCommands {
     // MARK: Running commands
 
     /// Runs a command and returns its result whatever the status; transport errors become BlockDeviceErrors.
+    /// A command that failed because the connection was lost is sent again on the recovered session.
     private func execute(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, expectedDataIn: Int = 0) async throws -> SCSITaskResult {
-        do {
-            return try await session.execute(SCSITaskRequest(
-                lun: lun,
-                cdb: cdb,
-                dataOut: dataOut,
-                expectedDataInLength: expectedDataIn,
-                operationName: name
-            ))
-        } catch let error as ISCSIError {
-            let code: BlockDeviceError.Code = error.code == .timeout ? .timeout : .transport
-            throw BlockDeviceError(code, "\(name) on \(unitDescription) failed", underlying: error)
+        let request = SCSITaskRequest(lun: lun, cdb: cdb, dataOut: dataOut, expectedDataInLength: expectedDataIn, operationName: name)
+        var current = try await link.current()
+        var recovered = false
+        while true {
+            do {
+                if recovered, let settled = try await settleCompareAndWrite(cdb, dataOut: dataOut) {
+                    return settled
+                }
+                return try await current.connection.execute(request)
+            } catch let error as ISCSIError where error.scope == .connection {
+                do {
+                    current = try await link.recover(after: current.generation, cause: "\(error)")
+                } catch let failure as BlockDeviceError where failure.code == .transport {
+                    throw BlockDeviceError(.transport, "\(name) on \(unitDescription) failed: \(failure.message)", underlying: error)
+                }
+                recovered = true
+            } catch let error as ISCSIError {
+                let code: BlockDeviceError.Code = error.code == .timeout ? .timeout : .transport
+                throw BlockDeviceError(code, "\(name) on \(unitDescription) failed", underlying: error)
+            }
         }
     }
 
     /// Runs a command, retrying after UNIT ATTENTION, and throws unless the status is GOOD.
-    private func run(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, expectedDataIn: Int = 0) async throws -> SCSITaskResult {
+    func run(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, expectedDataIn: Int = 0) async throws -> SCSITaskResult {
         var attempt = 0
         while true {
             let result = try await execute(cdb, name: name, dataOut: dataOut, expectedDataIn: expectedDataIn)

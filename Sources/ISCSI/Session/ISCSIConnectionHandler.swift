@@ -48,6 +48,8 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         var name: String
         var submissionID: UInt64
         var promise: EventLoopPromise<SCSITaskResult>
+        /// Set when the command timed out and ABORT TASK was sent for it.
+        var timedOutAfter: TimeAmount?
     }
 
     private enum Task {
@@ -477,7 +479,11 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
                 }
                 if ended {
                     tasks.remove(tag)
-                    task.promise.fail(ISCSIError(.taskAborted, scope: .task, "\(task.name) on LUN \(task.lun) was ended by \(function)"))
+                    if let after = task.timedOutAfter {
+                        task.promise.fail(ISCSIError(.timeout, scope: .task, "\(task.name) on LUN \(task.lun) was not answered within \(Self.seconds(after)) and was aborted"))
+                    } else {
+                        task.promise.fail(ISCSIError(.taskAborted, scope: .task, "\(task.name) on LUN \(task.lun) was ended by \(function)"))
+                    }
                 }
             }
         }
@@ -598,6 +604,8 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             sendLogout(promise: promise)
         case .cancel(let submissionID):
             cancel(submissionID)
+        case .timeOut(let submissionID, let after):
+            timeOut(submissionID, after: after)
         }
     }
 
@@ -703,6 +711,48 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         guard let (_, task) = commandTask(submissionID: submissionID) else { return }
         let promise = context!.eventLoop.makePromise(of: UInt8.self)
         sendTaskManagement(.abortTask, lun: task.lun, referencing: submissionID, promise: promise)
+    }
+
+    /// A command went unanswered for `after`: drop it if unsent, else send ABORT TASK. An abort
+    /// that is refused, or itself unanswered for `after`, ends the connection (which a LUN recovers).
+    private func timeOut(_ submissionID: UInt64, after: TimeAmount) {
+        if let index = waiting.firstIndex(where: { $0.id == submissionID }) {
+            waiting.remove(at: index).fail(ISCSIError(
+                .timeout,
+                scope: .task,
+                "the command was not sent within \(Self.seconds(after)): \(configuration.portal) kept the command window closed"
+            ))
+            return
+        }
+        guard let context, let (tag, task) = commandTask(submissionID: submissionID) else { return }
+        tasks.modify(tag) { entry in
+            if case .command(var command) = entry {
+                command.timedOutAfter = after
+                entry = .command(command)
+            }
+        }
+        let portal = configuration.portal
+        let lost = ISCSIError(
+            .timeout,
+            scope: .connection,
+            "\(portal) answered neither \(task.name) on LUN \(task.lun) nor its ABORT TASK within \(Self.seconds(after)) each"
+        )
+        let abort = context.eventLoop.makePromise(of: UInt8.self)
+        let deadline = context.eventLoop.scheduleTask(in: after) { [self] in self.fail(lost) }
+        abort.futureResult.whenComplete { [self] result in
+            deadline.cancel()
+            let refused = switch result {
+            case .success(let code):
+                code != TaskManagementResponseCode.functionComplete.rawValue
+                    && code != TaskManagementResponseCode.taskDoesNotExist.rawValue
+            case .failure: false
+            }
+            if refused {
+                self.fail(ISCSIError(.timeout, scope: .connection, "\(portal) refused to abort \(task.name) on LUN \(task.lun), unanswered for \(Self.seconds(after))"))
+            }
+        }
+        logger.warning("command timed out; aborting it", metadata: ["iscsi.command": "\(task.name)", "iscsi.timeout": "\(Self.seconds(after))"])
+        sendTaskManagement(.abortTask, lun: task.lun, referencing: submissionID, promise: abort)
     }
 
     private func sendText(_ keys: [TextKeyValue], promise: EventLoopPromise<[TextKeyValue]>) {

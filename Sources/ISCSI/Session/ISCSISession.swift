@@ -199,6 +199,12 @@ public final class ISCSISession: Sendable {
     public func execute(_ request: SCSITaskRequest) async throws -> SCSITaskResult {
         let promise = channel.eventLoop.makePromise(of: SCSITaskResult.self)
         let id = submit(.command(request, promise))
+        if let timeout = configuration.commandTimeout {
+            let timer = channel.eventLoop.scheduleTask(in: timeout) { [self] in
+                _ = self.submit(.timeOut(submissionID: id, after: timeout))
+            }
+            promise.futureResult.whenComplete { _ in timer.cancel() }
+        }
         return try await withTaskCancellationHandler {
             try await promise.futureResult.get()
         } onCancel: {

@@ -23,6 +23,14 @@ public struct ISCSISessionConfiguration: Sendable {
     public var maximumRedirects: Int
     /// The ISID; by default a random one (RFC 7143 §11.12.5, type "random").
     public var isid: UInt64
+    /// How long a LUN that owns the session (`ISCSILUN.connect`) tries to log in again after
+    /// the connection is lost before it fails; zero turns recovery off. open-iscsi's
+    /// `replacement_timeout` (120 s) by default.
+    public var recoveryTimeout: TimeAmount
+    /// How long a command may go unanswered before it is aborted (ABORT TASK) and fails
+    /// with `.timeout`; an ABORT TASK unanswered as long again ends the connection.
+    /// nil waits for ever (the keepalive still notices a dead target).
+    public var commandTimeout: TimeAmount?
 
     public init(
         portal: TargetPortal,
@@ -36,7 +44,9 @@ public struct ISCSISessionConfiguration: Sendable {
         keepaliveInterval: TimeAmount? = .seconds(5),
         keepaliveTimeout: TimeAmount = .seconds(5),
         maximumRedirects: Int = 4,
-        isid: UInt64 = ISCSISessionConfiguration.randomISID()
+        isid: UInt64 = ISCSISessionConfiguration.randomISID(),
+        recoveryTimeout: TimeAmount = .seconds(120),
+        commandTimeout: TimeAmount? = nil
     ) {
         self.portal = portal
         self.targetName = targetName
@@ -50,6 +60,8 @@ public struct ISCSISessionConfiguration: Sendable {
         self.keepaliveTimeout = keepaliveTimeout
         self.maximumRedirects = maximumRedirects
         self.isid = isid
+        self.recoveryTimeout = recoveryTimeout
+        self.commandTimeout = commandTimeout
     }
 
     /// The initiator name used when none is configured.

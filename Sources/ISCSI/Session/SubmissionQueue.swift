@@ -16,6 +16,8 @@ final class SubmissionQueue: Sendable {
         case text([TextKeyValue], EventLoopPromise<[TextKeyValue]>)
         case logout(EventLoopPromise<Void>)
         case cancel(submissionID: UInt64)
+        /// The command went unanswered for `after`: abort it and fail it with `.timeout`.
+        case timeOut(submissionID: UInt64, after: TimeAmount)
     }
 
     struct Submission: Sendable {
@@ -28,7 +30,7 @@ final class SubmissionQueue: Sendable {
             case .taskManagement(_, _, _, let promise): promise.fail(error)
             case .text(_, let promise): promise.fail(error)
             case .logout(let promise): promise.fail(error)
-            case .cancel: break
+            case .cancel, .timeOut: break
             }
         }
     }

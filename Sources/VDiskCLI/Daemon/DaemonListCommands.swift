@@ -10,9 +10,9 @@ struct TargetsCommand: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonCallOptions
 
     func run() async throws {
-        try await daemon.list("targets.list", ["NAME", "PORTAL", "IQN", "LUN", "ENGINE", "CMDSN WINDOW", "LAST EVENT", "STATE"]) { target in
+        try await daemon.list("targets.list", ["NAME", "PORTAL", "IQN", "LUN", "ENGINE", "CMDSN WINDOW", "RECONNECTS", "LAST EVENT", "STATE"]) { target in
             let window = target["command_window"].map { "\(DaemonTable.text($0["exp_cmd_sn"]))..\(DaemonTable.text($0["max_cmd_sn"]))" } ?? "-"
-            return ["name", "portal", "iqn", "lun", "engine"].map { DaemonTable.text(target[$0]) } + [window, DaemonTable.text(target["last_event"]), DaemonTable.state(target)]
+            return ["name", "portal", "iqn", "lun", "engine"].map { DaemonTable.text(target[$0]) } + [window, DaemonTable.text(target["reconnects"]), DaemonTable.text(target["last_event"]), DaemonTable.state(target)]
         }
     }
 }
