@@ -252,7 +252,7 @@ extension Datastore {
                 } else {
                     transaction.descriptors[index]!.setRootPointer(root, 0)
                 }
-                transaction.descriptors[index]!.allocatedBlocks -= 1
+                transaction.descriptors[index]!.countFreedBlock()
                 try await freeBlock(block, transaction: transaction)
                 current = transaction.descriptors[index]!
             }
@@ -326,7 +326,7 @@ extension Datastore {
             if transaction.unitCount >= transactionBudget { try await flush() }
             try await setPointer(block, to: 0, index: index, transaction: transaction, cache: cache)
             try await freeBlock(physical, transaction: transaction)
-            transaction.descriptors[index]!.allocatedBlocks -= 1
+            transaction.descriptors[index]!.countFreedBlock()
             changed = true
         }
         if changed { try await flush() } else { try await releaseClusters(transaction) }

@@ -21,6 +21,12 @@ struct DiskDescriptor: Sendable, Hashable {
     var single = [UInt64](repeating: 0, count: VolumeLayout.singleIndirectPointers)
     var double = [UInt64](repeating: 0, count: VolumeLayout.doubleIndirectPointers)
 
+    /// One block fewer. A damaged count already at 0 stays there rather than trapping;
+    /// `check` reports (and `--repair` corrects) the count against the map.
+    mutating func countFreedBlock() {
+        if allocatedBlocks > 0 { allocatedBlocks -= 1 }
+    }
+
     func encoded() -> ByteBuffer {
         var unit = ByteBuffer.zeros(VolumeLayout.unitSize)
         unit.setLE(Self.magic, 0)
