@@ -138,9 +138,13 @@ public func fuzzControlRequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
     let method = methods[Int(input[1]) % methods.count]
     let stream = ByteBuffer(bytes: input.dropFirst(2))
     let decoded = frames(stream, chunkSize: chunkSize, lineLimit: lineLimit).prefix(32)
-    // The same bytes as the params of a table method, so every method's checks see them.
-    let params = try? JSONDecoder().decode(JSONValue.self, from: Data(input.dropFirst(2)))
+    // The same bytes as the params of a table method, so every method's checks see them;
+    // read through the request parser, as the daemon reads params.
+    let wrapped = Array(#"{"jsonrpc":"2.0","id":7,"method":"m","params":"#.utf8) + input.dropFirst(2) + Array("}".utf8)
+    var params: JSONValue?
+    if case .request(let parsed) = JSONRPCRequest.parse(wrapped) { params = parsed.params }
 
+    let bound = params
     runBlocking {
         let dispatcher = makeDispatcher()
         for frame in decoded {
@@ -150,7 +154,7 @@ public func fuzzControlRequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
             if let line { checkResponse(line, answering: id) }
         }
         for caller in [root, nobody] {
-            let request = JSONRPCRequest(id: .int(7), method: method, params: params)
+            let request = JSONRPCRequest(id: .int(7), method: method, params: bound)
             let response = await dispatcher.handle(request, peer: caller)
             checkResponse(response.encodedLine(), answering: .int(7))
             if caller == nobody && ControlDispatcher.mutatingMethods.contains(method) {
