@@ -110,6 +110,19 @@ import Testing
         try await store.unmount()
     }
 
+    @Test func formatRefusesAJournalTooSmallForOneTransaction() async throws {
+        let directory = TemporaryDirectory("small-journal")
+        let device = try FileBlockDevice.create(path: directory.file("ds.img"), byteCount: 64 << 20)
+        var options = FormatOptions(label: "small")
+        options.fileBlockSize = 64 << 10
+        options.journalUnits = 10
+        await #expect { try await Datastore.format(device: device, options: options) } throws: { error in
+            let error = error as? DatastoreError
+            return error?.code == .invalidArgument && error?.message == "journal units 10 must be 16...256"
+        }
+        try await device.close()
+    }
+
     @Test func aPointerBlockNamedManyTimesIsReadOnce() async throws {
         let fixture = try await DatastoreFixture()
         let store = try await fixture.mount("a")
