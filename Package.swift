@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "VSCSI", targets: ["VSCSI"]),
         .library(name: "Export", targets: ["Export"]),
         .library(name: "LibISCSI", targets: ["LibISCSI"]),
+        .library(name: "Datastore", targets: ["Datastore"]),
+        .library(name: "Daemon", targets: ["Daemon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

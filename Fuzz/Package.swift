@@ -15,14 +15,15 @@ import PackageDescription
 let vdiskd = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .lastPathComponent.lowercased()
 
-func fuzzTarget(_ name: String, libraries: [String] = ["ISCSI"]) -> Target {
+func fuzzTarget(_ name: String, libraries: [String] = ["ISCSI"], extra: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
         dependencies: [
             "FuzzDriver",
+            "FuzzSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ] + libraries.map { .product(name: $0, package: vdiskd) },
+        ] + libraries.map { .product(name: $0, package: vdiskd) } + extra,
         swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
     )
 }
@@ -32,11 +33,25 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .target(name: "FuzzDriver"),
+        // Shared by the targets: an in-memory BlockDevice and the async bridge.
+        .target(
+            name: "FuzzSupport",
+            dependencies: [
+                .product(name: "BlockDevice", package: vdiskd),
+                .product(name: "SCSI", package: vdiskd),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
         fuzzTarget("FuzzPDUDecoder"),
         fuzzTarget("FuzzCDB", libraries: ["VSCSI", "SCSI", "BlockDevice"]),
         fuzzTarget("FuzzTextKeys"),
+        fuzzTarget("FuzzDatastoreMetadata", libraries: ["Datastore", "BlockDevice"]),
+        fuzzTarget("FuzzControlRequest", libraries: ["Daemon"], extra: [.product(name: "Logging", package: "swift-log")]),
     ]
 )

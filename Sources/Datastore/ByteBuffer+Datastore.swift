@@ -49,6 +49,13 @@ extension ByteBuffer {
         }
     }
 
+    /// Refuses a record shorter than its format: a short read must not pass for a bad magic.
+    func requireRecord(_ length: Int, _ place: String) throws {
+        guard readableBytes >= length else {
+            throw DatastoreError(.corrupt, "\(place) is truncated: \(readableBytes) of \(length) bytes")
+        }
+    }
+
     func le<T: FixedWidthInteger>(_ offset: Int, as: T.Type = T.self) throws -> T {
         guard let value = getInteger(at: readerIndex + offset, endianness: .little, as: T.self) else {
             throw RecordBoundsError(offset: offset, length: MemoryLayout<T>.size)
@@ -79,7 +86,7 @@ extension ByteBuffer {
             throw RecordBoundsError(offset: offset, length: length)
         }
         let used = bytes.firstIndex(of: 0) ?? bytes.count
-        return String(decoding: bytes[0..<used], as: UTF8.self)
+        return String(repairing: bytes[0..<used], fitting: length)
     }
 
     mutating func setPaddedString(_ value: String, _ offset: Int, length: Int) {
@@ -89,3 +96,14 @@ extension ByteBuffer {
     }
 }
 
+
+extension String {
+    /// UTF-8 from disk, with invalid sequences replaced by U+FFFD and trailing characters
+    /// dropped until it fits `limit` bytes again (each replacement takes three), so the
+    /// field re-encodes to what it decodes to.
+    init(repairing bytes: ArraySlice<UInt8>, fitting limit: Int) {
+        var text = String(decoding: bytes, as: UTF8.self)
+        while text.utf8.count > limit { text.removeLast() }
+        self = text
+    }
+}

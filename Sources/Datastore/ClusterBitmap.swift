@@ -65,6 +65,7 @@ struct ClusterBitmap: Sendable, Hashable {
     /// Parses and checks the cluster against what the header says it must cover.
     static func decode(_ unit: ByteBuffer, index: Int, firstBlock: UInt64, blockCount: UInt32) throws -> ClusterBitmap {
         let place = "bitmap of resource cluster \(index)"
+        try unit.requireRecord(VolumeLayout.unitSize, place)
         guard (try? unit.le(0, as: UInt32.self)) == magic else {
             throw DatastoreError(.corrupt, "\(place) has no bitmap magic")
         }
@@ -81,6 +82,11 @@ struct ClusterBitmap: Sendable, Hashable {
             bitmap.changeCounter = try unit.le(24)
             guard let bits = unit.getBytes(at: unit.readerIndex + 32, length: bitmap.bits.count) else {
                 throw RecordBoundsError(offset: 32, length: bitmap.bits.count)
+            }
+            // Bits past a short last cluster stand for no block: set, they would count as
+            // allocated blocks the cluster does not have.
+            if blockCount % 8 != 0, bits[bits.count - 1] >> (blockCount % 8) != 0 {
+                throw DatastoreError(.corrupt, "\(place) marks blocks past its last block \(firstBlock + UInt64(blockCount) - 1)")
             }
             bitmap.bits = bits
             guard try unit.le(20, as: UInt32.self) == UInt32(bitmap.freeCount) else {

@@ -25,7 +25,7 @@ extension Datastore {
                 let free = bitmap.freeBlocks(limit: count - found.count)
                 guard !free.isEmpty else { continue }
                 for block in free { bitmap.set(block, allocated: true) }
-                bitmap.changeCounter += 1
+                bitmap.changeCounter &+= 1
                 transaction.bitmaps[index] = bitmap
                 transaction.dirtyBitmaps.insert(index)
                 found += free
@@ -60,7 +60,7 @@ extension Datastore {
             try await loadCluster(index, transaction: transaction, wait: true)
         }
         transaction.bitmaps[index]!.set(block, allocated: false)
-        transaction.bitmaps[index]!.changeCounter += 1
+        transaction.bitmaps[index]!.changeCounter &+= 1
         transaction.dirtyBitmaps.insert(index)
         transaction.freedBlocks.append(block)
     }

@@ -67,8 +67,9 @@ extension Datastore {
             if value == 0 { return }
             pointer = try await newPointerBlock(transaction)
             transaction.descriptors[index]!.setRootPointer(path.root, pointer)
-            transaction.descriptors[index]!.allocatedBlocks += 1
+            transaction.descriptors[index]!.allocatedBlocks &+= 1
         }
+        try checkDataBlock(pointer, disk: name)
         for (level, entry) in path.entries.enumerated() {
             let pageIndex = entry / VolumeLayout.pointersPerPage
             let slot = entry % VolumeLayout.pointersPerPage
@@ -85,7 +86,7 @@ extension Datastore {
                 next = try await newPointerBlock(transaction)
                 page.pointers[slot] = next
                 transaction.pages[offset] = page
-                transaction.descriptors[index]!.allocatedBlocks += 1
+                transaction.descriptors[index]!.allocatedBlocks &+= 1
             }
             try checkDataBlock(next, disk: name)
             pointer = next
@@ -103,13 +104,17 @@ extension Datastore {
     /// are skipped and described in `problems` when `tolerant`, thrown otherwise.
     func walkMap(_ descriptor: DiskDescriptor, tolerant: Bool) async throws -> MapWalk {
         var walk = MapWalk()
+        var visited: Set<UInt64> = []
         let p = UInt64(header.pointersPerBlock)
         let direct = UInt64(VolumeLayout.directPointers)
         let single = UInt64(VolumeLayout.singleIndirectPointers)
         for (index, block) in descriptor.direct.enumerated() where block != 0 {
             walk.data.append((UInt64(index), block))
         }
+        // A pointer block named twice is reported by the caller (double allocation);
+        // reading it again could only repeat its entries, up to P² times under a double root.
         func entries(of block: UInt64) async throws -> [UInt64]? {
+            guard visited.insert(block).inserted else { return nil }
             do {
                 try checkDataBlock(block, disk: descriptor.name)
                 let pages = header.fileBlockSizeInt / VolumeLayout.unitSize

@@ -153,7 +153,7 @@ extension Datastore {
         for (index, count) in counts {
             var descriptor = try DiskDescriptor.decode(try await readUnit(at: header.descriptorUnit(index)), index: index)
             descriptor.allocatedBlocks = count
-            descriptor.changeCounter += 1
+            descriptor.changeCounter &+= 1
             let transaction = MetadataTransaction()
             transaction.descriptors[index] = descriptor
             try await commit(transaction)
@@ -172,7 +172,7 @@ extension Datastore {
             let index = header.cluster(ofBlock: block)
             if transaction.bitmaps[index] == nil { try await loadCluster(index, transaction: transaction, wait: true) }
             transaction.bitmaps[index]!.set(block, allocated: allocated)
-            transaction.bitmaps[index]!.changeCounter += 1
+            transaction.bitmaps[index]!.changeCounter &+= 1
             transaction.dirtyBitmaps.insert(index)
         }
         try await commit(transaction)

@@ -99,7 +99,7 @@ extension Datastore {
                 }
                 let now = options.clock.wallMillis()
                 var descriptor = DiskDescriptor(inUse: true, uuid: UUID(), kind: kind, name: name, size: size,
-                                                createdMillis: now, modifiedMillis: now, changeCounter: fresh.changeCounter + 1)
+                                                createdMillis: now, modifiedMillis: now, changeCounter: fresh.changeCounter &+ 1)
                 do {
                     let transaction = MetadataTransaction()
                     transaction.descriptors[index] = descriptor
@@ -213,7 +213,7 @@ extension Datastore {
     private func commitDescriptor(_ descriptor: DiskDescriptor, index: Int) async throws {
         var changed = descriptor
         changed.modifiedMillis = options.clock.wallMillis()
-        changed.changeCounter += 1
+        changed.changeCounter &+= 1
         let transaction = MetadataTransaction()
         transaction.descriptors[index] = changed
         try await commit(transaction)
@@ -252,13 +252,13 @@ extension Datastore {
                 } else {
                     transaction.descriptors[index]!.setRootPointer(root, 0)
                 }
-                transaction.descriptors[index]!.allocatedBlocks -= 1
+                transaction.descriptors[index]!.countFreedBlock()
                 try await freeBlock(block, transaction: transaction)
                 current = transaction.descriptors[index]!
             }
             // The descriptor goes in the last transaction: until then the disk still exists.
             var gone = DiskDescriptor()
-            gone.changeCounter = current.changeCounter + 1
+            gone.changeCounter = current.changeCounter &+ 1
             transaction.descriptors[index] = gone
             try await commit(transaction)
         }
@@ -266,7 +266,7 @@ extension Datastore {
 
     private func commitChecked(_ transaction: MetadataTransaction, index: Int) async throws {
         transaction.descriptors[index]!.modifiedMillis = options.clock.wallMillis()
-        transaction.descriptors[index]!.changeCounter += 1
+        transaction.descriptors[index]!.changeCounter &+= 1
         try await commit(transaction)
     }
 
@@ -296,7 +296,7 @@ extension Datastore {
             transaction.newBlocks.append((physical, data[block]))
             if data[block] != nil { transaction.writtenLogical.insert(block) }
             try await setPointer(block, to: physical, index: index, transaction: transaction, cache: cache)
-            transaction.descriptors[index]!.allocatedBlocks += 1
+            transaction.descriptors[index]!.allocatedBlocks &+= 1
         }
         if transaction.newBlocks.isEmpty && transaction.dirtyBitmaps.isEmpty {
             try await releaseClusters(transaction)
@@ -326,7 +326,7 @@ extension Datastore {
             if transaction.unitCount >= transactionBudget { try await flush() }
             try await setPointer(block, to: 0, index: index, transaction: transaction, cache: cache)
             try await freeBlock(physical, transaction: transaction)
-            transaction.descriptors[index]!.allocatedBlocks -= 1
+            transaction.descriptors[index]!.countFreedBlock()
             changed = true
         }
         if changed { try await flush() } else { try await releaseClusters(transaction) }

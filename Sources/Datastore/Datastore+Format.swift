@@ -27,6 +27,9 @@ extension Datastore {
         guard options.clusterBlocks >= 8, options.clusterBlocks <= VolumeLayout.maximumClusterBlocks, options.clusterBlocks % 8 == 0 else {
             throw DatastoreError(.invalidArgument, "cluster size \(options.clusterBlocks) blocks must be a multiple of 8 up to \(VolumeLayout.maximumClusterBlocks)")
         }
+        guard (VolumeLayout.minimumJournalUnits...VolumeLayout.maximumJournalUnits).contains(options.journalUnits) else {
+            throw DatastoreError(.invalidArgument, "journal units \(options.journalUnits) must be \(VolumeLayout.minimumJournalUnits)...\(VolumeLayout.maximumJournalUnits)")
+        }
         guard options.label.utf8.count <= 64 else {
             throw DatastoreError(.invalidArgument, "label '\(options.label)' is longer than 64 bytes")
         }

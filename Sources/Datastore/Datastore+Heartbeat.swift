@@ -12,7 +12,7 @@ extension Datastore {
         let started = options.clock.now()
         let (slot, record, image) = state.withLockedValue { ($0.slot, $0.heartbeat, $0.heartbeatImage) }
         var next = record
-        next.counter += 1
+        next.counter &+= 1
         next.renewedMillis = options.clock.wallMillis()
         let nextImage = next.encoded(sectorSize: sectorSize)
         let offset = header.heartbeatUnit(slot: slot)

@@ -18,8 +18,13 @@ extension Datastore {
         let images = transaction.images(header: header)
         precondition(images.count <= JournalTransaction.capacity(journalUnits: Int(header.journalUnits)), "transaction too large for the journal")
         let (slot, sequence) = state.withLockedValue { state -> (Int, UInt64) in
-            defer { state.nextSequence += 1 }
+            defer { state.nextSequence &+= 1 }
             return (state.slot, state.nextSequence)
+        }
+        // Only a damaged journal header can bring the sequence this far; a wrapped one
+        // would never be replayed.
+        guard sequence < UInt64.max else {
+            throw DatastoreError(.corrupt, "journal of host slot \(slot) on \(volumeName) has used every sequence number")
         }
         let record = JournalTransaction(slot: UInt32(slot), sequence: sequence, images: images)
         let journal = header.journalStart(slot: slot)

@@ -43,7 +43,7 @@ extension Datastore {
         var recovering = record
         recovering.state = .recovering
         recovering.generation = record.generation + 1
-        recovering.counter += 1
+        recovering.counter &+= 1
         recovering.recoveringHost = host.uuid
         let recoveringImage = recovering.encoded(sectorSize: sectorSize)
         guard try await swapSector(at: offset, expected: image, replacement: recoveringImage) else {
@@ -55,7 +55,7 @@ extension Datastore {
         let (replayed, sequence) = try await replayJournal(slot: slot)
         var free = recovering
         free.state = .free
-        free.counter += 1
+        free.counter &+= 1
         _ = try await swapSector(at: offset, expected: recoveringImage, replacement: free.encoded(sectorSize: sectorSize))
         let recovery = HostRecovery(slot: slot, hostUUID: record.hostUUID, hostName: record.hostName,
                                     oldGeneration: record.generation, replayedSequence: replayed ? sequence : nil)
@@ -101,7 +101,7 @@ extension Datastore {
             let sector = try await readSector(at: offset)
             let current = try LockRecord.decode(sector, place: "lock of \(object)")
             var next = current
-            next.changeCounter += 1
+            next.changeCounter &+= 1
             var blocker: (LockRecord, Duration)?
 
             if current.mode == .exclusive {
@@ -150,7 +150,7 @@ extension Datastore {
                 next.sharedGenerations = [UInt32](repeating: 0, count: VolumeLayout.maximumHosts)
             case .shared:
                 if current.mode != .shared {
-                    next = LockRecord(changeCounter: current.changeCounter + 1)
+                    next = LockRecord(changeCounter: current.changeCounter &+ 1)
                     next.acquiredMillis = options.clock.wallMillis()
                 }
                 next.mode = .shared
@@ -176,16 +176,16 @@ extension Datastore {
             let sector = try await readSector(at: offset)
             let current = try LockRecord.decode(sector, place: "lock of \(object)")
             var next = current
-            next.changeCounter += 1
+            next.changeCounter &+= 1
             switch current.mode {
             case .exclusive:
                 guard current.ownerUUID == host.uuid, current.ownerGeneration == myGeneration else { return }
-                next = LockRecord(changeCounter: current.changeCounter + 1)
+                next = LockRecord(changeCounter: current.changeCounter &+ 1)
             case .shared:
                 guard current.sharedSlots & (1 << UInt64(mySlot)) != 0 else { return }
                 next.sharedSlots &= ~(1 << UInt64(mySlot))
                 next.sharedGenerations[mySlot] = 0
-                if next.sharedSlots == 0 { next = LockRecord(changeCounter: current.changeCounter + 1) }
+                if next.sharedSlots == 0 { next = LockRecord(changeCounter: current.changeCounter &+ 1) }
             case .free:
                 return
             }

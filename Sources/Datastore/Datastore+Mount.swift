@@ -74,7 +74,7 @@ extension Datastore {
             mine.hostUUID = host.uuid
             mine.hostName = host.name
             mine.generation = record.generation + 1
-            mine.counter = record.counter + 1
+            mine.counter = record.counter &+ 1
             mine.mountedMillis = clock.wallMillis()
             mine.renewedMillis = mine.mountedMillis
             let image = mine.encoded(sectorSize: sectorSize)
@@ -101,7 +101,8 @@ extension Datastore {
         let (seconds, attoseconds) = options.lease.components
         let leaseMillis = UInt64(seconds) * 1000 + UInt64(attoseconds / 1_000_000_000_000_000)
         let now = options.clock.wallMillis()
-        guard now < record.renewedMillis + leaseMillis else { return }
+        let (leaseEnd, overflow) = record.renewedMillis.addingReportingOverflow(leaseMillis)
+        guard overflow || now < leaseEnd else { return }
         let age = now >= record.renewedMillis ? "\(now - record.renewedMillis) ms ago" : "in the future"
         throw DatastoreError(
             .locked,
@@ -148,7 +149,7 @@ extension Datastore {
         let (slot, record, image) = state.withLockedValue { ($0.slot, $0.heartbeat, $0.heartbeatImage) }
         var free = record
         free.state = .free
-        free.counter += 1
+        free.counter &+= 1
         free.renewedMillis = options.clock.wallMillis()
         _ = try await swapSector(at: header.heartbeatUnit(slot: slot), expected: image, replacement: free.encoded(sectorSize: sectorSize))
         if header.lockMode == .reservations {

@@ -21,6 +21,12 @@ struct DiskDescriptor: Sendable, Hashable {
     var single = [UInt64](repeating: 0, count: VolumeLayout.singleIndirectPointers)
     var double = [UInt64](repeating: 0, count: VolumeLayout.doubleIndirectPointers)
 
+    /// One block fewer. A damaged count already at 0 stays there rather than trapping;
+    /// `check` reports (and `--repair` corrects) the count against the map.
+    mutating func countFreedBlock() {
+        if allocatedBlocks > 0 { allocatedBlocks -= 1 }
+    }
+
     func encoded() -> ByteBuffer {
         var unit = ByteBuffer.zeros(VolumeLayout.unitSize)
         unit.setLE(Self.magic, 0)
@@ -43,8 +49,9 @@ struct DiskDescriptor: Sendable, Hashable {
     }
 
     static func decode(_ unit: ByteBuffer, index: Int) throws -> DiskDescriptor {
-        if unit.isAllZero(length: VolumeLayout.unitSize) { return DiskDescriptor() }
         let place = "descriptor \(index)"
+        try unit.requireRecord(VolumeLayout.unitSize, place)
+        if unit.isAllZero(length: VolumeLayout.unitSize) { return DiskDescriptor() }
         guard (try? unit.le(0, as: UInt32.self)) == magic else {
             throw DatastoreError(.corrupt, "\(place) has no descriptor magic")
         }
@@ -60,7 +67,7 @@ struct DiskDescriptor: Sendable, Hashable {
             }
             var descriptor = DiskDescriptor(
                 inUse: try unit.le(4, as: UInt32.self) == 1, uuid: try unit.uuid(8), kind: kind,
-                name: String(decoding: nameBytes, as: UTF8.self), size: try unit.le(288),
+                name: String(repairing: nameBytes[...], fitting: maximumNameLength), size: try unit.le(288),
                 createdMillis: try unit.le(296), modifiedMillis: try unit.le(304),
                 allocatedBlocks: try unit.le(312), changeCounter: try unit.le(320)
             )

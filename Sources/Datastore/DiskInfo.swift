@@ -22,7 +22,9 @@ public struct DiskInfo: Sendable, Hashable, Codable {
         kind = descriptor.kind
         size = descriptor.size
         allocatedBlocks = descriptor.allocatedBlocks
-        allocatedBytes = descriptor.allocatedBlocks * UInt64(fileBlockSize)
+        // A damaged count (which `check` reports) must not trap here.
+        let (bytes, overflow) = descriptor.allocatedBlocks.multipliedReportingOverflow(by: UInt64(fileBlockSize))
+        allocatedBytes = overflow ? UInt64.max : bytes
         created = Date(timeIntervalSince1970: Double(descriptor.createdMillis) / 1000)
         modified = Date(timeIntervalSince1970: Double(descriptor.modifiedMillis) / 1000)
         descriptorIndex = index

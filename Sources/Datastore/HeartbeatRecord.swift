@@ -41,8 +41,9 @@ struct HeartbeatRecord: Sendable, Hashable {
     }
 
     static func decode(_ sector: ByteBuffer, slot: Int) throws -> HeartbeatRecord {
-        if sector.isAllZero(length: VolumeLayout.recordSize) { return HeartbeatRecord(slot: UInt32(slot)) }
         let place = "heartbeat slot \(slot)"
+        try sector.requireRecord(VolumeLayout.recordSize, place)
+        if sector.isAllZero(length: VolumeLayout.recordSize) { return HeartbeatRecord(slot: UInt32(slot)) }
         guard (try? sector.le(0, as: UInt32.self)) == magic else {
             throw DatastoreError(.corrupt, "\(place) has no heartbeat magic")
         }
@@ -52,6 +53,10 @@ struct HeartbeatRecord: Sendable, Hashable {
         do {
             guard let state = State(rawValue: try sector.le(8)), try sector.le(4, as: UInt32.self) == UInt32(slot) else {
                 throw DatastoreError(.corrupt, "\(place) has a bad state or slot number")
+            }
+            // Every mount and every recovery adds one; no slot can have used them all.
+            guard try sector.le(96, as: UInt64.self) < UInt64.max else {
+                throw DatastoreError(.corrupt, "\(place) has an impossible generation \(UInt64.max)")
             }
             return HeartbeatRecord(
                 slot: UInt32(slot), state: state, hostUUID: try sector.uuid(16), hostName: try sector.paddedString(32, length: 64),

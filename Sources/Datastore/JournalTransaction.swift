@@ -42,7 +42,7 @@ struct JournalTransaction: Sendable {
     static func decodeHeader(_ unit: ByteBuffer, slot: Int, capacity: Int) -> (sequence: UInt64, entries: [(UInt64, UInt32)])? {
         guard (try? unit.le(0, as: UInt32.self)) == magic, unit.hasValidCRC(at: VolumeLayout.unitCRCOffset),
               (try? unit.le(4, as: UInt32.self)) == UInt32(slot),
-              let sequence = try? unit.le(8, as: UInt64.self),
+              let sequence = try? unit.le(8, as: UInt64.self), sequence < UInt64.max,
               let count = try? unit.le(16, as: UInt32.self), count >= 1, Int(count) <= capacity
         else { return nil }
         var entries: [(UInt64, UInt32)] = []
@@ -67,12 +67,17 @@ struct JournalTransaction: Sendable {
 
     /// The applied sequence; an all-zero header means none yet.
     static func decodeJournalHeader(_ unit: ByteBuffer, slot: Int) throws -> UInt64 {
+        try unit.requireRecord(VolumeLayout.recordSize, "journal header of host slot \(slot)")
         if unit.isAllZero(length: VolumeLayout.recordSize) { return 0 }
         guard (try? unit.le(0, as: UInt32.self)) == headerMagic, unit.hasValidCRC(at: VolumeLayout.recordCRCOffset),
               (try? unit.le(4, as: UInt32.self)) == UInt32(slot),
               let applied = try? unit.le(8, as: UInt64.self)
         else {
             throw DatastoreError(.corrupt, "journal header of host slot \(slot) failed its magic, slot or CRC32C check")
+        }
+        // The next transaction's sequence must be above it.
+        guard applied < UInt64.max else {
+            throw DatastoreError(.corrupt, "journal header of host slot \(slot) has an impossible applied sequence \(applied)")
         }
         return applied
     }

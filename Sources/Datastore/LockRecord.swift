@@ -45,6 +45,7 @@ struct LockRecord: Sendable, Hashable {
 
     /// `place` names the lock in errors ("lock of descriptor 3").
     static func decode(_ sector: ByteBuffer, place: String) throws -> LockRecord {
+        try sector.requireRecord(VolumeLayout.recordSize, place)
         if sector.isAllZero(length: VolumeLayout.recordSize) { return LockRecord() }
         guard (try? sector.le(0, as: UInt32.self)) == magic else {
             throw DatastoreError(.corrupt, "\(place) has no lock magic")

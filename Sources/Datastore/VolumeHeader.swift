@@ -62,9 +62,8 @@ struct VolumeHeader: Sendable, Hashable {
 
     /// Parses and validates one copy; `where` names it in errors ("primary header at offset 0").
     static func decode(_ unit: ByteBuffer, where place: String, deviceSize: UInt64) throws -> VolumeHeader {
-        guard unit.readableBytes >= VolumeLayout.recordSize,
-              unit.getBytes(at: unit.readerIndex, length: 8) == magic
-        else {
+        try unit.requireRecord(VolumeLayout.recordSize, place)
+        guard unit.getBytes(at: unit.readerIndex, length: 8) == magic else {
             throw DatastoreError(.notFormatted, "\(place) has no datastore magic")
         }
         guard unit.hasValidCRC(at: VolumeLayout.recordCRCOffset) else {
@@ -109,19 +108,27 @@ struct VolumeHeader: Sendable, Hashable {
         guard clusterBlocks >= 8, clusterBlocks <= VolumeLayout.maximumClusterBlocks, clusterBlocks % 8 == 0 else {
             throw fail("cluster blocks \(clusterBlocks)")
         }
-        guard journalUnits >= 4, journalUnits <= 256 else { throw fail("journal units \(journalUnits)") }
+        guard journalUnits >= VolumeLayout.minimumJournalUnits, journalUnits <= VolumeLayout.maximumJournalUnits else { throw fail("journal units \(journalUnits)") }
+        // The fields before here are small, so these sums cannot overflow; the counts
+        // below are any 64-bit value, so they are checked against the device first.
+        guard volumeSize >= 2 * unit, volumeSize <= deviceSize, backupOffset == volumeSize - unit else {
+            throw fail("volume of \(volumeSize) bytes does not fit the device of \(deviceSize) bytes")
+        }
+        guard clusterCount <= volumeSize / (2 * unit), dataBlockCount <= volumeSize / fb else {
+            throw fail("\(clusterCount) clusters of \(dataBlockCount) blocks do not fit a volume of \(volumeSize) bytes")
+        }
         guard heartbeatOffset == unit,
               journalOffset == heartbeatOffset + UInt64(maxHosts) * unit,
               descriptorOffset == journalOffset + UInt64(maxHosts) * UInt64(journalUnits) * unit,
               clusterOffset == descriptorOffset + UInt64(maxDisks) * 2 * unit,
-              dataOffset >= clusterOffset + clusterCount * 2 * unit, dataOffset % fb == 0
+              dataOffset >= clusterOffset, (dataOffset - clusterOffset) / (2 * unit) >= clusterCount, dataOffset % fb == 0
         else { throw fail("region offsets out of order") }
         guard clusterCount == (dataBlockCount + UInt64(clusterBlocks) - 1) / UInt64(clusterBlocks) else {
             throw fail("cluster count \(clusterCount) for \(dataBlockCount) blocks")
         }
-        guard volumeSize <= deviceSize, backupOffset == volumeSize - unit,
-              dataOffset + dataBlockCount * fb <= backupOffset
-        else { throw fail("volume of \(volumeSize) bytes does not fit the device of \(deviceSize) bytes") }
+        guard dataOffset <= backupOffset, dataBlockCount <= (backupOffset - dataOffset) / fb else {
+            throw fail("\(dataBlockCount) data blocks from offset \(dataOffset) run past the backup header at \(backupOffset)")
+        }
     }
 
     var fileBlockSizeInt: Int { Int(fileBlockSize) }

@@ -25,5 +25,9 @@ enum VolumeLayout {
     static let maximumClusterBlocks = 4060 * 8
     static let defaultClusterBlocks = 1024
     static let defaultJournalUnits = 64
+    /// A transaction commits once it holds `capacity − 8` images (room for the largest
+    /// single step), so a journal needs at least 11 units; 16 leaves a useful batch.
+    static let minimumJournalUnits = 16
+    static let maximumJournalUnits = 256
     static let defaultMaxDisks = 512
 }

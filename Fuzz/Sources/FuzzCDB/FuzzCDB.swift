@@ -6,9 +6,9 @@
 // the byte after the CDB sets the expected Data-In length (0-255 × 16 bytes).
 
 import BlockDevice
-import Dispatch
 import Foundation
 import FuzzDriver
+import FuzzSupport
 import NIOConcurrencyHelpers
 import NIOCore
 import SCSI
@@ -18,16 +18,6 @@ private let nexuses = [
     Nexus(initiatorPortName: "iqn.2024-01.fuzz:a,i,0x000000000001", relativeTargetPort: 1),
     Nexus(initiatorPortName: "iqn.2024-01.fuzz:b,i,0x000000000002", relativeTargetPort: 2),
 ]
-
-/// Runs `body` to completion from a synchronous caller (libFuzzer's callback).
-private func runBlocking(_ body: @escaping @Sendable () async -> Void) {
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        await body()
-        done.signal()
-    }
-    done.wait()
-}
 
 /// Checks what every response must satisfy whatever the input.
 private func check(_ response: SCSICommandResponse, expected: Int, cdb: [UInt8]) {

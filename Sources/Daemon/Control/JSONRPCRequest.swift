@@ -24,6 +24,9 @@ public struct JSONRPCRequest: Sendable, Hashable {
     /// Parses one line; on failure returns the error answer, carrying the request's id where it
     /// had a usable one so the client can still match it.
     public static func parse(_ line: [UInt8]) -> Parsed {
+        if let problem = JSONRequestShape.problem(line) {
+            return .invalid(JSONRPCResponse(id: .null, error: .invalidRequest(problem)))
+        }
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(line))

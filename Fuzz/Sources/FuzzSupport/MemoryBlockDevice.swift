@@ -1,4 +1,4 @@
-// A BlockDevice in memory for the CDB fuzzer: no files, no blocking threads, so an
+// A BlockDevice in memory for the fuzz targets: no files, no blocking threads, so an
 // input runs in microseconds and leaves nothing behind.
 
 import BlockDevice
@@ -6,26 +6,35 @@ import NIOConcurrencyHelpers
 import NIOCore
 import SCSI
 
-final class MemoryBlockDevice: BlockDevice {
-    let geometry: BlockGeometry
-    let capabilities: BlockDeviceCapabilities = [.unmap, .writeSame, .writeSameUnmap, .compareAndWrite, .unmappedReadsZero, .forceUnitAccess]
+public final class MemoryBlockDevice: BlockDevice {
+    public let geometry: BlockGeometry
+    public let capabilities: BlockDeviceCapabilities = [.unmap, .writeSame, .writeSameUnmap, .compareAndWrite, .unmappedReadsZero, .forceUnitAccess]
     private let bytes: NIOLockedValueBox<[UInt8]>
 
-    init(blockSize: Int, blockCount: UInt64) {
+    public init(blockSize: Int, blockCount: UInt64) {
         geometry = BlockGeometry(blockSize: blockSize, blockCount: blockCount)
         bytes = NIOLockedValueBox([UInt8](repeating: 0, count: blockSize * Int(blockCount)))
     }
 
-    func refreshGeometry() async throws -> BlockGeometry { geometry }
+    /// A device holding a copy of `contents` (whole blocks), as `contents` hands one out.
+    public init(blockSize: Int, contents: [UInt8]) {
+        geometry = BlockGeometry(blockSize: blockSize, blockCount: UInt64(contents.count / blockSize))
+        bytes = NIOLockedValueBox(contents)
+    }
 
-    func read(at lba: UInt64, blockCount: Int) async throws -> ByteBuffer {
+    /// Every byte of the device, to start other devices from.
+    public var contents: [UInt8] { bytes.withLockedValue { $0 } }
+
+    public func refreshGeometry() async throws -> BlockGeometry { geometry }
+
+    public func read(at lba: UInt64, blockCount: Int) async throws -> ByteBuffer {
         try checkRange(lba: lba, blockCount: blockCount, operation: "read")
         let start = Int(lba) * geometry.blockSize
         let slice = bytes.withLockedValue { Array($0[start..<(start + blockCount * geometry.blockSize)]) }
         return ByteBuffer(bytes: slice)
     }
 
-    func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws {
+    public func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws {
         guard data.readableBytes % geometry.blockSize == 0 else {
             throw BlockDeviceError(.invalidArgument, "write of \(data.readableBytes) bytes is not whole blocks")
         }
@@ -34,15 +43,15 @@ final class MemoryBlockDevice: BlockDevice {
         bytes.withLockedValue { $0.replaceSubrange(start..<(start + data.readableBytes), with: data.readableBytesView) }
     }
 
-    func flush() async throws {}
+    public func flush() async throws {}
 
-    func unmap(_ ranges: [BlockRange]) async throws {
+    public func unmap(_ ranges: [BlockRange]) async throws {
         for range in ranges {
             try await writeSame(ByteBuffer(repeating: 0, count: geometry.blockSize), at: range.lba, blockCount: Int(range.blockCount), unmap: false)
         }
     }
 
-    func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: Int, unmap: Bool) async throws {
+    public func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: Int, unmap: Bool) async throws {
         guard pattern.readableBytes == geometry.blockSize else {
             throw BlockDeviceError(.invalidArgument, "write same pattern of \(pattern.readableBytes) bytes is not one block")
         }
@@ -56,7 +65,7 @@ final class MemoryBlockDevice: BlockDevice {
         }
     }
 
-    func compareAndWrite(at lba: UInt64, expected: ByteBuffer, replacement: ByteBuffer) async throws {
+    public func compareAndWrite(at lba: UInt64, expected: ByteBuffer, replacement: ByteBuffer) async throws {
         try checkRange(lba: lba, blockCount: expected.readableBytes / geometry.blockSize, operation: "compare and write")
         let start = Int(lba) * geometry.blockSize
         let wanted = Array(expected.readableBytesView)
@@ -70,17 +79,17 @@ final class MemoryBlockDevice: BlockDevice {
         }
     }
 
-    func persistentReserveOut(_ request: PersistentReserveOutRequest) async throws {
+    public func persistentReserveOut(_ request: PersistentReserveOutRequest) async throws {
         throw BlockDeviceError(.notSupported, "no reservations in memory")
     }
 
-    func readReservationKeys() async throws -> PersistentReservationKeys {
+    public func readReservationKeys() async throws -> PersistentReservationKeys {
         throw BlockDeviceError(.notSupported, "no reservations in memory")
     }
 
-    func readReservation() async throws -> PersistentReservationStatus {
+    public func readReservation() async throws -> PersistentReservationStatus {
         throw BlockDeviceError(.notSupported, "no reservations in memory")
     }
 
-    func close() async throws {}
+    public func close() async throws {}
 }
