@@ -117,15 +117,20 @@ import Testing
         }
     }
 
-    @Test func aDiskWrittenByTwoExportsIsRefused() {
-        let text = ConfigFixtures.minimal + """
+    /// The minimal config plus a second export of disk ds1/vm1 listening on `port`.
+    private static func secondExport(port: Int) -> String {
+        ConfigFixtures.minimal + """
 
             [[export]]
             name = "again"
             iqn = "iqn.2026-11.example.vdiskd:again"
-            listen = ["127.0.0.1:3262"]
+            listen = ["127.0.0.1:\(port)"]
             disks = ["ds1/vm1"]
             """
+    }
+
+    @Test func aDiskWrittenByTwoExportsIsRefused() {
+        let text = Self.secondExport(port: 3262)
         let errors = ConfigFixtures.errors(text)
         #expect(errors.map(\.key) == ["export[2].disks"])
         #expect(errors.first?.message.hasPrefix("disk ds1/vm1 is already presented writable by export vm1;") == true)
@@ -135,15 +140,7 @@ import Testing
     }
 
     @Test func duplicateListenPortsAcrossExportsAreRefused() {
-        let text = ConfigFixtures.minimal + """
-
-            [[export]]
-            name = "again"
-            iqn = "iqn.2026-11.example.vdiskd:again"
-            listen = ["127.0.0.1:3261"]
-            disks = ["ds1/vm1"]
-            """
-        let errors = ConfigFixtures.errors(text)
+        let errors = ConfigFixtures.errors(Self.secondExport(port: 3261))
         #expect(errors.map(\.key) == ["export[2].listen"])
         #expect(errors.first?.line == 28)
     }
