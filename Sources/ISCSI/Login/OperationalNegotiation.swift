@@ -7,7 +7,7 @@
 /// A target answer outside what the key's result function allows (a larger
 /// MaxBurstLength than offered, a digest we did not list, Yes for an AND key we
 /// offered as No) fails the login with `.negotiationFailed` naming the key.
-struct OperationalNegotiation: Sendable {
+struct OperationalNegotiation: Sendable, OperationalResponder {
     let proposal: OperationalProposal
     let sessionType: SessionType
     /// Names the target in messages.
@@ -184,29 +184,7 @@ struct OperationalNegotiation: Sendable {
         }
     }
 
-    /// Our answer to a key the target offered first.
-    func respond(_ key: OperationalKey, to value: String) -> String {
-        switch key.rule {
-        case .numerical(let range, let function):
-            guard let theirs = TextValue.number(value), range.contains(theirs) else {
-                return TextValue.Special.reject.rawValue
-            }
-            return String(function.combine(theirs, ourNumber(for: key)))
-        case .boolean(let function):
-            guard let theirs = TextValue.boolean(value) else { return TextValue.Special.reject.rawValue }
-            return TextValue.boolean(function.combine(theirs, ourBoolean(for: key)))
-        case .list:
-            guard let theirs = TextValue.list(value), let choice = theirs.first(where: acceptable(for: key).contains)
-            else {
-                return TextValue.Special.reject.rawValue
-            }
-            return choice
-        case .declarative, .security, .obsolete:
-            preconditionFailure("\(key.rawValue) is never answered by value")
-        }
-    }
-
-    private func ourNumber(for key: OperationalKey) -> UInt64 {
+    func ourNumber(for key: OperationalKey) -> UInt64 {
         switch key {
         case .maxConnections: UInt64(proposal.maxConnections)
         case .maxBurstLength: UInt64(proposal.maxBurstLength)
@@ -225,7 +203,7 @@ struct OperationalNegotiation: Sendable {
         }
     }
 
-    private func ourBoolean(for key: OperationalKey) -> Bool {
+    func ourBoolean(for key: OperationalKey) -> Bool {
         switch key {
         case .initialR2T: proposal.initialR2T
         case .immediateData: proposal.immediateData
@@ -239,7 +217,7 @@ struct OperationalNegotiation: Sendable {
         }
     }
 
-    private func acceptable(for key: OperationalKey) -> [String] {
+    func acceptable(for key: OperationalKey) -> [String] {
         switch key {
         case .headerDigest: proposal.headerDigests.map(\.rawValue)
         case .dataDigest: proposal.dataDigests.map(\.rawValue)

@@ -2,7 +2,7 @@
 // key's result function from OperationalKey applied to the offer and our limit.
 
 /// Answers operational keys and accumulates the agreed values, without I/O.
-struct TargetOperationalNegotiation: Sendable {
+struct TargetOperationalNegotiation: Sendable, OperationalResponder {
     let limits: TargetOperationalLimits
     let sessionType: SessionType
     private(set) var parameters = TargetSessionParameters()
@@ -101,28 +101,6 @@ struct TargetOperationalNegotiation: Sendable {
         }
     }
 
-    /// The result function of `key` applied to the initiator's offer and our value.
-    func respond(_ key: OperationalKey, to value: String) -> String {
-        switch key.rule {
-        case .numerical(let range, let function):
-            guard let theirs = TextValue.number(value), range.contains(theirs) else {
-                return TextValue.Special.reject.rawValue
-            }
-            return String(function.combine(theirs, ourNumber(for: key)))
-        case .boolean(let function):
-            guard let theirs = TextValue.boolean(value) else { return TextValue.Special.reject.rawValue }
-            return TextValue.boolean(function.combine(theirs, ourBoolean(for: key)))
-        case .list:
-            guard let theirs = TextValue.list(value), let choice = theirs.first(where: acceptable(for: key).contains)
-            else {
-                return TextValue.Special.reject.rawValue
-            }
-            return choice
-        case .declarative, .security, .obsolete:
-            preconditionFailure("\(key.rawValue) is never answered by value")
-        }
-    }
-
     private mutating func record(_ key: OperationalKey, _ text: String) {
         let number = TextValue.number(text).map { Int(clamping: $0) } ?? 0
         let flag = TextValue.boolean(text) ?? false
@@ -158,7 +136,7 @@ struct TargetOperationalNegotiation: Sendable {
         return result
     }
 
-    private func ourNumber(for key: OperationalKey) -> UInt64 {
+    func ourNumber(for key: OperationalKey) -> UInt64 {
         switch key {
         // One connection per session: sessions are independent I_T nexuses and need no MC/S.
         case .maxConnections: 1
@@ -178,7 +156,7 @@ struct TargetOperationalNegotiation: Sendable {
         }
     }
 
-    private func ourBoolean(for key: OperationalKey) -> Bool {
+    func ourBoolean(for key: OperationalKey) -> Bool {
         switch key {
         case .initialR2T: limits.initialR2T
         case .immediateData: limits.immediateData
@@ -192,7 +170,7 @@ struct TargetOperationalNegotiation: Sendable {
         }
     }
 
-    private func acceptable(for key: OperationalKey) -> [String] {
+    func acceptable(for key: OperationalKey) -> [String] {
         switch key {
         case .headerDigest, .dataDigest: limits.digests.map(\.rawValue)
         case .taskReporter: [OperationalKey.taskReporterRFC3720]
