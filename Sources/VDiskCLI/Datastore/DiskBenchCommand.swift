@@ -16,23 +16,7 @@ struct DiskBenchCommand: AsyncParsableCommand {
     @Argument(help: "The disk name.")
     var name: String
 
-    @Option(help: "randread, randwrite, seqread or seqwrite.")
-    var pattern: TargetBenchCommand.Pattern = .randread
-
-    @Option(help: "Bytes per I/O, e.g. 4k or 1M.")
-    var bs: ByteCount = ByteCount(bytes: 4096)
-
-    @Option(help: "I/Os in flight at once.")
-    var qd: Int = 1
-
-    @Option(help: "How long to run, in seconds.")
-    var seconds: Double = 10
-
-    @Option(name: .customLong("max-ios"), help: "Stop after this many I/Os even if time is left.")
-    var maxIOs: Int = 100_000_000
-
-    @Option(help: "Use only the first SIZE bytes of the disk (default: all of it).")
-    var range: ByteCount?
+    @OptionGroup var load: BenchLoadOptions
 
     @Flag(help: "Before the load, read the disk's whole block map into the map cache; the JSON then reports what it costs.")
     var warmMap = false
@@ -42,30 +26,15 @@ struct DiskBenchCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    func validate() throws {
-        guard (1...1024).contains(qd) else { throw ValidationError("--qd must be between 1 and 1024") }
-        guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be more than 0 and at most 3600") }
-        guard bs.bytes >= 512, bs.bytes <= 64 << 20 else { throw ValidationError("--bs must be between 512 bytes and 64 MiB") }
-        guard maxIOs > 0 else { throw ValidationError("--max-ios must be at least 1") }
-    }
-
     func run() async throws {
         try await DatastoreCommandRunner.run {
             let (result, cacheBytes, allocated) = try await DatastoreSession.withMounted(location, host) { store in
                 let disk = try await DatastoreSession.retryingWhileLocked(host) {
-                    try await store.openDisk(name: name, mode: pattern.isWrite ? .exclusive : .sharedReadOnly)
+                    try await store.openDisk(name: name, mode: load.pattern.isWrite ? .exclusive : .sharedReadOnly)
                 }
                 do {
                     if warmMap { try await disk.warmMapCache() }
-                    let result = try await BenchRunner(
-                        device: disk,
-                        pattern: pattern,
-                        ioSize: Int(bs.bytes),
-                        queueDepth: qd,
-                        duration: .milliseconds(Int64(seconds * 1000)),
-                        maxIOs: maxIOs,
-                        rangeBytes: range?.bytes
-                    ).run()
+                    let result = try await load.runner(on: disk).run()
                     let measured = (result, disk.mapCacheBytes, disk.info.allocatedBlocks)
                     try await disk.close()
                     return measured
@@ -75,7 +44,7 @@ struct DiskBenchCommand: AsyncParsableCommand {
                 }
             }
             if json {
-                var object = result.json(pattern: pattern.rawValue, ioSize: Int(bs.bytes), queueDepth: qd)
+                var object = load.json(result)
                 object["mapCacheBytes"] = cacheBytes
                 object["allocatedBlocks"] = allocated
                 print(try JSONOutput.string(object))

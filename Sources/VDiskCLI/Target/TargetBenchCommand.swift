@@ -24,23 +24,7 @@ struct TargetBenchCommand: AsyncParsableCommand {
     @Argument(help: "iscsi://[user[%password]@]host[:port]/IQN/LUN")
     var url: String
 
-    @Option(help: "randread, randwrite, seqread or seqwrite.")
-    var pattern: Pattern = .randread
-
-    @Option(help: "Bytes per I/O, e.g. 4k or 1M.")
-    var bs: ByteCount = ByteCount(bytes: 4096)
-
-    @Option(help: "I/Os in flight at once.")
-    var qd: Int = 1
-
-    @Option(help: "How long to run, in seconds.")
-    var seconds: Double = 10
-
-    @Option(name: .customLong("max-ios"), help: "Stop after this many I/Os even if time is left.")
-    var maxIOs: Int = 100_000_000
-
-    @Option(help: "Use only the first SIZE bytes of the LUN (default: all of it).")
-    var range: ByteCount?
+    @OptionGroup var load: BenchLoadOptions
 
     @Flag(
         inversion: .prefixedNo,
@@ -53,29 +37,13 @@ struct TargetBenchCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    func validate() throws {
-        guard (1...1024).contains(qd) else { throw ValidationError("--qd must be between 1 and 1024") }
-        guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be more than 0 and at most 3600") }
-        guard bs.bytes >= 512, bs.bytes <= 64 << 20 else { throw ValidationError("--bs must be between 512 bytes and 64 MiB") }
-        guard maxIOs > 0 else { throw ValidationError("--max-ios must be at least 1") }
-    }
-
     func run() async throws {
         let url = try parseTargetURL(self.url)
         try await CLIFailure.guarding {
             let result = try await TargetConnection.withDevice(url, options: target) { device in
-                try await BenchRunner(
-                    device: device,
-                    pattern: pattern,
-                    ioSize: Int(bs.bytes),
-                    queueDepth: qd,
-                    duration: .milliseconds(Int64(seconds * 1000)),
-                    maxIOs: maxIOs,
-                    rangeBytes: range?.bytes,
-                    pinToDevice: pin
-                ).run()
+                try await load.runner(on: device, pinToDevice: pin).run()
             }
-            print(json ? try JSONOutput.string(result.json(pattern: pattern.rawValue, ioSize: Int(bs.bytes), queueDepth: qd)) : result.text)
+            print(json ? try JSONOutput.string(load.json(result)) : result.text)
         }
     }
 }
