@@ -50,9 +50,9 @@ extension ByteBuffer {
     }
 
     /// Refuses a record shorter than its format: a short read must not pass for a bad magic.
-    func requireRecord(_ length: Int, _ place: String) throws {
+    func requireRecord(_ length: Int, _ place: @autoclosure () -> String) throws {
         guard readableBytes >= length else {
-            throw DatastoreError(.corrupt, "\(place) is truncated: \(readableBytes) of \(length) bytes")
+            throw DatastoreError(.corrupt, "\(place()) is truncated: \(readableBytes) of \(length) bytes")
         }
     }
 

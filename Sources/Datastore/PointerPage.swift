@@ -28,11 +28,11 @@ struct PointerPage: Sendable, Hashable {
 
     /// An all-zero page is an empty one: pointer blocks are zeroed before they are published.
     static func decode(_ unit: ByteBuffer, pageIndex: Int, ownerBlock: UInt64) throws -> PointerPage {
-        let place = "pointer block \(ownerBlock) page \(pageIndex)"
-        try unit.requireRecord(VolumeLayout.unitSize, place)
+        try unit.requireRecord(VolumeLayout.unitSize, "pointer block \(ownerBlock) page \(pageIndex)")
         if unit.isAllZero(length: VolumeLayout.unitSize) {
             return PointerPage(pageIndex: UInt32(pageIndex), ownerBlock: ownerBlock)
         }
+        let place = "pointer block \(ownerBlock) page \(pageIndex)"
         guard (try? unit.le(0, as: UInt32.self)) == magic else {
             throw DatastoreError(.corrupt, "\(place) has no pointer page magic")
         }
