@@ -44,7 +44,7 @@ public final class ExportServer: Sendable {
             let channel = try await ServerBootstrap(group: group, childGroup: connectionGroup)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // IPPROTO_TCP, not SOL_SOCKET (SO_DEBUG needs a privilege)
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 1 << 20))
                 .childChannelInitializer { channel in

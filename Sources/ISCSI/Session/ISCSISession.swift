@@ -132,7 +132,11 @@ public final class ISCSISession: Sendable {
         let handlerLogger = sessionLogger
 
         let bootstrap = ClientBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY is an IPPROTO_TCP option: `.socketOption(.tcp_nodelay)` would put it at
+            // SOL_SOCKET, where option 1 is SO_DEBUG, which needs CAP_NET_ADMIN and fails with EACCES
+            // for an ordinary user. No option set here needs a privilege: SO_RCVBUF and SO_SNDBUF
+            // are clamped by the kernel to net.core.rmem_max/wmem_max rather than refused.
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
             // Read up to 1 MiB per syscall: a Data-In segment arriving in 64 KiB pieces
