@@ -305,6 +305,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
             wanted = clamped.wanted
         }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let clampedLength = wanted
         let tag = command.initiatorTaskTag
         let inFlight = server.commandsInFlight
         inFlight.withLockedValue { $0 += 1 }
@@ -312,7 +313,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         Task(executorPreference: executor) { promise.succeed(await unit.execute(request)) }
         promise.futureResult.whenSuccess { response in
             inFlight.withLockedValue { $0 -= 1 }
-            bound.value.completed(tag, TargetCommandOutcome(status: response.status.rawValue, sense: response.sense, dataIn: response.dataIn, transferLength: wanted ?? response.transferLength))
+            bound.value.completed(tag, TargetCommandOutcome(status: response.status.rawValue, sense: response.sense, dataIn: response.dataIn, transferLength: clampedLength ?? response.transferLength))
         }
     }
 

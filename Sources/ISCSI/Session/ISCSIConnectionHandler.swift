@@ -738,8 +738,10 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             "\(portal) answered neither \(task.name) on LUN \(task.lun) nor its ABORT TASK within \(Self.seconds(after)) each"
         )
         let abort = context.eventLoop.makePromise(of: UInt8.self)
-        let deadline = context.eventLoop.scheduleTask(in: after) { [self] in self.fail(lost) }
-        abort.futureResult.whenComplete { [self] result in
+        // The handler lives on its channel's event loop, and so do these callbacks: the isolated
+        // views run them there without asking the handler to be Sendable.
+        let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: after) { [self] in self.fail(lost) }
+        abort.futureResult.assumeIsolated().whenComplete { [self] result in
             deadline.cancel()
             let refused = switch result {
             case .success(let code):
@@ -833,7 +835,7 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private func armTimer(at deadline: NIODeadline) {
         guard let context else { return }
         timer?.cancel()
-        timer = context.eventLoop.scheduleTask(deadline: deadline) { [self] in
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             self.timerFired()
         }
     }
