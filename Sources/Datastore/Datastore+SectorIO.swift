@@ -73,7 +73,7 @@ extension Datastore {
             // A conflict inside our own hold (a host paused mid-update wakes to a refused
             // WRITE or RELEASE) means another host preempted us as dead: say so, and stop.
             if let conflict = error as? BlockDeviceError, conflict.code == .reservationConflict {
-                try await fenceUnlessRegistered()
+                try await ensureRegistered()
             }
             throw error
         }
@@ -110,14 +110,16 @@ extension Datastore {
                 state.withLockedValue { $0.reservationHolder = nil }
                 return options.clock.now()
             } catch let error as BlockDeviceError where error.code == .reservationConflict {
-                try await fenceUnlessRegistered()
+                let before = state.withLockedValue { $0.reRegistrations }
+                try await ensureRegistered()
+                if state.withLockedValue({ $0.reRegistrations }) != before { continue }
                 let holder = try await device.readReservation().holder
                 if holder == nil, !registeredAgain {
                     // Our key is registered and nobody holds the reservation, yet RESERVE
                     // conflicts: the target tied the registration to a session the initiator
                     // has since replaced after a lost connection (tgt 1.0.85 does, though the
                     // I_T nexus is the same). Registering the same key again binds it to this
-                    // session; a host that was preempted is not listed and was fenced above.
+                    // session; a host that was preempted is not listed and was handled above.
                     registeredAgain = true
                     try await device.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: key))
                     continue
@@ -146,15 +148,6 @@ extension Datastore {
                 // and a test clock that nobody advances must not stall them.
                 try await Task.sleep(for: .milliseconds(20))
             }
-        }
-    }
-
-    /// A preempted host has lost its registration: it was presumed dead and must stop.
-    private func fenceUnlessRegistered() async throws {
-        guard try await device.readReservationKeys().keys.contains(host.reservationKey) else {
-            let reason = "host '\(host.name)' lost its reservation key on \(volumeName): another host preempted it as dead"
-            fence(reason)
-            throw DatastoreError(.fenced, reason)
         }
     }
 
