@@ -9,8 +9,17 @@ extension Datastore {
     /// A miscompare fences only when another host acted on the slot (`requireOwnSlot`); a slot
     /// still carrying this mount's generation (a renewal that landed although its answer was
     /// lost) is adopted as the image to compare against, and the renewal is tried once more.
+    ///
+    /// A host fenced only because its lease ran out (it was paused, or the LUN was away) still
+    /// tries: the compare-and-swap against the image it last wrote succeeds only if no host has
+    /// touched the slot, and a host taking over must win that same swap before it breaks any
+    /// lock. So a renewal that lands proves nobody acted, and lifts the fence (`.resumed`).
     public func renewHeartbeat() async throws {
-        try checkLive("heartbeat renewal")
+        do {
+            try checkLive("heartbeat renewal")
+        } catch {
+            guard state.withLockedValue({ $0.fencedByLease }) else { throw error }
+        }
         let started = options.clock.now()
         for attempt in 0..<2 {
             let (slot, record, image) = state.withLockedValue { ($0.slot, $0.heartbeat, $0.heartbeatImage) }
@@ -24,6 +33,15 @@ extension Datastore {
                     state.heartbeatImage = nextImage
                     // The renewal counts from when it was sent, not when it returned: slow storage eats the lease.
                     state.lastRenewal = max(state.lastRenewal, started)
+                }
+                let lifted = state.withLockedValue { state -> String? in
+                    guard state.fencedByLease, let reason = state.fenceReason else { return nil }
+                    state.fenceReason = nil
+                    state.fencedByLease = false
+                    return reason
+                }
+                if let lifted {
+                    report(.resumed("host '\(host.name)' renewed its heartbeat on \(volumeName) with its generation intact, so no host took over; I/O resumes (it had stopped because: \(lifted))"))
                 }
                 try? await observeHeartbeats()
                 return

@@ -31,6 +31,9 @@ public final class Datastore: Sendable {
         var heartbeatImage: ByteBuffer
         var lastRenewal: Duration
         var fenceReason: String?
+        /// The fence is only the lease running out: nobody is known to have acted, and a renewal
+        /// that still finds the slot as this host left it lifts it (`renewHeartbeat`).
+        var fencedByLease = false
         var mounted = true
         var observations: [Int: Observation] = [:]
         var nextSequence: UInt64
@@ -88,6 +91,7 @@ public final class Datastore: Sendable {
                 let silent = options.clock.now() - state.lastRenewal
                 if silent >= options.lease {
                     state.fenceReason = "host '\(host.name)' could not renew its heartbeat on \(volumeName) for \(silent) (lease \(options.lease)); I/O stopped so its locks can be broken safely"
+                    state.fencedByLease = true
                     return (state.fenceReason, true)
                 }
             }
@@ -105,11 +109,13 @@ public final class Datastore: Sendable {
         return state.withLockedValue { $0.fenceReason }
     }
 
-    /// Stops all I/O for good; the first reason stands, and only it is reported.
+    /// Stops all I/O for good. The first reason stands and is reported, except that a fence
+    /// for good replaces (and reports over) one that was only the lease running out.
     func fence(_ reason: String) {
         let isNew = state.withLockedValue { state -> Bool in
-            guard state.fenceReason == nil, state.mounted else { return false }
+            guard state.mounted, state.fenceReason == nil || state.fencedByLease else { return false }
             state.fenceReason = reason
+            state.fencedByLease = false
             return true
         }
         if isNew { report(.fenced(reason)) }

@@ -4,6 +4,8 @@
 public enum DatastoreEvent: Sendable, Hashable, CustomStringConvertible {
     /// This host stopped all I/O on the datastore; the reason says why.
     case fenced(String)
+    /// A fence that was only the lease running out was lifted: a renewal found the slot untouched.
+    case resumed(String)
     /// The target had forgotten this host's reservation key while its slot was still its own.
     case registeredAgain(String)
     /// This host broke a dead host's locks.
@@ -18,7 +20,7 @@ public enum DatastoreEvent: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .fenced(let reason): "fenced: \(reason)"
-        case .registeredAgain(let reason): reason
+        case .registeredAgain(let reason), .resumed(let reason): reason
         case .recovered(let recovery): recovery.description
         case .spaceLow(let space): "soft threshold reached: \(space)"
         case .spaceRecovered(let space): "below the soft threshold again: \(space)"

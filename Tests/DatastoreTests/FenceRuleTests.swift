@@ -142,6 +142,68 @@ import Testing
     }
 
     @Test(arguments: LockMode.allCases)
+    func aLeaseFenceIsLiftedByARenewalThatFindsTheSlotUntouched(lockMode: LockMode) async throws {
+        let fixture = try await DatastoreFixture(lockMode: lockMode)
+        let events = NIOLockedValueBox<[DatastoreEvent]>([])
+        let clock = ManualDatastoreClock()
+        var options = fixture.options(clock: clock)
+        options.eventObserver = { event in events.withLockedValue { $0.append(event) } }
+        let a = try await Datastore.mount(device: fixture.openDevice(), host: Self.host, options: options)
+        try await a.createDisk(name: "vm1", size: 4 << 20)
+        let disk = try await a.openDisk(name: "vm1")
+        // Paused past its lease: I/O stops.
+        clock.advance(by: .seconds(17))
+        await #expect { try await disk.write(ByteBuffer(bytes: [1]), offset: 0, fua: false) } throws: { error in
+            (error as? BlockDeviceError)?.code == .fenced
+        }
+        // Its renewal still finds the slot as it left it: nobody acted, I/O goes on.
+        try await a.renewHeartbeat()
+        #expect(a.fenceReason == nil)
+        try await disk.write(ByteBuffer(bytes: [2]), offset: 0, fua: true)
+        let seen = events.withLockedValue { $0 }
+        guard seen.count == 2, case .fenced(let why) = seen[0], case .resumed(let how) = seen[1] else {
+            Issue.record("expected a fence and its lifting: \(seen)")
+            return
+        }
+        #expect(why.contains("could not renew"))
+        #expect(how.contains("generation intact"))
+        try await disk.close()
+        try await a.unmount()
+    }
+
+    @Test(arguments: LockMode.allCases)
+    func aLeaseFenceBecomesFinalWhenAnotherHostTookOverMeanwhile(lockMode: LockMode) async throws {
+        let fixture = try await DatastoreFixture(lockMode: lockMode)
+        let events = NIOLockedValueBox<[DatastoreEvent]>([])
+        let clockA = ManualDatastoreClock()
+        let clockB = ManualDatastoreClock()
+        var options = fixture.options(clock: clockA)
+        options.eventObserver = { event in events.withLockedValue { $0.append(event) } }
+        let a = try await Datastore.mount(device: fixture.openDevice(), host: Self.host, options: options)
+        let b = try await fixture.mount("host-b", clock: clockB)
+        try await a.createDisk(name: "vm1", size: 4 << 20)
+        let held = try await a.openDisk(name: "vm1")
+        clockA.advance(by: .seconds(17))
+        #expect(a.fenceReason?.contains("could not renew") == true)
+        for _ in 0..<6 {
+            clockB.advance(by: .seconds(3))
+            try await b.renewHeartbeat()
+        }
+        let taken = try await b.openDisk(name: "vm1")
+        await #expect { try await a.renewHeartbeat() } throws: { error in
+            (error as? DatastoreError)?.code == .fenced && (error as? DatastoreError)?.message.contains("was bumped") == true
+        }
+        #expect(a.fenceReason?.contains("was bumped") == true, "\(a.fenceReason ?? "")")
+        // Final now: another renewal does not lift it.
+        await #expect(throws: DatastoreError.self) { try await a.renewHeartbeat() }
+        await #expect(throws: BlockDeviceError.self) { try await held.write(ByteBuffer(bytes: [1]), offset: 0, fua: false) }
+        let fences = events.withLockedValue { $0 }.filter { if case .fenced = $0 { true } else { false } }
+        #expect(fences.count == 2, "the lease fence, then the takeover: \(fences)")
+        try await taken.close()
+        try await b.unmount()
+    }
+
+    @Test(arguments: LockMode.allCases)
     func aSlotThatMovedOnUnderItsOwnGenerationIsAdoptedAndABumpedOneFences(lockMode: LockMode) async throws {
         let fixture = try await DatastoreFixture(lockMode: lockMode)
         let a = try await fixture.mount("host-a")

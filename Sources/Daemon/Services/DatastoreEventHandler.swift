@@ -27,6 +27,15 @@ struct DatastoreEventHandler: Sendable {
             }
             state.metrics.datastoreFenced(datastore: datastore, true)
             state.notifier.notify("STATUS=datastore \(datastore) fenced: \(reason); run 'vdiskctl datastores recover \(datastore)' once it is safe")
+        case .resumed(let reason):
+            logger.notice("datastore fence lifted: nobody took over", metadata: ["vdiskd.datastore": "\(datastore)", "vdiskd.reason": "\(reason)"])
+            state.setService(part, .running)
+            for disk in state.config.disks where disk.datastore == datastore && state.storage.disk(disk.reference) != nil {
+                state.setService("disk:\(disk.reference)", .running)
+            }
+            state.metrics.datastoreFenced(datastore: datastore, false)
+            state.events.record(part, "resumed", reason: reason)
+            state.notifier.notify("STATUS=datastore \(datastore) resumed after its lease ran out: nobody had taken over")
         case .registeredAgain(let reason):
             logger.warning("reservation key registered again", metadata: ["vdiskd.datastore": "\(datastore)", "vdiskd.reason": "\(reason)"])
             state.metrics.reservationKeyRegisteredAgain(datastore: datastore)
