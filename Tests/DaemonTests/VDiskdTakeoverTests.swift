@@ -60,6 +60,8 @@ import TestSupport
             daemon.signal(SIGCONT)
             let lateWrite = try await late.value
             #expect(lateWrite.status != 0 || lateWrite.stderr.contains("failed"), "A's write after the takeover was acknowledged: \(lateWrite.stdout)")
+            // The documented sense: NOT READY, LOGICAL UNIT NOT READY, MANUAL INTERVENTION REQUIRED.
+            #expect(lateWrite.stderr.contains("(0x0403)"), "\(lateWrite.stderr)")
 
             // The LUN holds B's bytes, as read through tgt by a third host.
             let outPath = "\(lun.scratch.path)/after.bin"
