@@ -57,9 +57,11 @@ extension Datastore {
     /// still ours means the target lost its registrations (a restart of tgt, a reset): register
     /// again. A host that breaks our locks bumps our generation before it preempts our key, so
     /// a missing key after a takeover always comes with a bumped slot, and that fences.
-    func ensureRegistered() async throws {
+    /// Returns true when it registered the key again.
+    @discardableResult
+    func ensureRegistered() async throws -> Bool {
         let key = host.reservationKey
-        guard !(try await device.readReservationKeys().keys.contains(key)) else { return }
+        guard !(try await device.readReservationKeys().keys.contains(key)) else { return false }
         _ = try await requireOwnSlot("lost its reservation key")
         try await device.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: key))
         // A takeover that bumped the slot between our read and our registration found no key
@@ -72,6 +74,7 @@ extension Datastore {
         }
         state.withLockedValue { $0.reRegistrations += 1 }
         report(.registeredAgain("the target had lost the reservation key of host '\(host.name)' on \(volumeName) while its heartbeat slot still carried generation \(generation); registered it again"))
+        return true
     }
 
     /// A data write as a registrant: in reservation mode a write that meets RESERVATION CONFLICT

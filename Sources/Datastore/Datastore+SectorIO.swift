@@ -70,8 +70,10 @@ extension Datastore {
             return matches
         } catch {
             try? await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
-            // A conflict inside our own hold (a host paused mid-update wakes to a refused
-            // WRITE or RELEASE) means another host preempted us as dead: say so, and stop.
+            // A conflict inside our own hold: another host preempted us as dead (a host paused
+            // mid-update wakes to a refused WRITE or RELEASE; our slot is bumped, so this
+            // fences), or the target lost our key (restarted under us; it is registered again).
+            // Either way this update failed; the caller's next one starts afresh.
             if let conflict = error as? BlockDeviceError, conflict.code == .reservationConflict {
                 try await ensureRegistered()
             }
@@ -110,9 +112,9 @@ extension Datastore {
                 state.withLockedValue { $0.reservationHolder = nil }
                 return options.clock.now()
             } catch let error as BlockDeviceError where error.code == .reservationConflict {
-                let before = state.withLockedValue { $0.reRegistrations }
-                try await ensureRegistered()
-                if state.withLockedValue({ $0.reRegistrations }) != before { continue }
+                // A key the target lost is registered again and RESERVE tried at once; a key
+                // another host preempted fences here.
+                if try await ensureRegistered() { continue }
                 let holder = try await device.readReservation().holder
                 if holder == nil, !registeredAgain {
                     // Our key is registered and nobody holds the reservation, yet RESERVE
