@@ -52,7 +52,8 @@ struct DiskTakeover: Sendable {
                 let recovered = store.recoveries.last.map { "; \($0)" } ?? ""
                 logger.notice("opened a disk another host held", metadata: ["vdiskd.disk": "\(settings.reference)", "vdiskd.recovery": "\(recovered)"])
             }
-            if startingExports { await startExports() }
+            // Not once shutdown has begun: the exports are draining, and the disk is closed next.
+            if startingExports && !Task.isCancelled { await startExports() }
             return nil
         } catch let error as DatastoreError where error.code == .locked && error.holder != nil {
             let holder = error.holder!
