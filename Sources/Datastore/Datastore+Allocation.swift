@@ -43,9 +43,7 @@ extension Datastore {
     func loadCluster(_ index: Int, transaction: MetadataTransaction, wait: Bool) async throws {
         try await acquireLock(at: header.clusterLockUnit(index), object: "resource cluster \(index)", mode: .exclusive, wait: wait)
         do {
-            let first = header.firstDataBlock + UInt64(index) * UInt64(header.clusterBlocks)
-            let count = UInt32(min(UInt64(header.clusterBlocks), header.endDataBlock - first))
-            let bitmap = try ClusterBitmap.decode(try await readUnit(at: header.clusterBitmapUnit(index)), index: index, firstBlock: first, blockCount: count)
+            let bitmap = try Self.bitmap(try await readUnit(at: header.clusterBitmapUnit(index)), cluster: index, header: header)
             transaction.bitmaps[index] = bitmap
             noteClusterSpace([(index, bitmap.freeCount)])
         } catch {

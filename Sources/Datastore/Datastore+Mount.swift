@@ -88,7 +88,7 @@ extension Datastore {
             )
             guard try await scratch.swapSector(at: offset, expected: sector, replacement: image) else { continue }
             try await scratch.finishMount()
-            try await scratch.loadSpace()
+            await scratch.loadSpace()
             return scratch
         }
         throw DatastoreError(.hostSlotsFull, "all \(header.maxHosts) host slots of datastore '\(header.label)' are in use; unmount a host or break a dead one's slot")

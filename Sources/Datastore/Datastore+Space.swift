@@ -11,12 +11,17 @@ extension Datastore {
         let sectorSize = device.geometry.blockSize
         var counts: [Int] = []
         for index in 0..<Int(header.clusterCount) {
-            let first = header.firstDataBlock + UInt64(index) * UInt64(header.clusterBlocks)
-            let count = UInt32(min(UInt64(header.clusterBlocks), header.endDataBlock - first))
             let unit = try await device.read(at: header.clusterBitmapUnit(index) / UInt64(sectorSize), blockCount: VolumeLayout.unitSize / sectorSize)
-            counts.append(try ClusterBitmap.decode(unit, index: index, firstBlock: first, blockCount: count).freeCount)
+            counts.append(try bitmap(unit, cluster: index, header: header).freeCount)
         }
         return counts
+    }
+
+    /// Decodes cluster `index`'s bitmap unit, checked against the blocks the cluster covers.
+    static func bitmap(_ unit: ByteBuffer, cluster index: Int, header: VolumeHeader) throws -> ClusterBitmap {
+        let first = header.firstDataBlock + UInt64(index) * UInt64(header.clusterBlocks)
+        let count = UInt32(min(UInt64(header.clusterBlocks), header.endDataBlock - first))
+        return try ClusterBitmap.decode(unit, index: index, firstBlock: first, blockCount: count)
     }
 
     /// Free blocks in the whole volume (reads every bitmap, without locking).
@@ -33,10 +38,16 @@ extension Datastore {
         UInt64(state.withLockedValue { $0.clusterFree.reduce(0, +) })
     }
 
-    /// Reads every cluster's free count; called once at mount.
-    func loadSpace() async throws {
-        let counts = try await Self.clusterFreeCounts(device: device, header: header)
-        noteClusterSpace(counts.enumerated().map { ($0.offset, $0.element) })
+    /// Reads every cluster's free count; called once at mount, after the slot is taken, so it
+    /// never fails the mount: a bitmap that cannot be read or decoded counts as no free blocks
+    /// (allocation cannot use it either), and `check` names the damage.
+    func loadSpace() async {
+        var counts: [(Int, Int)] = []
+        for index in 0..<Int(header.clusterCount) {
+            let bitmap = try? Self.bitmap(try await readUnit(at: header.clusterBitmapUnit(index)), cluster: index, header: header)
+            counts.append((index, bitmap?.freeCount ?? 0))
+        }
+        noteClusterSpace(counts)
     }
 
     /// Takes in fresh free counts (cluster index, free blocks) and reports a crossing of the soft threshold.
