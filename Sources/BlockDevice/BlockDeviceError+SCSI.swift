@@ -37,6 +37,8 @@ extension BlockDeviceError {
                 miscompareOffset: sense.miscompareOffset.map { Int(clamping: $0) },
                 underlying: failure
             )
+        case .dataProtect where sense.additionalSenseCode.asc == 0x27 && sense.additionalSenseCode.ascq == 0x07:
+            self.init(.noSpace, "\(object) was refused: the thin-provisioned LUN has no space left", underlying: failure)
         case .dataProtect:
             self.init(.readOnly, "\(object) was refused: the LUN is write-protected", underlying: failure)
         case .mediumError:

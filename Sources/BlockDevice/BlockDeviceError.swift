@@ -8,7 +8,7 @@ public struct BlockDeviceError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case outOfRange, invalidArgument, notSupported, miscompare, reservationConflict
-            case mediumError, readOnly, busy, transport, timeout, closed, fenced, deviceError
+            case mediumError, readOnly, busy, transport, timeout, closed, fenced, deviceError, noSpace
         }
 
         private let base: Base
@@ -40,6 +40,8 @@ public struct BlockDeviceError: Error, Sendable, CustomStringConvertible {
         public static let fenced = Code(.fenced)
         /// Any other failure reported by the device.
         public static let deviceError = Code(.deviceError)
+        /// A thin-provisioned store has no space left for the blocks this write needs.
+        public static let noSpace = Code(.noSpace)
 
         public var description: String {
             switch base {
@@ -56,6 +58,7 @@ public struct BlockDeviceError: Error, Sendable, CustomStringConvertible {
             case .closed: "closed"
             case .fenced: "fenced"
             case .deviceError: "device error"
+            case .noSpace: "no space"
             }
         }
     }

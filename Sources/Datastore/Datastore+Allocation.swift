@@ -35,6 +35,7 @@ extension Datastore {
                 }
             }
         }
+        noteOutOfSpace()
         throw DatastoreError(.noSpace, "\(volumeName) has no free file blocks left (needed \(count))")
     }
 
@@ -42,10 +43,9 @@ extension Datastore {
     func loadCluster(_ index: Int, transaction: MetadataTransaction, wait: Bool) async throws {
         try await acquireLock(at: header.clusterLockUnit(index), object: "resource cluster \(index)", mode: .exclusive, wait: wait)
         do {
-            let first = header.firstDataBlock + UInt64(index) * UInt64(header.clusterBlocks)
-            let count = UInt32(min(UInt64(header.clusterBlocks), header.endDataBlock - first))
-            let bitmap = try ClusterBitmap.decode(try await readUnit(at: header.clusterBitmapUnit(index)), index: index, firstBlock: first, blockCount: count)
+            let bitmap = try Self.bitmap(try await readUnit(at: header.clusterBitmapUnit(index)), cluster: index, header: header)
             transaction.bitmaps[index] = bitmap
+            noteClusterSpace([(index, bitmap.freeCount)])
         } catch {
             try? await releaseLock(at: header.clusterLockUnit(index), object: "resource cluster \(index)", mode: .exclusive)
             throw error
@@ -63,19 +63,6 @@ extension Datastore {
         transaction.bitmaps[index]!.changeCounter &+= 1
         transaction.dirtyBitmaps.insert(index)
         transaction.freedBlocks.append(block)
-    }
-
-    /// Free blocks in the whole volume (reads every bitmap, without locking).
-    static func countFreeBlocks(device: any BlockDevice, header: VolumeHeader) async throws -> UInt64 {
-        let sectorSize = device.geometry.blockSize
-        var free: UInt64 = 0
-        for index in 0..<Int(header.clusterCount) {
-            let first = header.firstDataBlock + UInt64(index) * UInt64(header.clusterBlocks)
-            let count = UInt32(min(UInt64(header.clusterBlocks), header.endDataBlock - first))
-            let unit = try await device.read(at: header.clusterBitmapUnit(index) / UInt64(sectorSize), blockCount: VolumeLayout.unitSize / sectorSize)
-            free += UInt64(try ClusterBitmap.decode(unit, index: index, firstBlock: first, blockCount: count).freeCount)
-        }
-        return free
     }
 
     /// How many more units a transaction may take before it must be committed, keeping

@@ -288,15 +288,19 @@ extension Datastore {
             transaction.descriptors[index] = committed
         }
         for block in logical {
-            if try await resolve(block, descriptor: transaction.descriptors[index]!, cache: cache, transaction: transaction) != 0 { continue }
+            let current = transaction
+            if try await building(current, { try await resolve(block, descriptor: current.descriptors[index]!, cache: cache, transaction: current) }) != 0 { continue }
             if transaction.unitCount >= transactionBudget || transaction.newBlocks.count >= 256 {
                 try await flush()
             }
-            let physical = try await allocateBlocks(1, transaction: transaction)[0]
-            transaction.newBlocks.append((physical, data[block]))
-            if data[block] != nil { transaction.writtenLogical.insert(block) }
-            try await setPointer(block, to: physical, index: index, transaction: transaction, cache: cache)
-            transaction.descriptors[index]!.allocatedBlocks &+= 1
+            let next = transaction
+            try await building(next) {
+                let physical = try await allocateBlocks(1, transaction: next)[0]
+                next.newBlocks.append((physical, data[block]))
+                if data[block] != nil { next.writtenLogical.insert(block) }
+                try await setPointer(block, to: physical, index: index, transaction: next, cache: cache)
+                next.descriptors[index]!.allocatedBlocks &+= 1
+            }
         }
         if transaction.newBlocks.isEmpty && transaction.dirtyBitmaps.isEmpty {
             try await releaseClusters(transaction)
@@ -321,12 +325,16 @@ extension Datastore {
         }
         var changed = false
         for block in logical {
-            let physical = try await resolve(block, descriptor: transaction.descriptors[index]!, cache: cache, transaction: transaction)
+            let current = transaction
+            let physical = try await building(current) { try await resolve(block, descriptor: current.descriptors[index]!, cache: cache, transaction: current) }
             guard physical != 0 else { continue }
             if transaction.unitCount >= transactionBudget { try await flush() }
-            try await setPointer(block, to: 0, index: index, transaction: transaction, cache: cache)
-            try await freeBlock(physical, transaction: transaction)
-            transaction.descriptors[index]!.countFreedBlock()
+            let next = transaction
+            try await building(next) {
+                try await setPointer(block, to: 0, index: index, transaction: next, cache: cache)
+                try await freeBlock(physical, transaction: next)
+                next.descriptors[index]!.countFreedBlock()
+            }
             changed = true
         }
         if changed { try await flush() } else { try await releaseClusters(transaction) }

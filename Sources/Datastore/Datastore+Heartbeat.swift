@@ -6,33 +6,54 @@ import NIOCore
 
 extension Datastore {
     /// One renewal: COMPARE AND WRITE of the slot against the image last written.
-    /// A miscompare means another host took the slot over: fence for good.
+    /// A miscompare fences only when another host acted on the slot (`requireOwnSlot`); a slot
+    /// still carrying this mount's generation (a renewal that landed although its answer was
+    /// lost) is adopted as the image to compare against, and the renewal is tried once more.
+    ///
+    /// A host fenced only because its lease ran out (it was paused, or the LUN was away) still
+    /// tries: the compare-and-swap against the image it last wrote succeeds only if no host has
+    /// touched the slot, and a host taking over must win that same swap before it breaks any
+    /// lock. So a renewal that lands proves nobody acted, and lifts the fence (`.resumed`).
     public func renewHeartbeat() async throws {
-        try checkLive("heartbeat renewal")
-        let started = options.clock.now()
-        let (slot, record, image) = state.withLockedValue { ($0.slot, $0.heartbeat, $0.heartbeatImage) }
-        var next = record
-        next.counter &+= 1
-        next.renewedMillis = options.clock.wallMillis()
-        let nextImage = next.encoded(sectorSize: sectorSize)
-        let offset = header.heartbeatUnit(slot: slot)
-        if try await swapSector(at: offset, expected: image, replacement: nextImage) {
-            state.withLockedValue { state in
-                state.heartbeat = next
-                state.heartbeatImage = nextImage
-                // The renewal counts from when it was sent, not when it returned: slow storage eats the lease.
-                state.lastRenewal = max(state.lastRenewal, started)
-            }
-            try? await observeHeartbeats()
-            return
+        do {
+            try checkLive("heartbeat renewal")
+        } catch {
+            guard state.withLockedValue({ $0.fencedByLease }) else { throw error }
         }
-        let now = try? HeartbeatRecord.decode(try await readSector(at: offset), slot: slot)
-        let who = now.map { record -> String in
-            record.state == .recovering ? "by the host with UUID \(record.recoveringHost)" : "(now generation \(record.generation), host '\(record.hostName)')"
-        } ?? "(the slot is unreadable)"
-        let reason = "host '\(host.name)' lost heartbeat slot \(slot) of \(volumeName): its generation \(record.generation) was bumped \(who), so its locks were broken"
-        fence(reason)
-        throw DatastoreError(.fenced, reason)
+        let started = options.clock.now()
+        for attempt in 0..<2 {
+            let (slot, record, image) = state.withLockedValue { ($0.slot, $0.heartbeat, $0.heartbeatImage) }
+            var next = record
+            next.counter &+= 1
+            next.renewedMillis = options.clock.wallMillis()
+            let nextImage = next.encoded(sectorSize: sectorSize)
+            if try await swapSector(at: header.heartbeatUnit(slot: slot), expected: image, replacement: nextImage) {
+                state.withLockedValue { state in
+                    state.heartbeat = next
+                    state.heartbeatImage = nextImage
+                    // The renewal counts from when it was sent, not when it returned: slow storage eats the lease.
+                    state.lastRenewal = max(state.lastRenewal, started)
+                }
+                let lifted = state.withLockedValue { state -> String? in
+                    guard state.fencedByLease, let reason = state.fenceReason else { return nil }
+                    state.fenceReason = nil
+                    state.fencedByLease = false
+                    return reason
+                }
+                if let lifted {
+                    report(.resumed("host '\(host.name)' renewed its heartbeat on \(volumeName) with its generation intact, so no host took over; I/O resumes (it had stopped because: \(lifted))"))
+                }
+                try? await observeHeartbeats()
+                return
+            }
+            let found = try await requireOwnSlot("found its heartbeat changed")
+            guard attempt == 0 else { break }
+            state.withLockedValue { state in
+                state.heartbeat = found.record
+                state.heartbeatImage = found.image
+            }
+        }
+        throw DatastoreError(.busy, "the heartbeat slot of host '\(host.name)' on \(volumeName) changed under two renewals in a row although it still carries its generation; retrying at the next interval")
     }
 
     /// Reads every slot and notes, on this host's clock, when each one last changed.

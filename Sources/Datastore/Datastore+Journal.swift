@@ -39,6 +39,7 @@ extension Datastore {
             throw error
         }
         transaction.newBlocks = []
+        noteClusterSpace(transaction.dirtyBitmaps.compactMap { index in transaction.bitmaps[index].map { (index, $0.freeCount) } })
         try await releaseClusters(transaction)
         let freed = transaction.freedBlocks
         transaction.freedBlocks = []
@@ -46,6 +47,21 @@ extension Datastore {
             let perBlock = UInt32(header.fileBlockSizeInt / sectorSize)
             let ranges = freed.sorted().map { BlockRange(lba: $0 * UInt64(perBlock), blockCount: perBlock) }
             try? await device.unmap(ranges)
+        }
+    }
+
+    /// Runs a step that only builds `transaction` in memory (locks clusters, reads pages,
+    /// allocates in the bitmaps it holds). Nothing of it has reached the disk when such a step
+    /// throws (out of space, a read failing), so the transaction is dropped and its cluster
+    /// locks released before the error goes up; kept, they would block this host's own next
+    /// transaction on those clusters ("already open on this host") until it unmounted.
+    func building<T>(_ transaction: MetadataTransaction, _ step: () async throws -> T) async throws -> T {
+        do {
+            return try await step()
+        } catch {
+            try? await releaseClusters(transaction)
+            transaction.dirtyBitmaps = []
+            throw error
         }
     }
 

@@ -60,6 +60,7 @@ extension Datastore {
         let recovery = HostRecovery(slot: slot, hostUUID: record.hostUUID, hostName: record.hostName,
                                     oldGeneration: record.generation, replayedSequence: replayed ? sequence : nil)
         state.withLockedValue { $0.recoveries.append(recovery) }
+        report(.recovered(recovery))
     }
 
     /// Reservation mode fences a dead host at the target too: PREEMPT with its key drops
@@ -80,14 +81,16 @@ extension Datastore {
     func lockError(_ record: LockRecord, object: String, silent: Duration) -> DatastoreError {
         let since = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(record.acquiredMillis) / 1000))
         var message = "\(object) on \(volumeName) is locked by host '\(record.ownerName)' (\(record.ownerUUID)) since \(since)"
+        var holder = record.ownerName
         if record.mode == .shared && record.ownerName.isEmpty {
             let slots = (0..<64).filter { record.sharedSlots & (1 << UInt64($0)) != 0 }
             message = "\(object) on \(volumeName) is open read-only by host slots \(slots)"
+            holder = "host slots \(slots)"
         }
         if silent > .zero {
             message += "; its heartbeat has stood still for \(silent), and the lock can be broken after the \(options.lease) lease"
         }
-        return DatastoreError(.locked, message)
+        return DatastoreError(.locked, message, holder: LockHolder(name: holder, heartbeatAge: silent, lease: options.lease))
     }
 
     /// Takes the lock at `offset` exclusively or shared. With `wait`, retries while a

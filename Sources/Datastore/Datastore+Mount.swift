@@ -88,6 +88,7 @@ extension Datastore {
             )
             guard try await scratch.swapSector(at: offset, expected: sector, replacement: image) else { continue }
             try await scratch.finishMount()
+            await scratch.loadSpace()
             return scratch
         }
         throw DatastoreError(.hostSlotsFull, "all \(header.maxHosts) host slots of datastore '\(header.label)' are in use; unmount a host or break a dead one's slot")
@@ -132,28 +133,46 @@ extension Datastore {
     }
 
     /// Closes the bookkeeping of open disks, stops renewing, and frees the slot.
-    public func unmount() async throws {
-        let (task, disks, wasMounted) = state.withLockedValue { state in
-            (state.heartbeatTask, state.openDisks, state.mounted)
+    ///
+    /// A fenced host cleans up only what is still its own: when its slot still carries its
+    /// generation (it fenced itself on its lease, and nobody took over yet) it releases its disk
+    /// locks and frees the slot, as a clean unmount does, each by compare-and-swap so a host
+    /// taking over at the same moment wins. When another host took the slot over, the slot,
+    /// the journal and the locks belong to that host's recovery and are left alone.
+    @discardableResult
+    public func unmount() async throws -> UnmountOutcome {
+        let (task, disks, wasMounted, fenceReason) = state.withLockedValue { state in
+            (state.heartbeatTask, state.openDisks, state.mounted, state.fenceReason)
         }
-        guard wasMounted else { return }
+        guard wasMounted else { return .clean }
         task?.cancel()
-        // Locks of disks still open are released so other hosts need not wait a lease.
-        for (index, mode) in disks {
-            try? await releaseDescriptorLock(index: index, mode: mode)
+        if fenceReason != nil, case .takenOver(let what) = (try? await ownSlotVerdict())?.verdict ?? .takenOver("the slot could not be read") {
+            state.withLockedValue { $0.mounted = false; $0.openDisks = [:]; $0.heartbeatTask = nil }
+            return .fencedLeftToTakeover("heartbeat slot \(slot) (\(what)), its journal and the locks of \(disks.count) open disk(s) were left to the host that took them over")
         }
-        let fenced = state.withLockedValue { $0.fenceReason != nil }
+        // Locks of disks still open are released so other hosts need not wait a lease.
+        var released = 0
+        for (index, mode) in disks {
+            if (try? await releaseDescriptorLock(index: index, mode: mode)) != nil { released += 1 }
+        }
         state.withLockedValue { $0.mounted = false; $0.openDisks = [:]; $0.heartbeatTask = nil }
-        // A fenced host no longer owns its slot: whoever bumped its generation frees it.
-        guard !fenced else { return }
         let (slot, record, image) = state.withLockedValue { ($0.slot, $0.heartbeat, $0.heartbeatImage) }
         var free = record
         free.state = .free
         free.counter &+= 1
         free.renewedMillis = options.clock.wallMillis()
-        _ = try await swapSector(at: header.heartbeatUnit(slot: slot), expected: image, replacement: free.encoded(sectorSize: sectorSize))
+        var freed = try await swapSector(at: header.heartbeatUnit(slot: slot), expected: image, replacement: free.encoded(sectorSize: sectorSize))
+        if !freed, fenceReason != nil, let now = try? await ownSlotVerdict(), now.verdict == .ours, let current = now.record {
+            // Fenced on the lease, the last renewal may have landed unseen: free the slot as it is.
+            free = current
+            free.state = .free
+            free.counter &+= 1
+            freed = try await swapSector(at: header.heartbeatUnit(slot: slot), expected: now.image, replacement: free.encoded(sectorSize: sectorSize))
+        }
         if header.lockMode == .reservations {
             try? await device.persistentReserveOut(.register(existingKey: host.reservationKey, newKey: 0))
         }
+        guard fenceReason != nil else { return .clean }
+        return .fencedCleanedUp("nobody had taken over: released \(released) of \(disks.count) disk lock(s)\(freed ? " and freed heartbeat slot \(slot)" : "; heartbeat slot \(slot) had changed and was left")")
     }
 }

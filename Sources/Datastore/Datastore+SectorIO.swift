@@ -70,10 +70,12 @@ extension Datastore {
             return matches
         } catch {
             try? await device.persistentReserveOut(.release(key: host.reservationKey, type: Self.reservationType))
-            // A conflict inside our own hold (a host paused mid-update wakes to a refused
-            // WRITE or RELEASE) means another host preempted us as dead: say so, and stop.
+            // A conflict inside our own hold: another host preempted us as dead (a host paused
+            // mid-update wakes to a refused WRITE or RELEASE; our slot is bumped, so this
+            // fences), or the target lost our key (restarted under us; it is registered again).
+            // Either way this update failed; the caller's next one starts afresh.
             if let conflict = error as? BlockDeviceError, conflict.code == .reservationConflict {
-                try await fenceUnlessRegistered()
+                try await ensureRegistered()
             }
             throw error
         }
@@ -110,14 +112,16 @@ extension Datastore {
                 state.withLockedValue { $0.reservationHolder = nil }
                 return options.clock.now()
             } catch let error as BlockDeviceError where error.code == .reservationConflict {
-                try await fenceUnlessRegistered()
+                // A key the target lost is registered again and RESERVE tried at once; a key
+                // another host preempted fences here.
+                if try await ensureRegistered() { continue }
                 let holder = try await device.readReservation().holder
                 if holder == nil, !registeredAgain {
                     // Our key is registered and nobody holds the reservation, yet RESERVE
                     // conflicts: the target tied the registration to a session the initiator
                     // has since replaced after a lost connection (tgt 1.0.85 does, though the
                     // I_T nexus is the same). Registering the same key again binds it to this
-                    // session; a host that was preempted is not listed and was fenced above.
+                    // session; a host that was preempted is not listed and was handled above.
                     registeredAgain = true
                     try await device.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: key))
                     continue
@@ -146,15 +150,6 @@ extension Datastore {
                 // and a test clock that nobody advances must not stall them.
                 try await Task.sleep(for: .milliseconds(20))
             }
-        }
-    }
-
-    /// A preempted host has lost its registration: it was presumed dead and must stop.
-    private func fenceUnlessRegistered() async throws {
-        guard try await device.readReservationKeys().keys.contains(host.reservationKey) else {
-            let reason = "host '\(host.name)' lost its reservation key on \(volumeName): another host preempted it as dead"
-            fence(reason)
-            throw DatastoreError(.fenced, reason)
         }
     }
 

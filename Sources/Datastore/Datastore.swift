@@ -31,6 +31,9 @@ public final class Datastore: Sendable {
         var heartbeatImage: ByteBuffer
         var lastRenewal: Duration
         var fenceReason: String?
+        /// The fence is only the lease running out: nobody is known to have acted, and a renewal
+        /// that still finds the slot as this host left it lifts it (`renewHeartbeat`).
+        var fencedByLease = false
         var mounted = true
         var observations: [Int: Observation] = [:]
         var nextSequence: UInt64
@@ -41,6 +44,14 @@ public final class Datastore: Sendable {
         var reservationHolder: (key: UInt64, since: Duration)?
         /// Hosts this mount recovered (generation bumped, journal replayed), oldest first.
         var recoveries: [HostRecovery] = []
+        /// How often the target had forgotten this host's reservation key and it registered again.
+        var reRegistrations = 0
+        /// Free file blocks per resource cluster, as this host last saw each (Datastore+Space).
+        var clusterFree: [Int] = []
+        /// Used space is at or past the soft threshold.
+        var spaceLow = false
+        /// An allocation found no free block, and none has been seen free since.
+        var outOfSpace = false
     }
 
     init(device: any BlockDevice, host: HostIdentity, header: VolumeHeader, options: DatastoreOptions,
@@ -64,6 +75,8 @@ public final class Datastore: Sendable {
     public var generation: UInt64 { state.withLockedValue { $0.generation } }
     /// Dead hosts whose locks this mount broke, so tools can say what they did.
     public var recoveries: [HostRecovery] { state.withLockedValue { $0.recoveries } }
+    /// How often this mount registered its reservation key again after the target lost it.
+    public var reRegistrations: Int { state.withLockedValue { $0.reRegistrations } }
 
     /// The phrase errors use for this volume.
     var volumeName: String { "datastore '\(header.label)'" }
@@ -72,16 +85,19 @@ public final class Datastore: Sendable {
     /// and decides that by the clock even before the heartbeat task notices.
     /// `operation` is only formatted on failure: this runs on every I/O.
     func checkLive(_ operation: @autoclosure () -> String) throws {
-        let reason = state.withLockedValue { state -> String? in
-            guard state.mounted else { return "\(volumeName) is not mounted" }
+        let (reason, isNew) = state.withLockedValue { state -> (String?, Bool) in
+            guard state.mounted else { return ("\(volumeName) is not mounted", false) }
             if state.fenceReason == nil {
                 let silent = options.clock.now() - state.lastRenewal
                 if silent >= options.lease {
                     state.fenceReason = "host '\(host.name)' could not renew its heartbeat on \(volumeName) for \(silent) (lease \(options.lease)); I/O stopped so its locks can be broken safely"
+                    state.fencedByLease = true
+                    return (state.fenceReason, true)
                 }
             }
-            return state.fenceReason
+            return (state.fenceReason, false)
         }
+        if isNew, let reason { report(.fenced(reason)) }
         if let reason {
             throw DatastoreError(.fenced, "\(operation()) refused: \(reason)")
         }
@@ -93,9 +109,15 @@ public final class Datastore: Sendable {
         return state.withLockedValue { $0.fenceReason }
     }
 
+    /// Stops all I/O for good. The first reason stands and is reported, except that a fence
+    /// for good replaces (and reports over) one that was only the lease running out.
     func fence(_ reason: String) {
-        state.withLockedValue { state in
-            if state.fenceReason == nil { state.fenceReason = reason }
+        let isNew = state.withLockedValue { state -> Bool in
+            guard state.mounted, state.fenceReason == nil || state.fencedByLease else { return false }
+            state.fenceReason = reason
+            state.fencedByLease = false
+            return true
         }
+        if isNew { report(.fenced(reason)) }
     }
 }

@@ -63,11 +63,14 @@ public struct DatastoreError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     public var message: String
     public var underlying: (any Error)?
+    /// For `.locked`: who holds the lock, when the refusal knows.
+    public var holder: LockHolder?
 
-    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
+    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil, holder: LockHolder? = nil) {
         self.code = code
         self.message = message
         self.underlying = underlying
+        self.holder = holder
     }
 
     public var description: String {

@@ -15,6 +15,11 @@ public struct DatastoreOptions: Sendable {
     public var lockWait: Duration = .seconds(5)
     /// Told the outcome (true: renewed) of each renewal the heartbeat task makes, for metrics.
     public var heartbeatObserver: (@Sendable (Bool) -> Void)?
+    /// Told each fence, re-registration, recovery and space event as it happens (the daemon logs them).
+    public var eventObserver: (@Sendable (DatastoreEvent) -> Void)?
+    /// The soft threshold: `.spaceLow` is reported when this share (percent) of the data
+    /// blocks is in use, `.spaceRecovered` when use falls below it again. Nil: no threshold.
+    public var spaceWarningPercent: Int?
 
     public init() {}
 }

@@ -117,7 +117,7 @@ extension VirtualDisk {
         } catch let error as DatastoreError {
             let code: BlockDeviceError.Code = switch error.code {
             case .fenced: .fenced
-            case .noSpace: .mediumError
+            case .noSpace: .noSpace
             default: .deviceError
             }
             throw BlockDeviceError(code, error.message, underlying: error)
@@ -129,7 +129,7 @@ extension VirtualDisk {
         let start = block * UInt64(datastore.fileBlockSize) + UInt64(offset)
         let device = datastore.device
         if start % UInt64(sector) == 0 && data.readableBytes % sector == 0 {
-            try await device.write(data, at: start / UInt64(sector), fua: fua)
+            try await datastore.writeAsRegistrant(data, at: start / UInt64(sector), fua: fua)
             return
         }
         // Byte-granular edges: read the covering LUN blocks, patch, write back, in order with other writers of this disk.
@@ -139,7 +139,7 @@ extension VirtualDisk {
             let count = (lead + data.readableBytes + sector - 1) / sector
             var covering = try await device.read(at: firstLBA, blockCount: count)
             covering.setBuffer(data, at: covering.readerIndex + lead)
-            try await device.write(covering, at: firstLBA, fua: fua)
+            try await datastore.writeAsRegistrant(covering, at: firstLBA, fua: fua)
         }
     }
 

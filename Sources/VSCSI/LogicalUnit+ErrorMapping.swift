@@ -42,6 +42,9 @@ extension LogicalUnit {
             return .check(.notReady, .logicalUnitNotReadyManualInterventionRequired)
         case .closed:
             return .check(.notReady, .logicalUnitNotReadyCauseNotReportable)
+        case .noSpace:
+            // SBC-4's answer for a thin unit out of space; initiators (QEMU: ENOSPC) act on it.
+            return .check(.dataProtect, .spaceAllocationFailedWriteProtect)
         case .notSupported:
             return .check(.illegalRequest, .invalidFieldInCDB)
         default:

@@ -25,6 +25,7 @@ struct SCSIFailureMappingTests {
         (.busy, nil, write16, .busy),
         (.taskSetFull, nil, write16, .busy),
         (.checkCondition, sense(key: 0x07, asc: 0x27, ascq: 0), write16, .readOnly),
+        (.checkCondition, sense(key: 0x07, asc: 0x27, ascq: 0x07), write16, .noSpace),
         (.checkCondition, sense(key: 0x03, asc: 0x11, ascq: 0), CDB.read16(lba: 0, blockCount: 1), .mediumError),
         (.checkCondition, sense(key: 0x05, asc: 0x21, ascq: 0), write16, .outOfRange),
         (.checkCondition, sense(key: 0x05, asc: 0x20, ascq: 0), [0xFE, 0, 0, 0, 0, 0], .notSupported),

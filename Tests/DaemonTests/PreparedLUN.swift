@@ -15,13 +15,15 @@ struct PreparedLUN {
     let url: String
     let scratch: ScratchDirectory
 
-    /// Starts tgt with one file-backed LUN of `size` bytes, formats it and creates vm1 of `diskSize`.
-    static func with(iqn: String, size: UInt64 = 128 << 20, diskSize: String, _ body: (PreparedLUN) async throws -> Void) async throws {
+    /// Starts tgt with one file-backed LUN of `size` bytes, formats it (with `formatOptions`
+    /// added to `datastore format`) and creates vm1 of `diskSize`.
+    static func with(iqn: String, size: UInt64 = 128 << 20, diskSize: String, formatOptions: [String] = [],
+                     _ body: (PreparedLUN) async throws -> Void) async throws {
         let spec = TgtTargetSpec(iqn: iqn, luns: [.file(1, size: size)])
         try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
             let portal = "\(tgt.portal.host):\(tgt.portal.port)"
             let lun = PreparedLUN(tgt: tgt, portal: portal, iqn: iqn, url: "iscsi://\(portal)/\(iqn)/1", scratch: try ScratchDirectory())
-            try await lun.vdiskctl(["datastore", "format", lun.url, "--label", "ds1"])
+            try await lun.vdiskctl(["datastore", "format", lun.url, "--label", "ds1"] + formatOptions)
             try await lun.vdiskctl(["disk", "create", lun.url, "vm1", "--size", diskSize])
             try await body(lun)
         }

@@ -45,6 +45,16 @@ final class ReservationTarget: Sendable {
 
     var refusedWrites: Int { state.withLockedValue { $0.refusedWrites } }
 
+    /// What a target that keeps registrations in memory (tgt) does when it restarts:
+    /// every registration and the reservation are gone.
+    func forgetRegistrations() {
+        state.withLockedValue { state in
+            state.registrations = [:]
+            state.holder = nil
+            state.generation = 0
+        }
+    }
+
     func registeredKeys() -> [UInt64] { state.withLockedValue { Array($0.registrations.values) } }
 
     /// SPC-5 table 67, for the write column: who may write under which reservation type.

@@ -18,9 +18,10 @@ import Testing
         (.timeout, .checkCondition, .abortedCommand, .logicalUnitCommunicationFailure),
         (.fenced, .checkCondition, .notReady, .logicalUnitNotReadyManualInterventionRequired),
         (.deviceError, .checkCondition, .hardwareError, .internalTargetFailure),
+        (.noSpace, .checkCondition, .dataProtect, .spaceAllocationFailedWriteProtect),
     ]
 
-    @Test(arguments: 0..<9)
+    @Test(arguments: 0..<10)
     func readFailuresBecomeStatusAndSense(index: Int) async throws {
         let (code, status, key, asc) = Self.cases[index]
         let unit = LogicalUnit(device: FailingBlockDevice(code), identity: LogicalUnitIdentity(uuid: UUID(), name: "failing"))

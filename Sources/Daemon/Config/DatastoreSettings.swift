@@ -12,6 +12,8 @@ public struct DatastoreSettings: Sendable, Hashable {
     public var hostName: String
     public var heartbeatIntervalSeconds: Int = 3
     public var heartbeatLeaseSeconds: Int = 16
+    /// The thin-provisioning soft threshold, percent of data blocks used (0: none).
+    public var spaceWarningPercent: Int = 90
 
     public init(name: String, target: String, hostUUID: UUID, hostName: String) {
         self.name = name

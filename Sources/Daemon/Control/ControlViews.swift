@@ -75,6 +75,7 @@ enum ControlViews {
         fields["datastore"] = .string(disk.datastore)
         fields["name"] = .string(disk.name)
         fields["mode"] = .string(disk.mode.rawValue)
+        fields["takeover"] = .string(disk.takeover.rawValue)
         fields["opened"] = opened(state.storage.disk(disk.reference))
         fields["exports"] = .array(state.exports.exports(presenting: disk.reference, config: state.config).map { .string($0) })
         return .object(fields)

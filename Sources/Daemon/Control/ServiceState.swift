@@ -12,6 +12,10 @@ public enum ServiceState: Sendable, Hashable, CustomStringConvertible {
     case stopped
     case failed(String)
     case notStarted(String)
+    /// A datastore that stopped all I/O to protect data, and the disks on it.
+    case fenced(String)
+    /// A `takeover = "auto"` disk whose lock another host holds; the text names the holder.
+    case waiting(String)
 
     public var description: String {
         switch self {
@@ -22,6 +26,8 @@ public enum ServiceState: Sendable, Hashable, CustomStringConvertible {
         case .stopped: "stopped"
         case .failed(let reason): "failed: \(reason)"
         case .notStarted(let reason): "not started: \(reason)"
+        case .fenced(let reason): "fenced: \(reason)"
+        case .waiting(let holder): "waiting for \(holder)"
         }
     }
 
@@ -35,13 +41,16 @@ public enum ServiceState: Sendable, Hashable, CustomStringConvertible {
         case .stopped: "stopped"
         case .failed: "failed"
         case .notStarted: "not-started"
+        case .fenced: "fenced"
+        case .waiting: "waiting"
         }
     }
 
     /// Why a part is not simply running, for the `reason` field; nil when it is.
     public var reason: String? {
         switch self {
-        case .failed(let reason), .notStarted(let reason): reason
+        case .failed(let reason), .notStarted(let reason), .fenced(let reason): reason
+        case .waiting(let holder): "for \(holder)"
         case .recovering: recoveryText
         case .starting, .running, .stopping, .stopped: nil
         }

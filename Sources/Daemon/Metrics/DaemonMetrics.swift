@@ -11,7 +11,9 @@ import VSCSI
 /// Names: `vdiskd_disk_operations_total`, `vdiskd_disk_bytes_total`, `vdiskd_disk_errors_total`
 /// and `vdiskd_disk_latency_seconds` (dimensions `disk`, `kind`); `vdiskd_initiator_commands_total`
 /// and `vdiskd_initiator_errors_total` (`target`); `vdiskd_datastore_heartbeat_renewals_total` and
-/// `vdiskd_datastore_heartbeat_failures_total` (`datastore`); `vdiskd_export_sessions` (`export`);
+/// `vdiskd_datastore_heartbeat_failures_total`, `vdiskd_datastore_fenced` (1 while fenced) and
+/// `vdiskd_datastore_reregistrations_total`, `vdiskd_datastore_space_low` and
+/// `vdiskd_datastore_free_bytes` (`datastore`); `vdiskd_export_sessions` (`export`);
 /// `vdiskd_control_requests_total` (`method`).
 public final class DaemonMetrics: Sendable {
     /// Histogram buckets for I/O latency, 50 µs to 10 s.
@@ -56,6 +58,26 @@ public final class DaemonMetrics: Sendable {
     public func heartbeatRenewal(datastore: String, succeeded: Bool) {
         let label = succeeded ? "vdiskd_datastore_heartbeat_renewals_total" : "vdiskd_datastore_heartbeat_failures_total"
         counter(label, [("datastore", datastore)]).increment()
+    }
+
+    /// Whether `datastore` is fenced (1) or not (0).
+    public func datastoreFenced(datastore: String, _ fenced: Bool) {
+        CoreMetrics.Gauge(label: "vdiskd_datastore_fenced", dimensions: [("datastore", datastore)], factory: factory).record(fenced ? 1 : 0)
+    }
+
+    /// Whether `datastore`'s used space is at or past its soft threshold (1) or not (0).
+    public func datastoreSpaceLow(datastore: String, _ low: Bool) {
+        CoreMetrics.Gauge(label: "vdiskd_datastore_space_low", dimensions: [("datastore", datastore)], factory: factory).record(low ? 1 : 0)
+    }
+
+    /// The free data bytes of `datastore`, as its mount last saw them.
+    public func datastoreFreeBytes(datastore: String, _ bytes: UInt64) {
+        CoreMetrics.Gauge(label: "vdiskd_datastore_free_bytes", dimensions: [("datastore", datastore)], factory: factory).record(Int64(clamping: bytes))
+    }
+
+    /// Counts one registration of a reservation key the target had lost.
+    public func reservationKeyRegisteredAgain(datastore: String) {
+        counter("vdiskd_datastore_reregistrations_total", [("datastore", datastore)]).increment()
     }
 
     /// Counts one reconnection of `target`'s session after a lost connection.

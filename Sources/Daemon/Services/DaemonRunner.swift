@@ -40,7 +40,8 @@ public struct DaemonRunner: Sendable {
             return 1
         }
 
-        let state = DaemonState(config: config, logLevel: logLevel, metrics: metrics)
+        let notifier = SystemdNotifier(environment: environment)
+        let state = DaemonState(config: config, logLevel: logLevel, metrics: metrics, notifier: notifier)
         for target in config.targets { state.setService("target:\(target.name)", .starting) }
         for datastore in config.datastores { state.setService("datastore:\(datastore.name)", .starting) }
         for disk in config.disks { state.setService("disk:\(disk.reference)", .starting) }
@@ -49,7 +50,6 @@ public struct DaemonRunner: Sendable {
             metrics.exportSessions(export: export.name).record(0)
         }
 
-        let notifier = SystemdNotifier(environment: environment)
         // READY once the control socket listens and, storage opened, every export serves (or has
         // failed, which `status` then shows). The metrics listener, when configured, is one more
         // part: READY means it is bound (or failed).
@@ -78,7 +78,7 @@ public struct DaemonRunner: Sendable {
             state.setService("watchdog", .running)
         }
         services += [
-            .init(service: StorageService(config: config, state: state, logger: logger)),
+            .init(service: StorageService(config: config, state: state, group: eventLoopGroup, logger: logger)),
             .init(service: ExportService(state: state, group: eventLoopGroup, logger: logger, onServing: { gate.partReady() })),
             .init(service: control),
             .init(service: HangupReloadService(reloader: reloader, notifier: notifier, logger: logger)),

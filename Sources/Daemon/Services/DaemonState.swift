@@ -21,11 +21,18 @@ public final class DaemonState: Sendable {
     public let storage = OpenedStorage()
     /// The exports being served.
     public let exports = RunningExports()
+    /// Recent state changes of every part, for `events.list`.
+    public let events = EventLog()
     /// Held by each live change (reload, disks.open, exports.add, ...) so they run one at a time.
     let changes = AsyncSerialLock()
 
-    public init(config: DaemonConfig, logLevel: LogLevelControl, metrics: DaemonMetrics = DaemonMetrics()) {
+    /// For STATUS lines when something needs the service manager's (and the operator's) eye.
+    public let notifier: SystemdNotifier
+
+    public init(config: DaemonConfig, logLevel: LogLevelControl, metrics: DaemonMetrics = DaemonMetrics(),
+                notifier: SystemdNotifier = SystemdNotifier(environment: [:])) {
         self.inner = Mutex(Inner(config: config, services: []))
+        self.notifier = notifier
         self.logLevel = logLevel
         self.metrics = metrics
         self.diskStatistics = DiskStatisticsRegistry(metrics: metrics)
@@ -53,19 +60,25 @@ public final class DaemonState: Sendable {
         inner.withLock { $0.services }
     }
 
+    /// Records a part's state; a change of its state word or reason also goes to the event log.
     public func setService(_ name: String, _ state: ServiceState) {
-        inner.withLock { inner in
+        let previous = inner.withLock { inner -> ServiceState? in
             if let index = inner.services.firstIndex(where: { $0.name == name }) {
-                inner.services[index].state = state
-            } else {
-                inner.services.append((name, state))
+                defer { inner.services[index].state = state }
+                return inner.services[index].state
             }
+            inner.services.append((name, state))
+            return nil
+        }
+        if previous?.name != state.name || previous?.reason != state.reason {
+            events.record(name, state.name, reason: state.reason)
         }
     }
 
     /// Forgets a service that no longer exists (a disk closed, an export removed).
     func removeService(_ name: String) {
         inner.withLock { $0.services.removeAll { $0.name == name } }
+        events.record(name, "removed")
     }
 
     public func state(of name: String) -> ServiceState? {

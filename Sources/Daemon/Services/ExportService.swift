@@ -19,9 +19,13 @@ struct ExportService: Service {
         await state.storage.waitUntilOpened()
         // A SIGTERM that came while storage was still opening: nothing is started only to stop.
         if !Task.isCancelled && !Task.isShuttingDownGracefully {
-            for settings in state.config.exports {
+            // Under the live-change lock, and skipping what already serves: a disk taken over
+            // automatically (DiskTakeover) starts its exports as soon as it opens.
+            await state.changes.lock()
+            for settings in state.config.exports where state.exports.export(settings.name) == nil {
                 await Self.start(settings, state: state, group: group, logger: logger)
             }
+            state.changes.unlock()
         }
         onServing()
         try? await gracefulShutdown()

@@ -42,6 +42,14 @@ public final class OpenedStorage: Sendable {
         }
     }
 
+    /// Forgets a datastore and returns it (the caller unmounts it).
+    func removeDatastore(_ name: String) -> Datastore? {
+        inner.withLock { inner in
+            guard let index = inner.datastores.firstIndex(where: { $0.name == name }) else { return nil }
+            return inner.datastores.remove(at: index).store
+        }
+    }
+
     /// Forgets everything and returns it, for closing in reverse order.
     func removeAll() -> (luns: [(name: String, lun: ISCSILUN)], datastores: [(name: String, store: Datastore)], disks: [(reference: String, disk: VirtualDisk)]) {
         inner.withLock { inner in

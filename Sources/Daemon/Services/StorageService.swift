@@ -5,6 +5,7 @@ import Datastore
 import Foundation
 import ISCSI
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Opens in dependency order (targets, then datastores on them, then disks in those), records each
@@ -14,6 +15,7 @@ import ServiceLifecycle
 struct StorageService: Service {
     let config: DaemonConfig
     let state: DaemonState
+    let group: any EventLoopGroup
     let logger: Logger
 
     private var storage: OpenedStorage { state.storage }
@@ -52,25 +54,21 @@ struct StorageService: Service {
                 state.setService(key, .notStarted("its target \(settings.target) is not open"))
                 continue
             }
-            state.setService(key, .starting)
-            var options = DatastoreOptions()
-            options.heartbeatInterval = .seconds(settings.heartbeatIntervalSeconds)
-            options.lease = .seconds(settings.heartbeatLeaseSeconds)
-            options.heartbeatObserver = { [metrics = state.metrics, name = settings.name] renewed in
-                metrics.heartbeatRenewal(datastore: name, succeeded: renewed)
-            }
-            await Self.open(key, failing: "cannot mount datastore", state: state, logger: logger) {
-                // The datastore's I/O to its LUN is counted per target (vdiskd_initiator_commands_total).
-                let lun = MeteredBlockDevice(session, target: settings.target, metrics: state.metrics)
-                let store = try await Datastore.mount(device: lun, host: HostIdentity(uuid: settings.hostUUID, name: settings.hostName), options: options)
-                storage.addDatastore(settings.name, store)
-            }
+            await Self.mount(settings, on: session, state: state, logger: logger)
         }
 
+        var waiting: [(DiskTakeover, Duration)] = []
         for settings in config.disks {
             let key = "disk:\(settings.reference)"
             guard let store = storage.datastore(settings.datastore) else {
                 state.setService(key, .notStarted("its datastore \(settings.datastore) is not mounted"))
+                continue
+            }
+            if settings.takeover == .auto {
+                let takeover = DiskTakeover(settings: settings, state: state, group: group, logger: logger)
+                if let pause = await takeover.attempt(after: nil, startingExports: false) {
+                    waiting.append((takeover, pause))
+                }
                 continue
             }
             await Self.openDisk(settings, in: store, state: state, logger: logger)
@@ -80,6 +78,9 @@ struct StorageService: Service {
         await withTaskGroup(of: Void.self) { group in
             for (name, lun) in storage.luns {
                 group.addTask { await watch(name, lun) }
+            }
+            for (takeover, pause) in waiting {
+                group.addTask { await takeover.run(firstPause: pause) }
             }
             // Cancellation ends the wait as well as graceful shutdown; either way, close everything.
             try? await gracefulShutdown()
@@ -92,7 +93,13 @@ struct StorageService: Service {
             await close("disk:\(reference)") { try await disk.close() }
         }
         for (name, store) in opened.datastores.reversed() {
-            await close("datastore:\(name)") { try await store.unmount() }
+            await close("datastore:\(name)") {
+                let outcome = try await store.unmount()
+                if outcome != .clean {
+                    logger.warning("unmounted a fenced datastore", metadata: ["vdiskd.datastore": "\(name)", "vdiskd.outcome": "\(outcome)"])
+                    state.events.record("datastore:\(name)", "unmounted", reason: outcome.description)
+                }
+            }
         }
         for (name, lun) in opened.luns.reversed() where !lun.isClosed {
             await close("target:\(name)") { try await lun.close() }
@@ -142,6 +149,28 @@ struct StorageService: Service {
             state.setService("target:\(name)", .stopping)
             try? await lun.close()
             state.setService("target:\(name)", .stopped)
+        }
+    }
+
+    /// Mounts one configured datastore on its target's session (at start, or again after a fence)
+    /// and records it.
+    static func mount(_ settings: DatastoreSettings, on session: any BlockDevice, state: DaemonState, logger: Logger) async {
+        let key = "datastore:\(settings.name)"
+        state.setService(key, .starting)
+        var options = DatastoreOptions()
+        options.heartbeatInterval = .seconds(settings.heartbeatIntervalSeconds)
+        options.lease = .seconds(settings.heartbeatLeaseSeconds)
+        options.heartbeatObserver = { [metrics = state.metrics, name = settings.name] renewed in
+            metrics.heartbeatRenewal(datastore: name, succeeded: renewed)
+        }
+        options.spaceWarningPercent = settings.spaceWarningPercent > 0 ? settings.spaceWarningPercent : nil
+        options.eventObserver = DatastoreEventHandler(datastore: settings.name, state: state, logger: logger).observer
+        await open(key, failing: "cannot mount datastore", state: state, logger: logger) {
+            // The datastore's I/O to its LUN is counted per target (vdiskd_initiator_commands_total).
+            let lun = MeteredBlockDevice(session, target: settings.target, metrics: state.metrics)
+            let store = try await Datastore.mount(device: lun, host: HostIdentity(uuid: settings.hostUUID, name: settings.hostName), options: options)
+            state.storage.addDatastore(settings.name, store)
+            state.metrics.datastoreFenced(datastore: settings.name, false)
         }
     }
 

@@ -63,6 +63,8 @@ enum DaemonTable {
     static func state(_ entry: JSONValue) -> String {
         let state = entry["state"]?.stringValue ?? "?"
         guard let reason = entry["reason"]?.stringValue else { return state }
+        // "waiting for host-a (heartbeat 3.2 s old)" reads as a sentence.
+        if state == "waiting" { return "\(state) \(reason)" }
         return "\(state) (\(reason))"
     }
 

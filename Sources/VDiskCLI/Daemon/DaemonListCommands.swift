@@ -21,7 +21,7 @@ struct TargetsCommand: AsyncParsableCommand {
 struct DatastoresCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datastores", abstract: "Show the running vdiskd's datastores.",
-        subcommands: [DatastoresListCommand.self, DatastoresShowCommand.self], defaultSubcommand: DatastoresListCommand.self
+        subcommands: [DatastoresListCommand.self, DatastoresShowCommand.self, DatastoresRecoverCommand.self], defaultSubcommand: DatastoresListCommand.self
     )
 }
 

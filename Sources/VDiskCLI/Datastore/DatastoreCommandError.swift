@@ -57,7 +57,7 @@ struct DatastoreCommandError: Error, CustomStringConvertible {
     static func exitCode(for code: BlockDeviceError.Code) -> ExitCode {
         switch code {
         case .invalidArgument, .outOfRange: usage
-        case .fenced, .readOnly, .reservationConflict, .notSupported: refused
+        case .fenced, .readOnly, .reservationConflict, .notSupported, .noSpace: refused
         case .busy, .timeout: tryAgain
         default: deviceError
         }

@@ -1,0 +1,226 @@
+// The fence rule: a host fences only when another host acted on its heartbeat slot. A target
+// that forgets every reservation key (tgt restarting) or a slot that moved on under the host's
+// own generation is repaired; a bumped or recovering slot fences, once, and says so.
+
+import BlockDevice
+@testable import Datastore
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import Testing
+
+@Suite struct FenceRuleTests {
+    private static let host = HostIdentity(uuid: UUID(), name: "host-a")
+
+    private static func record(_ state: HeartbeatRecord.State, generation: UInt64, uuid: UUID = host.uuid) -> HeartbeatRecord {
+        var record = HeartbeatRecord(slot: 0)
+        record.state = state
+        record.hostUUID = uuid
+        record.hostName = "someone"
+        record.generation = generation
+        return record
+    }
+
+    @Test func theVerdictFencesOnlyWhenTheSlotNoLongerCarriesThisMount() {
+        #expect(Datastore.verdict(on: Self.record(.live, generation: 7), host: Self.host, generation: 7) == .ours)
+        let cases: [(HeartbeatRecord?, String)] = [
+            (Self.record(.live, generation: 8), "bumped"),
+            (Self.record(.recovering, generation: 8), "replaying its journal"),
+            (Self.record(.free, generation: 8), "bumped"),
+            (Self.record(.free, generation: 7), "freed"),
+            (Self.record(.live, generation: 7, uuid: UUID()), "bumped"),
+            (nil, "unreadable"),
+        ]
+        for (record, phrase) in cases {
+            let verdict = Datastore.verdict(on: record, host: Self.host, generation: 7)
+            guard case .takenOver(let what) = verdict else {
+                Issue.record("\(String(describing: record)) was judged ours")
+                continue
+            }
+            #expect(what.contains(phrase), "\(what)")
+        }
+    }
+
+    @Test func aTargetThatForgetsEveryKeyDoesNotFenceHealthyHosts() async throws {
+        let fixture = try await DatastoreFixture(lockMode: .reservations)
+        let target = try #require(fixture.reservationTarget)
+        let events = NIOLockedValueBox<[DatastoreEvent]>([])
+        var options = fixture.options(clock: ManualDatastoreClock())
+        options.eventObserver = { event in events.withLockedValue { $0.append(event) } }
+        let a = try await Datastore.mount(device: fixture.openDevice(), host: Self.host, options: options)
+        let b = try await fixture.mount("host-b", clock: ManualDatastoreClock())
+        try await a.createDisk(name: "vm1", size: 4 << 20)
+        let disk = try await a.openDisk(name: "vm1")
+        try await disk.write(ByteBuffer(bytes: DatastoreFixture.pattern(8192, seed: 1)), offset: 0, fua: true)
+
+        target.forgetRegistrations()
+        // B renews first: its RESERVE conflicts, it finds its slot its own and registers again.
+        try await b.renewHeartbeat()
+        #expect(b.reRegistrations == 1)
+        // While B holds the reservation (as during a lock update), A's data write meets
+        // RESERVATION CONFLICT, registers A again, and lands.
+        try await b.device.persistentReserveOut(.reserve(key: b.host.reservationKey, type: Datastore.reservationType))
+        try await disk.write(ByteBuffer(bytes: DatastoreFixture.pattern(8192, seed: 2)), offset: 0, fua: true)
+        try await b.device.persistentReserveOut(.release(key: b.host.reservationKey, type: Datastore.reservationType))
+        #expect(a.reRegistrations == 1)
+        try await a.renewHeartbeat()
+        #expect(a.fenceReason == nil)
+        #expect(b.fenceReason == nil)
+        #expect(Set(target.registeredKeys()) == [a.host.reservationKey, b.host.reservationKey])
+        #expect(Array(try await disk.read(offset: 0, length: 8192).readableBytesView) == DatastoreFixture.pattern(8192, seed: 2))
+        let seen = events.withLockedValue { $0 }
+        #expect(seen.count == 1, "\(seen)")
+        #expect(seen.first?.description.contains("registered it again") == true, "\(seen)")
+        try await disk.close()
+        try await a.unmount()
+        try await b.unmount()
+    }
+
+    @Test func aPreemptedHostStillFencesOnceAndSaysWhoActed() async throws {
+        let fixture = try await DatastoreFixture(lockMode: .reservations)
+        let events = NIOLockedValueBox<[DatastoreEvent]>([])
+        let clockA = ManualDatastoreClock()
+        let clockB = ManualDatastoreClock()
+        var options = fixture.options(clock: clockA)
+        options.eventObserver = { event in events.withLockedValue { $0.append(event) } }
+        let a = try await Datastore.mount(device: fixture.openDevice(), host: Self.host, options: options)
+        let b = try await fixture.mount("host-b", clock: clockB)
+        try await a.createDisk(name: "vm1", size: 4 << 20)
+        let held = try await a.openDisk(name: "vm1")
+        // A stops renewing; after a lease of B's observation B breaks the lock, bumping A's
+        // generation and then preempting its key.
+        for _ in 0..<6 {
+            clockB.advance(by: .seconds(3))
+            try await b.renewHeartbeat()
+        }
+        let taken = try await b.openDisk(name: "vm1")
+        #expect(b.recoveries.count == 1)
+        await #expect { try await a.renewHeartbeat() } throws: { error in
+            let error = error as? DatastoreError
+            return error?.code == .fenced && error!.message.contains("lost its reservation key") && error!.message.contains("was bumped")
+        }
+        await #expect { try await held.write(ByteBuffer(bytes: [1]), offset: 0, fua: false) } throws: { error in
+            (error as? BlockDeviceError)?.code == .fenced
+        }
+        #expect(a.reRegistrations == 0)
+        let fences = events.withLockedValue { $0 }.filter { if case .fenced = $0 { true } else { false } }
+        #expect(fences.count == 1, "\(fences)")
+        // Shutting down, A leaves what B took over alone and says so.
+        let outcome = try await a.unmount()
+        guard case .fencedLeftToTakeover(let what) = outcome else {
+            Issue.record("a host whose slot was taken over unmounted as \(outcome)")
+            return
+        }
+        #expect(what.contains("left to the host that took them over"), "\(what)")
+        try await taken.close()
+        try await b.unmount()
+    }
+
+    @Test(arguments: LockMode.allCases)
+    func aHostFencedOnItsLeaseCleansUpWhatNobodyTookOver(lockMode: LockMode) async throws {
+        let fixture = try await DatastoreFixture(lockMode: lockMode)
+        let clock = ManualDatastoreClock()
+        let a = try await fixture.mount("host-a", clock: clock)
+        try await a.createDisk(name: "vm1", size: 4 << 20)
+        let disk = try await a.openDisk(name: "vm1")
+        clock.advance(by: .seconds(17))
+        await #expect(throws: BlockDeviceError.self) { try await disk.write(ByteBuffer(bytes: [1]), offset: 0, fua: false) }
+        #expect(a.fenceReason?.contains("could not renew") == true)
+        let outcome = try await a.unmount()
+        guard case .fencedCleanedUp(let what) = outcome else {
+            Issue.record("a host fenced on its lease alone unmounted as \(outcome)")
+            return
+        }
+        #expect(what.contains("released 1 of 1 disk lock(s) and freed heartbeat slot"), "\(what)")
+        // Nothing is left to wait for: another host opens the disk at once, and A's slot is free.
+        let b = try await fixture.mount("host-b", clock: ManualDatastoreClock())
+        let taken = try await b.openDisk(name: "vm1")
+        #expect(b.recoveries.isEmpty)
+        #expect(try await b.hosts().filter { $0.state == "live" }.map(\.hostName) == ["host-b"])
+        try await taken.close()
+        try await b.unmount()
+    }
+
+    @Test(arguments: LockMode.allCases)
+    func aLeaseFenceIsLiftedByARenewalThatFindsTheSlotUntouched(lockMode: LockMode) async throws {
+        let fixture = try await DatastoreFixture(lockMode: lockMode)
+        let events = NIOLockedValueBox<[DatastoreEvent]>([])
+        let clock = ManualDatastoreClock()
+        var options = fixture.options(clock: clock)
+        options.eventObserver = { event in events.withLockedValue { $0.append(event) } }
+        let a = try await Datastore.mount(device: fixture.openDevice(), host: Self.host, options: options)
+        try await a.createDisk(name: "vm1", size: 4 << 20)
+        let disk = try await a.openDisk(name: "vm1")
+        // Paused past its lease: I/O stops.
+        clock.advance(by: .seconds(17))
+        await #expect { try await disk.write(ByteBuffer(bytes: [1]), offset: 0, fua: false) } throws: { error in
+            (error as? BlockDeviceError)?.code == .fenced
+        }
+        // Its renewal still finds the slot as it left it: nobody acted, I/O goes on.
+        try await a.renewHeartbeat()
+        #expect(a.fenceReason == nil)
+        try await disk.write(ByteBuffer(bytes: [2]), offset: 0, fua: true)
+        let seen = events.withLockedValue { $0 }
+        guard seen.count == 2, case .fenced(let why) = seen[0], case .resumed(let how) = seen[1] else {
+            Issue.record("expected a fence and its lifting: \(seen)")
+            return
+        }
+        #expect(why.contains("could not renew"))
+        #expect(how.contains("generation intact"))
+        try await disk.close()
+        try await a.unmount()
+    }
+
+    @Test(arguments: LockMode.allCases)
+    func aLeaseFenceBecomesFinalWhenAnotherHostTookOverMeanwhile(lockMode: LockMode) async throws {
+        let fixture = try await DatastoreFixture(lockMode: lockMode)
+        let events = NIOLockedValueBox<[DatastoreEvent]>([])
+        let clockA = ManualDatastoreClock()
+        let clockB = ManualDatastoreClock()
+        var options = fixture.options(clock: clockA)
+        options.eventObserver = { event in events.withLockedValue { $0.append(event) } }
+        let a = try await Datastore.mount(device: fixture.openDevice(), host: Self.host, options: options)
+        let b = try await fixture.mount("host-b", clock: clockB)
+        try await a.createDisk(name: "vm1", size: 4 << 20)
+        let held = try await a.openDisk(name: "vm1")
+        clockA.advance(by: .seconds(17))
+        #expect(a.fenceReason?.contains("could not renew") == true)
+        for _ in 0..<6 {
+            clockB.advance(by: .seconds(3))
+            try await b.renewHeartbeat()
+        }
+        let taken = try await b.openDisk(name: "vm1")
+        await #expect { try await a.renewHeartbeat() } throws: { error in
+            (error as? DatastoreError)?.code == .fenced && (error as? DatastoreError)?.message.contains("was bumped") == true
+        }
+        #expect(a.fenceReason?.contains("was bumped") == true, "\(a.fenceReason ?? "")")
+        // Final now: another renewal does not lift it.
+        await #expect(throws: DatastoreError.self) { try await a.renewHeartbeat() }
+        await #expect(throws: BlockDeviceError.self) { try await held.write(ByteBuffer(bytes: [1]), offset: 0, fua: false) }
+        let fences = events.withLockedValue { $0 }.filter { if case .fenced = $0 { true } else { false } }
+        #expect(fences.count == 2, "the lease fence, then the takeover: \(fences)")
+        try await taken.close()
+        try await b.unmount()
+    }
+
+    @Test(arguments: LockMode.allCases)
+    func aSlotThatMovedOnUnderItsOwnGenerationIsAdoptedAndABumpedOneFences(lockMode: LockMode) async throws {
+        let fixture = try await DatastoreFixture(lockMode: lockMode)
+        let a = try await fixture.mount("host-a")
+        let lba = a.header.heartbeatUnit(slot: a.slot) / UInt64(a.sectorSize)
+        // A renewal that landed although its answer was lost: the slot is ahead of what A expects.
+        var record = a.state.withLockedValue { $0.heartbeat }
+        record.counter += 5
+        try await a.device.write(record.encoded(sectorSize: a.sectorSize), at: lba, fua: true)
+        try await a.renewHeartbeat()
+        #expect(a.fenceReason == nil)
+        #expect(a.state.withLockedValue { $0.heartbeat.counter } == record.counter + 1)
+
+        record.generation += 1
+        try await a.device.write(record.encoded(sectorSize: a.sectorSize), at: lba, fua: true)
+        await #expect { try await a.renewHeartbeat() } throws: { error in
+            (error as? DatastoreError)?.code == .fenced && (error as? DatastoreError)?.message.contains("was bumped") == true
+        }
+        #expect(a.fenceReason?.contains("generation") == true)
+    }
+}
