@@ -16,15 +16,17 @@ public struct VDiskdCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The config file.")
     public var config: String = ConfigLoader.defaultPath
 
-    @Flag(name: .long, help: "Validate the config (and its secrets file), print the result, and exit 0 or 1.")
+    @Flag(name: .long, help: "Validate the config (and its secrets file), and that this user can use the groups and directories it names; print the result, and exit 0 or 1.")
     public var check = false
 
     public init() {}
 
     public func run() async throws {
         if check {
-            do {
+            do throws(ConfigInvalid) {
                 let loaded = try ConfigLoader.load(path: config)
+                let problems = HostCheck.problems(in: loaded)
+                guard problems.isEmpty else { throw ConfigInvalid(errors: problems) }
                 print("\(config): valid (\(loaded.targets.count) targets, \(loaded.datastores.count) datastores, \(loaded.disks.count) disks, \(loaded.exports.count) exports)")
             } catch {
                 for problem in error.errors { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }

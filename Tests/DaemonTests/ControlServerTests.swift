@@ -6,14 +6,19 @@ import Logging
 import NIOPosix
 import ServiceLifecycle
 import Testing
+import TestSupport
 
 @Suite struct ControlServerTests {
     /// Runs a ControlServer on a socket in a scratch directory for the length of `body`.
-    private func withServer(socketGroup: String? = nil, _ body: @escaping @Sendable (String) async throws -> Void) async throws {
+    /// With a `config` file, the dispatcher runs that config (and reloads from it).
+    private func withServer(
+        socketGroup: String? = nil, controlGroup: String? = nil, config: String? = nil,
+        _ body: @escaping @Sendable (String) async throws -> Void
+    ) async throws {
         let scratch = try ScratchDirectory()
         chmod(scratch.path, 0o755)
         let socketPath = "\(scratch.path)/control.sock"
-        let (dispatcher, state) = try DispatcherFixture.make()
+        let (dispatcher, state) = try DispatcherFixture.make(config: try config.map { try ConfigLoader.load(path: $0) }, controlGroup: controlGroup)
         let ready = AsyncStream<Void>.makeStream()
         let server = ControlServer(
             path: socketPath,
@@ -115,6 +120,40 @@ import Testing
             #expect(lines.last??["error"]?["code"] == .int(JSONRPCError.notPermittedCode))
             let check = try await ControlClient(socketPath: path).call("status")
             #expect(check["log_level"] == .string("info"))
+        }
+    }
+
+    @Test func controlGroupRulesHoldForVdiskctlRunAsOrdinaryUsers() async throws {
+        // Readers are the socket's group (nogroup, 65534), admins the control group (users, 100).
+        let scratch = try ScratchDirectory()
+        chmod(scratch.path, 0o755)
+        let configPath = try scratch.write("vdiskd.toml", ConfigFixtures.minimal)
+        let vdiskctl = try UnprivilegedUser.executable("vdiskctl", overriddenBy: "VDISKCTL")
+        let admin = UnprivilegedUser(uid: 64_202, gid: 100, groups: [65534])
+        let reader = UnprivilegedUser(uid: 64_203, gid: 65534)
+        let outsider = UnprivilegedUser.standard
+        try await withServer(socketGroup: "nogroup", controlGroup: "users", config: configPath) { path in
+            // The admin changes the file and reloads: applied, and shown to everyone in the group.
+            try String(contentsOfFile: configPath, encoding: .utf8).replacingOccurrences(of: "log_level = \"info\"", with: "log_level = \"debug\"")
+                .write(toFile: configPath, atomically: true, encoding: .utf8)
+            let reload = try await admin.run(vdiskctl, ["reload", "--socket", path])
+            #expect(reload.succeeded, "\(reload)")
+            #expect(reload.stdout.contains("log_level"), "\(reload.stdout)")
+            let status = try await reader.run(vdiskctl, ["status", "--socket", path, "--json"])
+            #expect(status.succeeded, "\(status)")
+            #expect(try JSONDecoder().decode(JSONValue.self, from: Data(status.stdout.utf8))["log_level"] == .string("debug"), "\(status.stdout)")
+
+            // A member of the socket's group outside the control group reads but may not change.
+            let refused = try await reader.run(vdiskctl, ["reload", "--socket", path])
+            #expect(refused.status == .exited(77), "\(refused)")
+            #expect(refused.stderr.contains("not permitted"), "\(refused.stderr)")
+            let refusedCreate = try await reader.run(vdiskctl, ["disks", "create", "ds1", "vm9", "--size", "1M", "--socket", path])
+            #expect(refusedCreate.status == .exited(77) && refusedCreate.stderr.contains("not permitted"), "\(refusedCreate)")
+
+            // Outside both groups the socket's mode keeps the user out altogether.
+            let outside = try await outsider.run(vdiskctl, ["status", "--socket", path])
+            #expect(outside.status == .exited(77), "\(outside)")
+            #expect(outside.stderr.contains("permission denied on \(path)"), "\(outside.stderr)")
         }
     }
 

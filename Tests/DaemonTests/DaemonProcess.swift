@@ -2,6 +2,7 @@
 // its control socket and NOTIFY_SOCKET in the test's scratch directory.
 
 import Foundation
+import TestSupport
 
 /// The built vdiskd running as a child; killed when the test is done with it.
 /// Unchecked Sendable: `Process` is thread-safe for what is used here (signals, status).
@@ -24,24 +25,38 @@ final class DaemonProcess: @unchecked Sendable {
     static func config(tgt: String, lunIQN: String, exportPort: Int, socketPath: String, shutdownTimeout: Int) -> String {
         ConfigFixtures.minimal
             .replacingOccurrences(of: "/run/vdiskd/control.sock", with: socketPath)
-            .replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nshutdown_timeout_seconds = \(shutdownTimeout)\n")
+            .replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nshutdown_timeout_seconds = \(shutdownTimeout)\nstate_directory = \"\(stateDirectory(of: socketPath))\"\n")
             .replacingOccurrences(of: "127.0.0.1:3260", with: tgt)
             .replacingOccurrences(of: "iqn.2026-11.example:lun1", with: lunIQN)
             .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(exportPort)")
     }
 
-    /// Starts vdiskd from the minimal config, after `edit` has had its say on the text.
+    /// The state directory beside the control socket: each test's daemon keeps its own.
+    static func stateDirectory(of socketPath: String) -> String {
+        (socketPath as NSString).deletingLastPathComponent + "/state"
+    }
+
+    /// Starts vdiskd from the minimal config, after `edit` has had its say on the text. With a
+    /// `user`, the daemon runs as that user, who is given the scratch directory (config, socket,
+    /// NOTIFY_SOCKET) first.
     static func start(
         in scratch: ScratchDirectory, tgt: String, lunIQN: String, exportPort: Int, shutdownTimeout: Int = 30,
-        edit: (String) -> String = { $0 }
+        user: UnprivilegedUser? = nil, edit: (String) -> String = { $0 }
     ) throws -> DaemonProcess {
         let socketPath = "\(scratch.path)/control.sock"
         let text = edit(config(tgt: tgt, lunIQN: lunIQN, exportPort: exportPort, socketPath: socketPath, shutdownTimeout: shutdownTimeout))
         let configPath = try scratch.write("vdiskd.toml", text)
         let notify = try NotifyReceiver(path: "\(scratch.path)/notify")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(ProcessRunner.productsDirectory)/vdiskd")
-        process.arguments = ["--config", configPath]
+        if let user {
+            try user.own(scratch.path)
+            let line = try user.commandLine(try UnprivilegedUser.executable("vdiskd", overriddenBy: "VDISKD"), ["--config", configPath])
+            process.executableURL = URL(fileURLWithPath: line[0])
+            process.arguments = Array(line.dropFirst())
+        } else {
+            process.executableURL = URL(fileURLWithPath: "\(ProcessRunner.productsDirectory)/vdiskd")
+            process.arguments = ["--config", configPath]
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notify.path
         process.environment = environment

@@ -36,7 +36,7 @@ struct PreparedLUN {
     }
 
     /// Starts vdiskd on this LUN with its export on `exportPort`.
-    func startDaemon(exportPort: Int, shutdownTimeout: Int = 30, edit: (String) -> String = { $0 }) throws -> DaemonProcess {
-        try DaemonProcess.start(in: scratch, tgt: portal, lunIQN: iqn, exportPort: exportPort, shutdownTimeout: shutdownTimeout, edit: edit)
+    func startDaemon(exportPort: Int, shutdownTimeout: Int = 30, user: UnprivilegedUser? = nil, edit: (String) -> String = { $0 }) throws -> DaemonProcess {
+        try DaemonProcess.start(in: scratch, tgt: portal, lunIQN: iqn, exportPort: exportPort, shutdownTimeout: shutdownTimeout, user: user, edit: edit)
     }
 }

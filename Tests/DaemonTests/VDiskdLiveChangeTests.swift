@@ -1,6 +1,7 @@
 // Changing a running vdiskd against a real tgt: disks created, opened, exported, grown,
 // refused deletion while in use, closed and deleted through the control socket and vdiskctl;
-// then SIGHUP applies a config that adds a disk and an export and removes one.
+// then SIGHUP applies a config that adds a disk and an export and removes one. Changes made
+// through the control socket survive SIGHUP and a restart, until the file changes what they changed.
 
 import Daemon
 import Foundation
@@ -9,6 +10,7 @@ import TestSupport
 
 @Suite(.serialized, .timeLimit(.minutes(5))) struct VDiskdLiveChangeTests {
     static let lunIQN = "iqn.2026-11.org.vdiskd.test:live-lun"
+    static let keptLunIQN = "iqn.2026-11.org.vdiskd.test:kept-lun"
 
     private var vdiskctl: String { "\(ProcessRunner.productsDirectory)/vdiskctl" }
 
@@ -101,6 +103,60 @@ import TestSupport
             daemon.signal(SIGTERM)
             #expect(await daemon.waitForExit(timeout: .seconds(30)) == 0, "\(daemon.stderr)")
         }
+    }
+
+    @Test func controlSocketChangesSurviveSIGHUPAndARestart() async throws {
+        try await PreparedLUN.with(iqn: Self.keptLunIQN, diskSize: "8MiB") { lun in
+            let firstPort = try LoopbackPort.reserve(), secondPort = try LoopbackPort.reserve()
+            let e2 = "iqn.2026-11.example.vdiskd:e2"
+            let e2URL = "iscsi://127.0.0.1:\(secondPort)/\(e2)/0"
+            let recordPath = "\(lun.scratch.path)/state/\(LiveChangeRecord.fileName)"
+            do {
+                let daemon = try lun.startDaemon(exportPort: firstPort)
+                defer { daemon.stop() }
+                try #require(await daemon.notify.waitFor("READY=1", timeout: 60) != nil, "no READY=1: \(daemon.stderr)")
+                let socket = ["--socket", daemon.socketPath]
+                // Through the control socket: vm2 made, opened, grown and exported as e2; the file's export vm1 removed.
+                try await vdiskctl(["disks", "create", "ds1", "vm2", "--size", "8MiB"] + socket, expect: 0)
+                try await vdiskctl(["disks", "open", "ds1", "vm2"] + socket, expect: 0)
+                try await vdiskctl(["disks", "grow", "ds1", "vm2", "--size", "16MiB"] + socket, expect: 0)
+                try await vdiskctl(["exports", "add", "e2", "--iqn", e2, "--listen", "127.0.0.1:\(secondPort)", "--disk", "ds1/vm2"] + socket, expect: 0)
+                try await vdiskctl(["exports", "remove", "vm1"] + socket, expect: 0)
+                #expect(FileManager.default.fileExists(atPath: recordPath))
+
+                // SIGHUP re-reads the unchanged file: the live changes stay.
+                daemon.signal(SIGHUP)
+                try #require(await daemon.notify.waitFor("STATUS=reloaded", timeout: 30) != nil, "no reload: \(daemon.stderr)")
+                #expect(try await exportNames(daemon.socketPath) == ["e2"])
+                #expect(try await LibISCSIClient.capacity(e2URL) == 16 << 20)
+                #expect(!LoopbackPort.isAccepting(port: firstPort))
+                #expect(await daemon.terminate() == 0, "\(daemon.stderr)")
+            }
+
+            // A new process from the same file and state directory runs them again.
+            let daemon = try lun.startDaemon(exportPort: firstPort)
+            defer { daemon.stop() }
+            let ready = try #require(await daemon.notify.waitFor("READY=1", timeout: 60), "no READY=1: \(daemon.stderr)")
+            #expect(ready.last?.contains("1 of 1 exports serving") == true, "\(ready)")
+            #expect(try await exportNames(daemon.socketPath) == ["e2"])
+            #expect(try await LibISCSIClient.capacity(e2URL) == 16 << 20)
+            #expect(!LoopbackPort.isAccepting(port: firstPort))
+            let disks = try await ControlClient(socketPath: daemon.socketPath).call("disks.list")
+            #expect(disks.arrayValue?.compactMap { $0["name"]?.stringValue } == ["vm1", "vm2"], "\(disks)")
+
+            // Once the file changes the export the live change removed, the file wins for it.
+            try lun.scratch.write("vdiskd.toml", try String(contentsOfFile: daemon.configPath, encoding: .utf8) + "\nread_only = true\n")
+            let reload = try await vdiskctl(["reload", "--socket", daemon.socketPath], expect: 0)
+            #expect(reload.contains("export vm1"), "\(reload)")
+            #expect(try await exportNames(daemon.socketPath) == ["e2", "vm1"])
+            #expect(LoopbackPort.isAccepting(port: firstPort))
+            #expect(await daemon.terminate() == 0, "\(daemon.stderr)")
+        }
+    }
+
+    private func exportNames(_ socketPath: String) async throws -> [String] {
+        let exports = try await ControlClient(socketPath: socketPath).call("exports.list")
+        return exports.arrayValue?.compactMap { $0["name"]?.stringValue }.sorted() ?? []
     }
 
     /// Runs vdiskctl, expects `status`, returns stdout and stderr together.

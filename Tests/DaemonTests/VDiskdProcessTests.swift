@@ -13,6 +13,7 @@ import TestSupport
     private func config(in scratch: ScratchDirectory, port: Int) throws -> String {
         let text = ConfigFixtures.minimal
             .replacingOccurrences(of: "/run/vdiskd/control.sock", with: "\(scratch.path)/control.sock")
+            .replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nstate_directory = \"\(scratch.path)/state\"\n")
             .replacingOccurrences(of: "127.0.0.1:3261", with: "127.0.0.1:\(port)")
             .replacingOccurrences(of: "127.0.0.1:3260", with: "127.0.0.1:1")
         return try scratch.write("vdiskd.toml", text)
@@ -59,7 +60,7 @@ import TestSupport
         let path = try config(in: scratch, port: port)
         let output = try await ProcessRunner.run(vdiskd, ["--config", path], timeout: 30)
         #expect(output.status == 1)
-        #expect(output.stderr.contains("\(path):23: export[1].listen: cannot listen on 127.0.0.1:\(port)"), "\(output.stderr)")
+        #expect(output.stderr.contains("\(path):24: export[1].listen: cannot listen on 127.0.0.1:\(port)"), "\(output.stderr)")
         // Refused before any service started: not even the control socket was created.
         #expect(!FileManager.default.fileExists(atPath: "\(scratch.path)/control.sock"))
         // --check does not bind ports, so the same file passes it.

@@ -178,6 +178,9 @@ public enum ConfigLoader {
         if let socket = reader.string("control_socket") {
             if socket.hasPrefix("/") { settings.controlSocket = socket } else { reader.fail("control_socket", "must be an absolute path") }
         }
+        if let directory = reader.string("state_directory") {
+            if directory.hasPrefix("/") { settings.stateDirectory = directory } else { reader.fail("state_directory", "must be an absolute path") }
+        }
         if let group = reader.string("socket_group") { settings.socketGroup = group.isEmpty ? nil : group }
         if let group = reader.string("control_group") { settings.controlGroup = group.isEmpty ? nil : group }
         if let secrets = reader.string("secrets_file") {

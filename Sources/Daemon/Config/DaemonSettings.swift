@@ -14,6 +14,9 @@ public struct DaemonSettings: Sendable, Hashable {
     public var secretsFile: String? = nil
     /// `host:port` of the Prometheus listener on loopback; nil keeps it off (the default).
     public var metricsListen: Endpoint? = nil
+    /// Where the daemon keeps what must outlive it: the live changes made through the control
+    /// socket (`LiveChangeRecord`). systemd's StateDirectory=vdiskd makes the default.
+    public var stateDirectory: String = "/var/lib/vdiskd"
     /// How long SIGTERM may take before the daemon gives up waiting and exits.
     public var shutdownTimeoutSeconds: Int = 30
 

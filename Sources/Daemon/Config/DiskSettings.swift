@@ -1,8 +1,8 @@
 // One `[[disk]]`: a virtual disk opened at start.
 
 /// A virtual disk in a configured datastore, opened with `mode`.
-public struct DiskSettings: Sendable, Hashable {
-    public enum Mode: String, Sendable, Hashable, CaseIterable {
+public struct DiskSettings: Sendable, Hashable, Codable {
+    public enum Mode: String, Sendable, Hashable, CaseIterable, Codable {
         case exclusive
         case sharedReadOnly = "shared-read-only"
     }

@@ -1,7 +1,7 @@
 // A `host:port` pair as written in the config, parsed once.
 
 /// A TCP endpoint such as `127.0.0.1:3260` or `[::1]:3260`.
-public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
+public struct Endpoint: Sendable, Hashable, Codable, CustomStringConvertible {
     public var host: String
     public var port: Int
 

@@ -1,7 +1,7 @@
 // One `[[export]]`: an iSCSI target the daemon serves its disks through.
 
 /// A front-end iSCSI target: where it listens, its name, and the disks it presents as LUNs.
-public struct ExportSettings: Sendable, Hashable {
+public struct ExportSettings: Sendable, Hashable, Codable {
     public var name: String
     public var iqn: String
     public var listen: [Endpoint]

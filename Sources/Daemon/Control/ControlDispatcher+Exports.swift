@@ -14,14 +14,20 @@ extension ControlDispatcher {
             case .failure(let error): return .failure(error)
             }
             return await live.serialized {
-                await live.startExport(settings).map { ControlViews.export(settings, state: state) }
+                await live.startExport(settings).map {
+                    live.persist(export: settings.name)
+                    return ControlViews.export(settings, state: state)
+                }
             }
         case "exports.remove":
             guard let name = request.params?["name"]?.stringValue else {
                 return .failure(.invalidParams("exports.remove needs \"name\", an export's name"))
             }
             return await live.serialized {
-                await live.stopExport(name).map { .object(["removed": .string(name)]) }
+                await live.stopExport(name).map {
+                    live.persist(export: name)
+                    return .object(["removed": .string(name)])
+                }
             }
         default:
             return nil

@@ -73,12 +73,15 @@ extension ControlDispatcher {
                     var settings = DiskSettings(datastore: datastore, name: name)
                     settings.mode = mode
                     try await live.openDisk(settings).get()
+                    live.persist(disk: reference)
                     return ControlViews.disk(settings, state: state)
                 }
             }
         case "disks.close":
             return await live.serialized {
                 await withDisk(request) { _, _, reference in
+                    // Recorded even when closing failed: the disk has left the running config.
+                    defer { live.persist(disk: reference) }
                     try await live.closeDisk(reference).get()
                     return .object(["closed": .string(reference)])
                 }

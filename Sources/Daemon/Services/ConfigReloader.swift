@@ -15,19 +15,23 @@ public struct ConfigReloader: Sendable {
     }
 
     /// Validates the config file again. A bad file changes nothing and is returned as the failure.
-    /// Of a good one, the log level, disks and exports are applied live, in the order that keeps
-    /// every export's disks open while it serves: stop exports, close disks, open disks, start
-    /// exports. Everything else is left as it runs and reported as needing a restart.
+    /// A good one is overlaid with the live changes still recorded (`LiveChangeRecord`). Of that,
+    /// the log level, disks and exports are applied live, in the order that keeps every export's
+    /// disks open while it serves: stop exports, close disks, open disks, start exports.
+    /// Everything else is left as it runs and reported as needing a restart.
     public func reload() async -> Result<ReloadPlan, ConfigInvalid> {
         await live.serialized {
             let running = state.config
-            let proposed: DaemonConfig
+            let fileConfig: DaemonConfig
             do throws(ConfigInvalid) {
-                proposed = try ConfigLoader.load(path: running.path)
+                fileConfig = try ConfigLoader.load(path: running.path)
             } catch {
                 logger.warning("reload refused: the config is invalid; the running config stays", metadata: ["vdiskd.errors": "\(error.errors.count)"])
                 return .failure(error)
             }
+            // Live changes made through the control socket stay, unless the file changed what they changed.
+            let (proposed, kept, dropped) = state.liveBase.changes.applied(to: fileConfig)
+            for reason in dropped { logger.notice("reload: a live change gives way to the config file: \(reason)") }
             var plan = ReloadPlan(running: running, proposed: proposed)
             if proposed.daemon.logLevel != running.daemon.logLevel {
                 state.updateConfig { $0.daemon.logLevel = proposed.daemon.logLevel }
@@ -45,6 +49,8 @@ public struct ConfigReloader: Sendable {
             for export in plan.exportsToStart {
                 plan.record("export \(export.name)", await live.startExport(export))
             }
+            state.setLiveBase(fileConfig: fileConfig, changes: kept)
+            live.save(kept)
             for change in plan.changes {
                 logger.info("reload: \(change.section): \(change.detail)", metadata: ["vdiskd.applied": "\(change.appliedLive)"])
             }

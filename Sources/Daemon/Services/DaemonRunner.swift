@@ -25,23 +25,42 @@ public struct DaemonRunner: Sendable {
 
     /// Runs until SIGTERM or SIGINT; returns the process exit status.
     public func run() async -> Int32 {
-        let config: DaemonConfig
-        do {
-            config = try ConfigLoader.load(path: configPath)
+        let fileConfig: DaemonConfig
+        do throws(ConfigInvalid) {
+            fileConfig = try ConfigLoader.load(path: configPath)
+            let problems = HostCheck.problems(in: fileConfig)
+            guard problems.isEmpty else { throw ConfigInvalid(errors: problems) }
+            try HostCheck.makeDirectories(for: fileConfig)
         } catch {
             for problem in error.errors { logger.critical("config refused: \(problem)") }
             return 1
         }
+        // The disks and exports changed through the control socket before the last stop run again,
+        // unless the file has since changed what they changed (LiveChangeRecord says how).
+        var record = LiveChangeRecord()
+        do {
+            record = try LiveChangeRecord.load(directory: fileConfig.daemon.stateDirectory)
+        } catch {
+            logger.error("starting from the config file alone: the live changes cannot be read", metadata: ["vdiskd.error": "\(error)"])
+        }
+        let (config, kept, dropped) = record.applied(to: fileConfig)
+        for reason in dropped { logger.notice("a live change gives way to the config file: \(reason)") }
+        if !record.isEmpty { logger.info("live changes kept from before", metadata: ["vdiskd.disks": "\(kept.disks.count)", "vdiskd.exports": "\(kept.exports.count)"]) }
         logLevel.set(config.daemon.logLevel)
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
-        let portErrors = await ListenPortCheck.check(config, group: eventLoopGroup)
+        // The file's ports only: an export kept from a live change whose port is taken now fails
+        // alone, as any export does, rather than stopping the start.
+        let portErrors = await ListenPortCheck.check(fileConfig, group: eventLoopGroup)
         guard portErrors.isEmpty else {
             for problem in portErrors { logger.critical("config refused: \(problem)") }
             return 1
         }
 
         let notifier = SystemdNotifier(environment: environment)
-        let state = DaemonState(config: config, logLevel: logLevel, metrics: metrics, notifier: notifier)
+        let state = DaemonState(
+            config: config, logLevel: logLevel, metrics: metrics, notifier: notifier,
+            fileConfig: fileConfig, liveChanges: kept
+        )
         for target in config.targets { state.setService("target:\(target.name)", .starting) }
         for datastore in config.datastores { state.setService("datastore:\(datastore.name)", .starting) }
         for disk in config.disks { state.setService("disk:\(disk.reference)", .starting) }
@@ -58,6 +77,7 @@ public struct DaemonRunner: Sendable {
             notifier.notify("READY=1\nSTATUS=control socket ready at \(config.daemon.controlSocket); storage opened; \(serving) of \(config.exports.count) exports serving")
         }
         let reloader = ConfigReloader(state: state, logger: logger, live: LiveChanges(state: state, group: eventLoopGroup, logger: logger))
+        if kept != record { reloader.live.save(kept) }
         let dispatcher = ControlDispatcher(state: state, access: ControlAccess(mutatingGroup: config.daemon.controlGroup), reloader: reloader, logger: logger)
         let control = ControlServer(
             path: config.daemon.controlSocket,

@@ -7,6 +7,9 @@ import Synchronization
 public final class DaemonState: Sendable {
     private struct Inner {
         var config: DaemonConfig
+        /// The config as the file says, before live changes: what `liveChanges` is relative to.
+        var fileConfig: DaemonConfig
+        var liveChanges: LiveChangeRecord
         var services: [(name: String, state: ServiceState)]
     }
 
@@ -29,9 +32,13 @@ public final class DaemonState: Sendable {
     /// For STATUS lines when something needs the service manager's (and the operator's) eye.
     public let notifier: SystemdNotifier
 
-    public init(config: DaemonConfig, logLevel: LogLevelControl, metrics: DaemonMetrics = DaemonMetrics(),
-                notifier: SystemdNotifier = SystemdNotifier(environment: [:])) {
-        self.inner = Mutex(Inner(config: config, services: []))
+    /// `config` is what runs: `fileConfig` (the file's, default `config`) with `liveChanges` applied.
+    public init(
+        config: DaemonConfig, logLevel: LogLevelControl, metrics: DaemonMetrics = DaemonMetrics(),
+        notifier: SystemdNotifier = SystemdNotifier(environment: [:]),
+        fileConfig: DaemonConfig? = nil, liveChanges: LiveChangeRecord = LiveChangeRecord()
+    ) {
+        self.inner = Mutex(Inner(config: config, fileConfig: fileConfig ?? config, liveChanges: liveChanges, services: []))
         self.notifier = notifier
         self.logLevel = logLevel
         self.metrics = metrics
@@ -49,6 +56,30 @@ public final class DaemonState: Sendable {
     /// Changes the running config in one critical section.
     func updateConfig(_ body: (inout DaemonConfig) -> Void) {
         inner.withLock { body(&$0.config) }
+    }
+
+    /// The config file's own disks and exports, and the live changes made relative to them.
+    var liveBase: (fileConfig: DaemonConfig, changes: LiveChangeRecord) {
+        inner.withLock { ($0.fileConfig, $0.liveChanges) }
+    }
+
+    func setLiveBase(fileConfig: DaemonConfig, changes: LiveChangeRecord) {
+        inner.withLock { $0.fileConfig = fileConfig; $0.liveChanges = changes }
+    }
+
+    /// Notes in the record how `key` runs now compared with the file, and returns the new record.
+    func recordLiveChange(disk key: String) -> LiveChangeRecord {
+        inner.withLock { inner in
+            inner.liveChanges.recordDisk(key, file: inner.fileConfig.disks.first { $0.reference == key }, live: inner.config.disks.first { $0.reference == key })
+            return inner.liveChanges
+        }
+    }
+
+    func recordLiveChange(export key: String) -> LiveChangeRecord {
+        inner.withLock { inner in
+            inner.liveChanges.recordExport(key, file: inner.fileConfig.exports.first { $0.name == key }, live: inner.config.exports.first { $0.name == key })
+            return inner.liveChanges
+        }
     }
 
     public var uptime: Duration {

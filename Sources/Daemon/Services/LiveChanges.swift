@@ -107,6 +107,26 @@ public struct LiveChanges: Sendable {
         return .success(())
     }
 
+    /// Remembers in the state directory how the disk `reference` runs now compared with the config
+    /// file, so that a reload or a restart keeps a change made through the control socket.
+    func persist(disk reference: String) {
+        save(state.recordLiveChange(disk: reference))
+    }
+
+    /// As `persist(disk:)`, for the export `name`.
+    func persist(export name: String) {
+        save(state.recordLiveChange(export: name))
+    }
+
+    /// Writes `record`; a failure leaves the change running but not kept, which the log says.
+    func save(_ record: LiveChangeRecord) {
+        do {
+            try record.save(directory: state.config.daemon.stateDirectory)
+        } catch {
+            logger.error("cannot keep live changes; they run but a restart will lose them", metadata: ["vdiskd.error": "\(error)"])
+        }
+    }
+
     /// A configured disk or export that is not running (it failed, or waits for what it needs)
     /// leaves the running config; one that is not configured at all is not found.
     private func forget<Entry>(
