@@ -244,6 +244,7 @@ let package = Package(
             dependencies: [
                 "ISCSI",
                 "SCSI",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

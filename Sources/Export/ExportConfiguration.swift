@@ -22,6 +22,27 @@ public struct ExportConfiguration: Sendable {
     /// Largest EDTL a command may announce.
     public var maximumTransferLength: Int
     public var maximumSessions: Int
+    /// Write data one connection may buffer at once, counted as the most each write's
+    /// buffer can grow to (its EDTL rounded up to a power of two); past it new writes get
+    /// TASK SET FULL. A write that finds nothing charged passes whatever its size, so a
+    /// budget below `maximumTransferLength` slows the largest writes but never refuses them for ever.
+    public var connectionWriteBudget: Int
+    /// Write data the whole export may buffer at once, counted the same way; past it new
+    /// writes get BUSY (with the same exception for a write that finds nothing charged).
+    public var exportWriteBudget: Int
+    /// A write whose Data-Out stops arriving for this long fails with ABORTED COMMAND,
+    /// INITIATOR RESPONSE TIMEOUT and its buffer is freed; nil waits for ever.
+    public var dataPhaseTimeout: TimeAmount?
+    /// Failed logins (authentication failures) one source address may have within
+    /// `failedLoginWindow`; past them its logins are refused with 0x0301 until the window ends.
+    public var maximumFailedLogins: Int
+    public var failedLoginWindow: TimeAmount
+    /// The authentication discovery sessions need.
+    public var discovery: DiscoveryAccess
+    /// Discovery sessions open at once, apart from `maximumSessions`; past it 0x0302.
+    public var maximumDiscoverySessions: Int
+    /// A discovery session that sends no request for this long is closed; nil: never.
+    public var discoveryIdleTimeout: TimeAmount?
 
     public init(
         portals: [ExportPortal],
@@ -29,10 +50,18 @@ public struct ExportConfiguration: Sendable {
         commandWindow: UInt32 = 64,
         pingInterval: TimeAmount? = .seconds(15),
         pingTimeout: TimeAmount = .seconds(10),
-        loginTimeout: TimeAmount = .seconds(30),
+        loginTimeout: TimeAmount = .seconds(15),
         drainTimeout: TimeAmount = .seconds(10),
         maximumTransferLength: Int = 64 << 20,
-        maximumSessions: Int = 1024
+        maximumSessions: Int = 1024,
+        connectionWriteBudget: Int = 128 << 20,
+        exportWriteBudget: Int = 512 << 20,
+        dataPhaseTimeout: TimeAmount? = .seconds(20),
+        maximumFailedLogins: Int = 5,
+        failedLoginWindow: TimeAmount = .seconds(60),
+        discovery: DiscoveryAccess = .automatic,
+        maximumDiscoverySessions: Int = 16,
+        discoveryIdleTimeout: TimeAmount? = .seconds(30)
     ) {
         self.portals = portals
         self.limits = limits
@@ -43,5 +72,13 @@ public struct ExportConfiguration: Sendable {
         self.drainTimeout = drainTimeout
         self.maximumTransferLength = maximumTransferLength
         self.maximumSessions = maximumSessions
+        self.connectionWriteBudget = max(0, connectionWriteBudget)
+        self.exportWriteBudget = max(0, exportWriteBudget)
+        self.dataPhaseTimeout = dataPhaseTimeout
+        self.maximumFailedLogins = max(1, maximumFailedLogins)
+        self.failedLoginWindow = failedLoginWindow
+        self.discovery = discovery
+        self.maximumDiscoverySessions = max(1, maximumDiscoverySessions)
+        self.discoveryIdleTimeout = discoveryIdleTimeout
     }
 }

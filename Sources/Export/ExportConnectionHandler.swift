@@ -45,6 +45,8 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     private var needsFlush = false
     private var flushScheduled = false
     private var registeredTSIH: UInt16?
+    /// The peer's IP address, for the per-source limits.
+    private var sourceAddress: String?
 
     init(server: ExportServerContext, logger: Logger) {
         self.server = server
@@ -59,6 +61,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         self.context = context
         executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
         logger[metadataKey: "export.peer"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
+        sourceAddress = context.remoteAddress?.ipAddress
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         loginDeadline = context.eventLoop.scheduleTask(in: server.configuration.loginTimeout) {
             bound.value.loginTimedOut()
@@ -76,7 +79,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("connection error: \(error)")
+        logger.debug("connection error: \(LogText.escaped("\(error)"))")
         close(reason: "connection error: \(error)")
     }
 
@@ -128,7 +131,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         inbound.moveReaderIndex(forwardBy: total)
         let opcode = header.getInteger(at: header.readerIndex, as: UInt8.self)! & 0x3F
         let reason: RejectReason = ISCSIOpcode(rawValue: opcode) == nil || error.code == .unexpectedPDU ? .commandNotSupported : .invalidPDUField
-        logger.debug("rejecting a PDU: \(error.message)")
+        logger.debug("rejecting a PDU: \(LogText.escaped(error.message))")
         let actions = machine.receivedUndecodable(header: header, reason: reason, now: .now())
         state = .fullFeature(machine, session)
         perform(actions)
@@ -142,7 +145,11 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         case .login(var login):
             let action: TargetLoginStateMachine.Action
             if case .loginRequest(let request) = pdu {
-                action = login.received(request)
+                if let address = sourceAddress, server.loginFailures.isThrottled(address) {
+                    action = login.turnAway(request, .serviceUnavailable, reason: "too many failed logins from \(address); turned away until the \(server.loginFailures.window.nanoseconds / 1_000_000_000) s window ends")
+                } else {
+                    action = login.received(request)
+                }
             } else {
                 action = login.receivedOtherPDU(pdu.opcode)
             }
@@ -161,7 +168,13 @@ final class ExportConnectionHandler: ChannelInboundHandler {
             write(.loginResponse(response))
             flushIfNeeded()
         case .refuse(let response, let reason):
-            logger.info("login refused (\(LoginStatus(statusClass: response.statusClass, statusDetail: response.statusDetail))): \(reason)")
+            let status = LoginStatus(statusClass: response.statusClass, statusDetail: response.statusDetail)
+            // Only a wrong secret or an unknown CHAP user is a guess worth slowing down; a
+            // login that skipped CHAP learns nothing about any secret.
+            if case .login(let login) = state, login.rejectedCredentials, let address = sourceAddress {
+                server.loginFailures.recordFailure(address)
+            }
+            logger.info("login refused (\(status)): \(LogText.escaped(reason))")
             write(.loginResponse(response))
             close(reason: "login refused: \(reason)")
         case .admit(let candidate):
@@ -214,6 +227,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         let server = self.server
         let current = target?.name
         let initiator = result.initiatorName
+        let chapUser = result.chapUser
         let configuration = TargetConnectionStateMachine.Configuration(
             parameters: parameters,
             sessionType: result.sessionType,
@@ -221,16 +235,20 @@ final class ExportConnectionHandler: ChannelInboundHandler {
             commandWindow: server.configuration.commandWindow,
             maximumTransferLength: server.configuration.maximumTransferLength,
             luns: target?.lunFields ?? [],
-            sendTargets: { query in server.sendTargets(query: query, current: current, initiator: initiator) },
+            sendTargets: { query in server.sendTargets(query: query, current: current, initiator: initiator, chapUser: chapUser) },
             pingInterval: server.configuration.pingInterval,
-            pingTimeout: server.configuration.pingTimeout
+            pingTimeout: server.configuration.pingTimeout,
+            connectionWriteBudget: server.configuration.connectionWriteBudget,
+            exportWriteBudget: server.writeBudget,
+            dataPhaseTimeout: server.configuration.dataPhaseTimeout,
+            idleTimeout: result.sessionType == .discovery ? server.configuration.discoveryIdleTimeout : nil
         )
         let machine = TargetConnectionStateMachine(configuration: configuration, expCmdSN: result.expCmdSN, statSN: result.nextStatSN, now: .now())
         let nexus = Nexus(initiatorPortName: result.initiatorPortName)
         state = .fullFeature(machine, Session(result: result, target: target, nexus: nexus))
-        logger[metadataKey: "export.initiator"] = "\(result.initiatorPortName)"
-        logger.info("logged in: \(result.sessionType) session, TSIH \(result.tsih), target \(result.targetName ?? "-")")
-        if let context, server.configuration.pingInterval != nil {
+        logger[metadataKey: "export.initiator"] = "\(LogText.escaped(result.initiatorPortName))"
+        logger.info("logged in: \(result.sessionType) session, TSIH \(result.tsih), target \(LogText.escaped(result.targetName ?? "-"))")
+        if let context, configuration.pingInterval != nil || configuration.dataPhaseTimeout != nil || configuration.idleTimeout != nil {
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
             timer = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
                 bound.value.tick()
@@ -398,7 +416,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
 
     private func close(reason: String) {
         if case .closed = state { return }
-        logger.info("closing connection: \(reason)")
+        logger.info("closing connection: \(LogText.escaped(reason))")
         flushIfNeeded()
         teardown()
         context?.close(promise: nil)

@@ -39,6 +39,10 @@ public final class ExportServer: Sendable {
     @discardableResult
     public func start() async throws -> [ExportPortal] {
         let context = self.context
+        // Weak or reused CHAP secrets are refused before anything listens.
+        for target in context.targets.values.sorted(by: { $0.name < $1.name }) {
+            try target.access.validate(target: target.name)
+        }
         var bound: [ExportPortal] = []
         for portal in configuration.portals {
             let channel = try await ServerBootstrap(group: group, childGroup: connectionGroup)
@@ -60,6 +64,9 @@ public final class ExportServer: Sendable {
         context.setPortals(bound)
         return bound
     }
+
+    /// Write data buffered across the export's connections, and the writes it refused or timed out.
+    public var writeBudget: ExportWriteBudget { context.writeBudget }
 
     /// Sessions logged in right now.
     public var sessionCount: Int { context.registry.count }

@@ -12,6 +12,10 @@ final class ExportServerContext: Sendable {
     let login: TargetLoginConfiguration
     let registry: ExportSessionRegistry
     let logger: Logger
+    /// Write data buffered across every connection.
+    let writeBudget: ExportWriteBudget
+    /// Failed logins per source address.
+    let loginFailures: LoginFailureThrottle
     /// Bound addresses, known once the listeners are up.
     private let portals = NIOLockedValueBox<[ExportPortal]>([])
     /// Commands handed to logical units and not yet finished, across connections (for draining).
@@ -24,11 +28,14 @@ final class ExportServerContext: Sendable {
         self.configuration = configuration
         self.login = TargetLoginConfiguration(
             targets: Dictionary(targets.map { ($0.name, $0.access) }, uniquingKeysWith: { first, _ in first }),
+            discoveryPolicy: configuration.discovery.policy(for: targets),
             limits: configuration.limits,
             commandWindow: configuration.commandWindow
         )
-        self.registry = ExportSessionRegistry(maximumSessions: configuration.maximumSessions)
+        self.registry = ExportSessionRegistry(maximumSessions: configuration.maximumSessions, maximumDiscoverySessions: configuration.maximumDiscoverySessions)
         self.logger = logger
+        self.writeBudget = ExportWriteBudget(limit: configuration.exportWriteBudget)
+        self.loginFailures = LoginFailureThrottle(maximumFailures: configuration.maximumFailedLogins, window: configuration.failedLoginWindow)
     }
 
     func target(named name: String?) -> ExportTarget? {
@@ -46,8 +53,10 @@ final class ExportServerContext: Sendable {
     }
 
     /// The SendTargets answer (RFC 7143 §12.1): "All" lists every target (only
-    /// `current` inside a normal session), an IQN lists that target.
-    func sendTargets(query: String, current: String?, initiator: String) -> [TextKeyValue] {
+    /// `current` inside a normal session), an IQN lists that target. Only targets the
+    /// initiator may log in to are listed: its name passes their ACL, and they need no
+    /// CHAP or the CHAP user it proved (`chapUser`) is theirs.
+    func sendTargets(query: String, current: String?, initiator: String, chapUser: String?) -> [TextKeyValue] {
         let bound = portals.withLockedValue { $0 }
         let names: [String]
         switch query {
@@ -59,6 +68,7 @@ final class ExportServerContext: Sendable {
         for name in names {
             // Targets whose ACL shuts this initiator out are not advertised to it.
             guard let target = targets[name.lowercased()], target.access.allows(initiator: initiator) else { continue }
+            if target.access.requiresCHAP, !target.access.chapAccounts.contains(where: { $0.credentials.user == chapUser }) { continue }
             pairs.append(TextKeyValue("TargetName", target.name))
             for portal in bound {
                 pairs.append(TextKeyValue("TargetAddress", "\(portal),\(login.portalGroupTag)"))

@@ -25,10 +25,13 @@ final class ExportSessionRegistry: Sendable {
     }
 
     let maximumSessions: Int
+    /// Discovery sessions are counted apart, so they cannot take the normal sessions' slots.
+    let maximumDiscoverySessions: Int
     private let table = NIOLockedValueBox(Table())
 
-    init(maximumSessions: Int = 1024) {
+    init(maximumSessions: Int = 1024, maximumDiscoverySessions: Int = 16) {
         self.maximumSessions = maximumSessions
+        self.maximumDiscoverySessions = maximumDiscoverySessions
     }
 
     /// A TSIH for `candidate`, or the status that refuses it.
@@ -57,11 +60,14 @@ final class ExportSessionRegistry: Sendable {
                 replaced = old.value
                 table.sessions[old.key] = nil
             }
-            guard table.sessions.count < maximumSessions else { return (.failure(.outOfResources), replaced) }
-            // Bounded: fewer than `maximumSessions` TSIHs are taken, so a free one is that close.
+            // A discovery session names no target; a normal session always does.
+            let discovery = candidate.sessionType == .discovery
+            let alike = table.sessions.values.count { ($0.targetName == nil) == discovery }
+            guard alike < (discovery ? maximumDiscoverySessions : maximumSessions) else { return (.failure(.outOfResources), replaced) }
+            // Bounded: fewer than both maximums together are taken, so a free TSIH is that close.
             var tsih = table.nextTSIH
             var probes = 0
-            while (table.sessions[tsih] != nil || tsih == 0) && probes <= maximumSessions {
+            while (table.sessions[tsih] != nil || tsih == 0) && probes <= maximumSessions + maximumDiscoverySessions {
                 tsih &+= 1
                 probes += 1
             }

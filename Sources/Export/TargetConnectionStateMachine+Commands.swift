@@ -7,7 +7,7 @@ import NIOCore
 import SCSI
 
 extension TargetConnectionStateMachine {
-    mutating func scsiCommand(_ command: SCSICommand, pdu: ISCSIPDU, into actions: inout [Action]) {
+    mutating func scsiCommand(_ command: SCSICommand, pdu: ISCSIPDU, now: NIODeadline, into actions: inout [Action]) {
         let tag = command.initiatorTaskTag
         guard tag != reservedTag else {
             actions.append(reject(.invalidPDUField, pdu))
@@ -56,23 +56,29 @@ extension TargetConnectionStateMachine {
             actions += respond(tag, task, Self.tooLong(edtl, limit: configuration.maximumTransferLength))
             return
         }
-        task.phase = .receiving
-        if command.immediate { immediateTasks += 1 }
         if command.write && edtl > 0 {
-            var data = ByteBuffer()
-            data.reserveCapacity(edtl)
-            var immediateData = command.data
-            data.writeBuffer(&immediateData)
+            let charge = ExportWriteBudget.charge(forExpectedLength: edtl)
+            if let refusal = chargeWriteBudget(charge) {
+                // Answered at once, before any of its data is asked for; the initiator retries later.
+                actions += respond(tag, task, TargetCommandOutcome(status: refusal.rawValue, transferLength: task.expectedDataInLength))
+                return
+            }
+            task.bufferCharge = charge
+            // The buffer starts at the immediate data and grows as Data-Out arrives.
+            let data = command.data.readableBytes > 0 ? command.data : ByteBuffer()
             let unsolicitedLimit = parameters.initialR2T ? immediateLength : min(parameters.firstBurstLength, edtl)
             task.write = WriteReception(
                 expectedLength: edtl,
                 data: data,
+                lastProgress: now,
                 unsolicitedOpen: !command.final,
                 unsolicitedLimit: unsolicitedLimit,
                 // Unsolicited data covers up to the first burst; R2Ts start where it will end.
                 nextR2TOffset: command.final ? immediateLength : unsolicitedLimit
             )
         }
+        task.phase = .receiving
+        if command.immediate { immediateTasks += 1 }
         tasks[tag] = task
         advance(tag, into: &actions)
     }
@@ -121,31 +127,41 @@ extension TargetConnectionStateMachine {
         }
     }
 
-    mutating func dataOut(_ data: DataOut, into actions: inout [Action]) {
+    mutating func dataOut(_ data: DataOut, now: NIODeadline, into actions: inout [Action]) {
         let tag = data.initiatorTaskTag
-        guard var task = tasks[tag] else {
-            // Data for a task we no longer hold (aborted, or its command was dropped as
-            // outside the window): RFC 7143 §4.2.3.3 lets the target discard it.
-            return
-        }
-        guard task.phase == .receiving, var write = task.write else {
-            // Surplus data for a task already running or aborted: nothing is waiting for it.
-            return
-        }
+        // Data for a task we no longer hold (aborted, or its command was dropped as outside
+        // the window: RFC 7143 §4.2.3.3 lets the target discard it), or surplus data for a
+        // task already running: nothing is waiting for it.
+        guard tasks[tag]?.phase == .receiving, var write = tasks[tag]?.write else { return }
+        // The table lets go of the reception while data is appended, so `write` holds the
+        // only reference to the buffer and it grows in place: otherwise every PDU would copy
+        // everything received so far (copy-on-write), quadratic in the write's length.
+        tasks[tag]?.write = nil
+        let failure = accept(data, into: &write)
+        write.lastProgress = now
+        tasks[tag]?.write = write
+        if let failure { return dataError(tag, failure, into: &actions) }
+        advance(tag, into: &actions)
+    }
+
+    /// Checks one Data-Out against the write's sequence and appends its data; the reason
+    /// when the sequence is broken.
+    private mutating func accept(_ data: DataOut, into write: inout WriteReception) -> String? {
+        let tag = data.initiatorTaskTag
         let length = data.data.readableBytes
         let offset = Int(data.bufferOffset)
         guard offset == write.received else {
-            return dataError(tag, "Data-Out for task 0x\(hex(tag)) at offset \(offset), expected \(write.received) (DataPDUInOrder=Yes)", into: &actions)
+            return "Data-Out for task 0x\(hex(tag)) at offset \(offset), expected \(write.received) (DataPDUInOrder=Yes)"
         }
         if data.targetTransferTag == reservedTag {
             guard write.unsolicitedOpen else {
-                return dataError(tag, "unsolicited Data-Out for task 0x\(hex(tag)) after its first burst ended", into: &actions)
+                return "unsolicited Data-Out for task 0x\(hex(tag)) after its first burst ended"
             }
             guard data.dataSN == write.unsolicitedDataSN else {
-                return dataError(tag, "unsolicited Data-Out for task 0x\(hex(tag)) has DataSN \(data.dataSN), expected \(write.unsolicitedDataSN)", into: &actions)
+                return "unsolicited Data-Out for task 0x\(hex(tag)) has DataSN \(data.dataSN), expected \(write.unsolicitedDataSN)"
             }
             guard offset + length <= write.unsolicitedLimit else {
-                return dataError(tag, "unsolicited data for task 0x\(hex(tag)) passes FirstBurstLength/EDTL (\(write.unsolicitedLimit) bytes)", into: &actions)
+                return "unsolicited data for task 0x\(hex(tag)) passes FirstBurstLength/EDTL (\(write.unsolicitedLimit) bytes)"
             }
             write.unsolicitedDataSN &+= 1
             var payload = data.data
@@ -154,44 +170,78 @@ extension TargetConnectionStateMachine {
                 write.unsolicitedOpen = false
                 write.nextR2TOffset = write.received
             }
-        } else {
-            guard let index = write.outstanding.firstIndex(where: { $0.targetTransferTag == data.targetTransferTag }) else {
-                return dataError(tag, "Data-Out for task 0x\(hex(tag)) names TTT 0x\(hex(data.targetTransferTag)), which no R2T gave", into: &actions)
-            }
-            var solicitation = write.outstanding[index]
-            guard data.dataSN == solicitation.nextDataSN else {
-                return dataError(tag, "Data-Out for task 0x\(hex(tag)) has DataSN \(data.dataSN), expected \(solicitation.nextDataSN)", into: &actions)
-            }
-            guard offset >= solicitation.offset, offset + length <= solicitation.offset + solicitation.length else {
-                return dataError(tag, "Data-Out for task 0x\(hex(tag)) passes the end of its R2T", into: &actions)
-            }
-            solicitation.nextDataSN &+= 1
-            solicitation.received += length
-            var payload = data.data
-            write.data.writeBuffer(&payload)
-            let done = solicitation.received == solicitation.length
-            guard done == data.final else {
-                return dataError(tag, "Data-Out for task 0x\(hex(tag)): F bit \(data.final) with \(solicitation.received) of \(solicitation.length) bytes of the R2T", into: &actions)
-            }
-            if done {
-                write.outstanding.remove(at: index)
-            } else {
-                write.outstanding[index] = solicitation
-            }
+            return nil
         }
-        task.write = write
-        tasks[tag] = task
-        advance(tag, into: &actions)
+        guard let index = write.outstanding.firstIndex(where: { $0.targetTransferTag == data.targetTransferTag }) else {
+            return "Data-Out for task 0x\(hex(tag)) names TTT 0x\(hex(data.targetTransferTag)), which no R2T gave"
+        }
+        var solicitation = write.outstanding[index]
+        guard data.dataSN == solicitation.nextDataSN else {
+            return "Data-Out for task 0x\(hex(tag)) has DataSN \(data.dataSN), expected \(solicitation.nextDataSN)"
+        }
+        guard offset >= solicitation.offset, offset + length <= solicitation.offset + solicitation.length else {
+            return "Data-Out for task 0x\(hex(tag)) passes the end of its R2T"
+        }
+        solicitation.nextDataSN &+= 1
+        solicitation.received += length
+        var payload = data.data
+        write.data.writeBuffer(&payload)
+        let done = solicitation.received == solicitation.length
+        guard done == data.final else {
+            return "Data-Out for task 0x\(hex(tag)): F bit \(data.final) with \(solicitation.received) of \(solicitation.length) bytes of the R2T"
+        }
+        if done {
+            write.outstanding.remove(at: index)
+        } else {
+            write.outstanding[index] = solicitation
+        }
+        return nil
+    }
+
+    /// Charges a new write against this connection's budget and the export's; the status
+    /// to answer with when either is spent (TASK SET FULL for this connection's, BUSY for
+    /// the export's, SAM-5 §5.3.1).
+    private mutating func chargeWriteBudget(_ charge: Int) -> SCSIStatus? {
+        // A connection's only write always passes its own budget (the EDTL limit bounds it),
+        // so a budget below the largest write cannot refuse that write for ever.
+        guard chargedWriteBytes == 0 || chargedWriteBytes + charge <= configuration.connectionWriteBudget else {
+            configuration.exportWriteBudget?.countConnectionRefusal()
+            return .taskSetFull
+        }
+        if let budget = configuration.exportWriteBudget, !budget.charge(charge) { return .busy }
+        chargedWriteBytes += charge
+        return nil
+    }
+
+    /// Fails every write whose Data-Out has not moved for the data-phase timeout: CHECK
+    /// CONDITION, ABORTED COMMAND, INITIATOR RESPONSE TIMEOUT, and its buffer is freed.
+    mutating func expireStalledWrites(now: NIODeadline) -> [Action] {
+        guard let timeout = configuration.dataPhaseTimeout else { return [] }
+        let stalled = tasks.compactMap { tag, task -> UInt32? in
+            guard task.phase == .receiving, let write = task.write, now - write.lastProgress >= timeout else { return nil }
+            return tag
+        }
+        var actions: [Action] = []
+        for tag in stalled.sorted() {
+            configuration.exportWriteBudget?.countDataTimeout()
+            let seconds = Double(timeout.nanoseconds) / 1e9
+            fail(tag, reason: "Data-Out for task 0x\(hex(tag)) stopped arriving for \(seconds) s", sense: .initiatorResponseTimeout, into: &actions)
+        }
+        return actions
     }
 
     /// A broken data sequence ends its task, not the connection: the command gets CHECK
     /// CONDITION, ABORTED COMMAND, DATA PHASE ERROR at once, and later Data-Out for it is
     /// discarded. ErrorRecoveryLevel 0 offers no way to ask for the data again.
     private mutating func dataError(_ tag: UInt32, _ reason: String, into actions: inout [Action]) {
-        guard let task = tasks.removeValue(forKey: tag) else { return }
-        if task.immediate { immediateTasks -= 1 }
+        fail(tag, reason: reason, sense: .dataPhaseError, into: &actions)
+    }
+
+    /// Ends a write still receiving with CHECK CONDITION, ABORTED COMMAND and `sense`.
+    private mutating func fail(_ tag: UInt32, reason: String, sense code: AdditionalSenseCode, into actions: inout [Action]) {
+        guard let task = removeTask(tag) else { return }
         lastDataError = reason
-        let sense = ExportSense.fixed(.abortedCommand, AdditionalSenseCode(asc: 0x4B, ascq: 0x00))
+        let sense = ExportSense.fixed(.abortedCommand, code)
         let expected = task.write?.expectedLength ?? 0
         actions += respond(tag, task, TargetCommandOutcome(status: SCSIStatus.checkCondition.rawValue, sense: sense, transferLength: expected))
     }

@@ -49,8 +49,7 @@ extension TargetConnectionStateMachine {
             guard task.lun == request.lun else { return .taskDoesNotExist }
             switch task.phase {
             case .receiving:
-                tasks[request.referencedTaskTag] = nil
-                if task.immediate { immediateTasks -= 1 }
+                _ = removeTask(request.referencedTaskTag)
             case .executing, .aborted:
                 task.phase = .aborted
                 tasks[request.referencedTaskTag] = task
@@ -81,8 +80,7 @@ extension TargetConnectionStateMachine {
         for (tag, var task) in tasks where matches(task.lun) {
             switch task.phase {
             case .receiving:
-                tasks[tag] = nil
-                if task.immediate { immediateTasks -= 1 }
+                _ = removeTask(tag)
             case .executing, .aborted:
                 task.phase = .aborted
                 tasks[tag] = task

@@ -29,6 +29,15 @@ struct TargetConnectionStateMachine {
         var pingInterval: TimeAmount? = .seconds(15)
         /// Drop the connection when a ping is not answered within this.
         var pingTimeout: TimeAmount = .seconds(10)
+        /// Write-budget bytes this connection may hold at once (TASK SET FULL past it).
+        var connectionWriteBudget: Int = 128 << 20
+        /// The export's budget, shared by its connections (BUSY when spent); nil: none.
+        var exportWriteBudget: ExportWriteBudget?
+        /// A write whose Data-Out stops arriving for this long is failed; nil: never.
+        var dataPhaseTimeout: TimeAmount? = .seconds(20)
+        /// Close the connection when the initiator sends no request (a NOP-Out ping or
+        /// its answer aside) for this long; nil: never. Discovery sessions get one.
+        var idleTimeout: TimeAmount? = nil
     }
 
     enum State {
@@ -57,9 +66,13 @@ struct TargetConnectionStateMachine {
     var statSN: UInt32
     var tasks: [UInt32: TargetTask] = [:]
     var immediateTasks = 0
+    /// Write-budget bytes held by this connection's tasks.
+    var chargedWriteBytes = 0
     var nextTargetTransferTag: UInt32 = 1
     var ping: Ping?
     var lastHeard: NIODeadline
+    /// When the initiator last asked for something other than a ping.
+    var lastRequest: NIODeadline
     var textContinuation: TextContinuation?
     var textAccumulator = TextSegmentAccumulator(limits: .exchange)
     /// Why the last task ended for bad Data-Out, for the log and tests.
@@ -70,6 +83,7 @@ struct TargetConnectionStateMachine {
         self.window = TargetCommandWindow(expCmdSN: expCmdSN, size: configuration.commandWindow)
         self.statSN = statSN
         self.lastHeard = now
+        self.lastRequest = now
     }
 
     var parameters: TargetSessionParameters { configuration.parameters }
@@ -84,26 +98,26 @@ struct TargetConnectionStateMachine {
         switch pdu {
         case .dataOut(let data):
             // Data-Out carries no CmdSN: it belongs to a task already delivered.
-            dataOut(data, into: &actions)
+            dataOut(data, now: now, into: &actions)
         case .snackRequest:
             // ErrorRecoveryLevel is 0: there is nothing to retransmit from.
             actions.append(reject(.snackReject, pdu))
         case .loginRequest:
             actions.append(reject(.protocolError, pdu))
         case .scsiCommand(let command):
-            ordered(pdu, cmdSN: command.cmdSN, immediate: command.immediate, into: &actions)
+            ordered(pdu, cmdSN: command.cmdSN, immediate: command.immediate, now: now, into: &actions)
         case .taskManagementRequest(let request):
-            ordered(pdu, cmdSN: request.cmdSN, immediate: request.immediate, into: &actions)
+            ordered(pdu, cmdSN: request.cmdSN, immediate: request.immediate, now: now, into: &actions)
         case .textRequest(let request):
-            ordered(pdu, cmdSN: request.cmdSN, immediate: request.immediate, into: &actions)
+            ordered(pdu, cmdSN: request.cmdSN, immediate: request.immediate, now: now, into: &actions)
         case .logoutRequest(let request):
-            ordered(pdu, cmdSN: request.cmdSN, immediate: request.immediate, into: &actions)
+            ordered(pdu, cmdSN: request.cmdSN, immediate: request.immediate, now: now, into: &actions)
         case .nopOut(let nop):
             if nop.initiatorTaskTag == reservedTag {
                 // An answer to our ping carries no CmdSN of its own (RFC 7143 §11.18.1).
                 answeredPing(nop, into: &actions)
             } else {
-                ordered(pdu, cmdSN: nop.cmdSN, immediate: nop.immediate, into: &actions)
+                ordered(pdu, cmdSN: nop.cmdSN, immediate: nop.immediate, now: now, into: &actions)
             }
         case .nopIn, .scsiResponse, .taskManagementResponse, .loginResponse, .textResponse, .dataIn,
             .logoutResponse, .readyToTransfer, .asyncMessage, .reject:
@@ -123,34 +137,55 @@ struct TargetConnectionStateMachine {
 
     /// The logical unit finished the task `initiatorTaskTag`.
     mutating func completed(_ initiatorTaskTag: UInt32, outcome: TargetCommandOutcome) -> [Action] {
-        guard let task = tasks.removeValue(forKey: initiatorTaskTag) else { return [] }
-        if task.immediate { immediateTasks -= 1 }
+        guard let task = removeTask(initiatorTaskTag) else { return [] }
         guard case .fullFeature = state, task.phase == .executing else { return [] }
         return respond(initiatorTaskTag, task, outcome)
     }
 
-    /// The handler's periodic tick: ping an idle initiator, drop one that stopped answering.
+    /// The handler's periodic tick: fail writes whose data stopped coming, ping an idle
+    /// initiator, drop one that stopped answering.
     mutating func timerFired(now: NIODeadline) -> [Action] {
-        guard case .fullFeature = state, let interval = configuration.pingInterval else { return [] }
+        guard case .fullFeature = state else { return [] }
+        if let idle = configuration.idleTimeout, now - lastRequest >= idle, tasks.isEmpty {
+            state = .closed
+            return [.close(reason: "the \(configuration.sessionType) session sent no request for \(idle.nanoseconds / 1_000_000_000) s")]
+        }
+        var actions = expireStalledWrites(now: now)
+        guard let interval = configuration.pingInterval else { return actions }
         if let ping {
             if now - ping.sent >= configuration.pingTimeout {
                 state = .closed
-                return [.close(reason: "the initiator did not answer a NOP-In within \(configuration.pingTimeout.nanoseconds / 1_000_000) ms")]
+                return actions + [.close(reason: "the initiator did not answer a NOP-In within \(configuration.pingTimeout.nanoseconds / 1_000_000) ms")]
             }
-            return []
+            return actions
         }
-        guard now - lastHeard >= interval else { return [] }
+        guard now - lastHeard >= interval else { return actions }
         let tag = takeTargetTransferTag()
         ping = Ping(targetTransferTag: tag, sent: now)
         // A ping's StatSN is the next one, not consumed (RFC 7143 §11.19.4).
-        return [.send(.nopIn(NOPIn(lun: 0, initiatorTaskTag: reservedTag, targetTransferTag: tag, statSN: statSN, expCmdSN: window.expCmdSN, maxCmdSN: maxCmdSN())))]
+        actions.append(.send(.nopIn(NOPIn(lun: 0, initiatorTaskTag: reservedTag, targetTransferTag: tag, statSN: statSN, expCmdSN: window.expCmdSN, maxCmdSN: maxCmdSN()))))
+        return actions
     }
 
-    /// The connection is gone: what is still running will find no task.
+    /// The connection is gone: what is still running will find no task, and the write
+    /// budget its tasks held goes back to the export.
     mutating func connectionClosed() {
         state = .closed
         tasks.removeAll()
         immediateTasks = 0
+        configuration.exportWriteBudget?.release(chargedWriteBytes)
+        chargedWriteBytes = 0
+    }
+
+    /// Takes a task out of the table, settling its immediate count and write budget.
+    mutating func removeTask(_ tag: UInt32) -> TargetTask? {
+        guard let task = tasks.removeValue(forKey: tag) else { return nil }
+        if task.immediate { immediateTasks -= 1 }
+        if task.bufferCharge > 0 {
+            chargedWriteBytes -= task.bufferCharge
+            configuration.exportWriteBudget?.release(task.bufferCharge)
+        }
+        return task
     }
 
     /// Tasks of this connection, for the handler to know what it still waits for.
@@ -158,29 +193,30 @@ struct TargetConnectionStateMachine {
 
     // MARK: Ordering
 
-    private mutating func ordered(_ pdu: ISCSIPDU, cmdSN: UInt32, immediate: Bool, into actions: inout [Action]) {
+    private mutating func ordered(_ pdu: ISCSIPDU, cmdSN: UInt32, immediate: Bool, now: NIODeadline, into actions: inout [Action]) {
+        if case .nopOut = pdu {} else { lastRequest = now }
         switch window.admit(cmdSN: cmdSN, immediate: immediate, command: pdu) {
         case .drop:
             return
         case .hold:
             return
         case .deliver:
-            deliver(pdu, immediate: immediate, into: &actions)
+            deliver(pdu, immediate: immediate, now: now, into: &actions)
             // Bounded by the window's size: each held command is delivered once.
             while case .fullFeature = state, let next = window.nextReady() {
-                deliver(next, immediate: false, into: &actions)
+                deliver(next, immediate: false, now: now, into: &actions)
             }
         }
     }
 
-    private mutating func deliver(_ pdu: ISCSIPDU, immediate: Bool, into actions: inout [Action]) {
+    private mutating func deliver(_ pdu: ISCSIPDU, immediate: Bool, now: NIODeadline, into actions: inout [Action]) {
         switch pdu {
         case .scsiCommand(let command):
             guard configuration.sessionType == .normal else {
                 actions.append(reject(.protocolError, pdu))
                 return
             }
-            scsiCommand(command, pdu: pdu, into: &actions)
+            scsiCommand(command, pdu: pdu, now: now, into: &actions)
         case .taskManagementRequest(let request):
             guard configuration.sessionType == .normal else {
                 actions.append(reject(.protocolError, pdu))

@@ -22,6 +22,8 @@ struct TargetTask {
     var expectedDataInLength: Int
     var phase: Phase
     var write: WriteReception?
+    /// Write-budget bytes this task holds (see `ExportWriteBudget`), given back when it ends.
+    var bufferCharge = 0
 }
 
 /// Data-Out bookkeeping of one write (RFC 7143 §11.7, §11.8), with DataPDUInOrder and
@@ -38,7 +40,10 @@ struct WriteReception {
 
     /// The EDTL: everything the initiator will send.
     let expectedLength: Int
+    /// What arrived so far; it grows with the data, nothing is reserved ahead of it.
     var data: ByteBuffer
+    /// When data last arrived (or the command, before any): the data-phase timeout runs from here.
+    var lastProgress: NIODeadline
     /// Unsolicited Data-Out may still come (the command's F bit was clear).
     var unsolicitedOpen: Bool
     /// Immediate plus unsolicited data may not pass this (FirstBurstLength, EDTL).

@@ -67,8 +67,8 @@ extension LogicalUnit {
         if !rules.contains(.ignoresUnitAttention), let code = state.popUnitAttention(for: nexus) {
             return .failure(.check(.unitAttention, code))
         }
-        if case .running(let progress) = state.sanitize, !rules.contains(.allowedDuringSanitize) {
-            return .failure(.check(.notReady, .logicalUnitNotReadySanitizeInProgress, specific: .progressIndication(progress)))
+        if !rules.contains(.allowedDuringSanitize), let sanitizing = sanitizeInProgress(state) {
+            return .failure(sanitizing)
         }
         guard let descriptor else {
             if case .unknownServiceAction = lookup { return .failure(.invalidFieldInCDB(byte: 1, bit: 4)) }
@@ -86,21 +86,10 @@ extension LogicalUnit {
             return .failure(.invalidFieldInCDB(byte: byte, bit: bit))
         }
         let cdb = CDBFields(bytes: cdbBytes)
-        if let conflict = reservationConflict(descriptor, cdb, nexus, state) {
-            return .failure(conflict)
-        }
-        if rules.contains(.needsMedium) {
-            if state.stopped {
-                return .failure(.check(.notReady, .logicalUnitNotReadyInitializingCommandRequired))
-            }
-            if state.sanitize == .failed && descriptor.kind != .sanitize {
-                return .failure(.check(.mediumError, .sanitizeCommandFailed))
-            }
+        if let failure = accessFailure(descriptor.access, startStopCDB: cdb, rules: rules, isSanitize: descriptor.kind == .sanitize, nexus, state) {
+            return .failure(failure)
         }
         let writeProtected = options.writeProtected || state.mode.softwareWriteProtect
-        if rules.contains(.modifiesMedium) && writeProtected {
-            return .failure(.writeProtected)
-        }
         return .success(CommandContext(
             request: request,
             cdb: cdb,
@@ -111,11 +100,47 @@ extension LogicalUnit {
         ))
     }
 
+    /// NOT READY, SANITIZE IN PROGRESS while a sanitize runs.
+    func sanitizeInProgress(_ state: LogicalUnitState) -> CommandFailure? {
+        guard case .running(let progress) = state.sanitize else { return nil }
+        return .check(.notReady, .logicalUnitNotReadySanitizeInProgress, specific: .progressIndication(progress))
+    }
+
+    /// The admission checks after the CDB's, in SAM-5's order: a reservation of another
+    /// nexus, then (for commands that need the medium) a stopped unit or a failed sanitize,
+    /// then write protection for commands that change the medium.
+    func accessFailure(
+        _ access: ReservationAccess, startStopCDB cdb: CDBFields?, rules: CommandRules, isSanitize: Bool, _ nexus: Nexus, _ state: LogicalUnitState
+    ) -> CommandFailure? {
+        if let conflict = reservationConflict(access, startStopCDB: cdb, nexus, state) {
+            return conflict
+        }
+        if rules.contains(.needsMedium) {
+            if state.stopped {
+                return .check(.notReady, .logicalUnitNotReadyInitializingCommandRequired)
+            }
+            if state.sanitize == .failed && !isSanitize {
+                return .check(.mediumError, .sanitizeCommandFailed)
+            }
+        }
+        if rules.contains(.modifiesMedium) && (options.writeProtected || state.mode.softwareWriteProtect) {
+            return .writeProtected
+        }
+        return nil
+    }
+
     /// RESERVATION CONFLICT when a reservation held through another nexus forbids the command.
     private func reservationConflict(
         _ descriptor: CommandDescriptor, _ cdb: CDBFields, _ nexus: Nexus, _ state: LogicalUnitState
     ) -> CommandFailure? {
-        let access = descriptor.access
+        reservationConflict(descriptor.access, startStopCDB: cdb, nexus, state)
+    }
+
+    /// RESERVATION CONFLICT when a reservation held through another nexus forbids `access`;
+    /// START STOP UNIT's CDB tells a plain start from the rest.
+    func reservationConflict(
+        _ access: ReservationAccess, startStopCDB cdb: CDBFields?, _ nexus: Nexus, _ state: LogicalUnitState
+    ) -> CommandFailure? {
         if let holder = state.legacyReservationHolder, holder != nexus {
             // SPC-2: only commands that cannot disturb the holder, and RELEASE (a no-op), get through.
             switch access {
@@ -136,7 +161,7 @@ extension LogicalUnit {
         case .write:
             return reservations.permits(writes: true, from: nexus) ? nil : .reservationConflict
         case .startStop:
-            let plainStart = cdb[4] & 0xF1 == 0x01
+            let plainStart = cdb.map { $0[4] & 0xF1 == 0x01 } ?? false
             return reservations.permits(writes: !plainStart, from: nexus) ? nil : .reservationConflict
         }
     }

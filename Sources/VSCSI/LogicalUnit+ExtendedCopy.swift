@@ -156,9 +156,16 @@ extension LogicalUnit {
 
     /// Copies one segment in chunks, each read under the source's range lock and
     /// written under the destination's. Returns the bytes moved.
+    ///
+    /// Every chunk is admitted on both units as the requesting nexus's own READ of the
+    /// source and WRITE of the destination would be: a reservation, a sanitize, a stopped
+    /// unit or write protection that would refuse those refuses the copy, with the same
+    /// status and sense. Otherwise a copy sent to one unit would reach past another's fence.
     private func runCopySegment(_ segment: CopySegment, nexus: Nexus) async throws -> UInt64 {
         let source = segment.source
         let destination = segment.destination
+        try source.admitCopy(writing: false, nexus: nexus)
+        try destination.admitCopy(writing: true, nexus: nexus)
         do {
             try source.checkRange(lba: segment.sourceLBA, count: segment.blockCount)
             try destination.checkRange(lba: segment.destinationLBA, count: segment.blockCount)
@@ -168,14 +175,16 @@ extension LogicalUnit {
             // accepts only that or an unreachable target here).
             throw CommandFailure.check(.copyAborted, .noAdditionalSenseInformation)
         }
-        if destination.options.writeProtected || destination.state.withLockedValue({ $0.mode.softwareWriteProtect }) {
-            throw CommandFailure.writeProtected
-        }
         let blockSize = source.geometry.blockSize
         let chunkBlocks = UInt64(max(1, Self.copyChunkBytes / blockSize))
         var done: UInt64 = 0
         while done < segment.blockCount {
             let count = min(chunkBlocks, segment.blockCount - done)
+            if done > 0 {
+                // A reservation taken while the copy runs fences the rest of it.
+                try source.admitCopy(writing: false, nexus: nexus)
+                try destination.admitCopy(writing: true, nexus: nexus)
+            }
             let data = try await source.rangeLocks.withLock(lba: segment.sourceLBA + done, count: count, exclusive: false, nexus: nexus) {
                 try await source.device.read(at: segment.sourceLBA + done, blockCount: Int(count))
             }
@@ -185,6 +194,18 @@ extension LogicalUnit {
             done += count
         }
         return segment.blockCount * UInt64(blockSize)
+    }
+
+    /// Admits a copy's access to this unit as a direct READ (or WRITE) from `nexus` would
+    /// be admitted, unit attentions aside: those stay queued for that nexus's own next command.
+    func admitCopy(writing: Bool, nexus: Nexus) throws(CommandFailure) {
+        let failure = state.withLockedValue { state in
+            sanitizeInProgress(state) ?? accessFailure(
+                writing ? .write : .read, startStopCDB: nil, rules: writing ? [.needsMedium, .modifiesMedium] : [.needsMedium],
+                isSanitize: false, nexus, state
+            )
+        }
+        if let failure { throw failure }
     }
 
     /// Device failures during a copy are reported under COPY ABORTED, keeping their ASC.

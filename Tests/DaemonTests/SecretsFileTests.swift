@@ -1,4 +1,5 @@
-// The CHAP secrets file: refused when missing, unreadable or open to group or others.
+// The CHAP secrets file: refused when missing, unreadable, open to group or others or
+// owned by another user; a secret it holds is refused when shorter than 12 bytes.
 
 import Daemon
 import Foundation
@@ -69,6 +70,29 @@ import Testing
         #expect(errors.map(\.key) == ["target[1].chap_secret"])
         #expect(errors.first?.line == 12)
         #expect(errors.first?.message == "no secret named \"lun1\" in \(path)")
+    }
+
+    @Test func aSecretsFileOfAnotherUserIsRefused() throws {
+        let scratch = try ScratchDirectory()
+        let path = try scratch.write("secrets.toml", "lun1 = \"s3cret-s3cret\"\n", mode: 0o600)
+        // Owned by "nobody" (65534), read by whoever runs the tests.
+        let other: UInt32 = geteuid() == 65534 ? 65533 : 65534
+        guard chown(path, other, getegid()) == 0 else {
+            // Only root may give a file away; an unprivileged run checks the rule the other way round.
+            #expect(geteuid() != 0, "chown failed as root: errno \(errno)")
+            return
+        }
+        let errors = ConfigFixtures.errors(config(secrets: path))
+        #expect(errors.first?.message == "the secrets file belongs to user id \(other), not to the user reading it (\(geteuid())); chown it to that user")
+    }
+
+    @Test func aSecretShorterThanTwelveBytesIsRefusedAtTheReference() throws {
+        let scratch = try ScratchDirectory()
+        let path = try scratch.write("secrets.toml", "lun1 = \"elevenbytes\"\n", mode: 0o600)
+        let errors = ConfigFixtures.errors(config(secrets: path))
+        #expect(errors.map(\.key) == ["target[1].chap_secret"])
+        #expect(errors.first?.message == "the secret \"lun1\" in \(path) has 11 bytes; CHAP secrets need at least 12")
+        #expect(errors.first?.message.contains("elevenbytes") == false)
     }
 
     @Test func chapWithoutSecretsFileIsRefused() {

@@ -34,7 +34,8 @@ final class ExportHarness: Sendable {
     static func start(
         size: UInt64 = 64 << 20, access: TargetAccessPolicy = TargetAccessPolicy(), portalCount: Int = 1,
         pingInterval: TimeAmount? = .seconds(15), statistics: IOStatistics? = nil,
-        wrap: (FileBlockDevice) -> any BlockDevice = { $0 }
+        wrap: (FileBlockDevice) -> any BlockDevice = { $0 },
+        configure: (inout ExportConfiguration) -> Void = { _ in }
     ) async throws -> ExportHarness {
         let directory = try ScratchDirectory(prefix: "export")
         do {
@@ -48,12 +49,14 @@ final class ExportHarness: Sendable {
             let target = ExportTarget(name: iqn, access: access, units: [0: unit])
             var logger = Logger(label: "export.test")
             logger.logLevel = .warning
+            var configuration = ExportConfiguration(
+                portals: (0..<portalCount).map { _ in ExportPortal(host: "127.0.0.1", port: 0) },
+                pingInterval: pingInterval, pingTimeout: .seconds(2), drainTimeout: .seconds(2)
+            )
+            configure(&configuration)
             let server = ExportServer(
                 targets: [target],
-                configuration: ExportConfiguration(
-                    portals: (0..<portalCount).map { _ in ExportPortal(host: "127.0.0.1", port: 0) },
-                    pingInterval: pingInterval, pingTimeout: .seconds(2), drainTimeout: .seconds(2)
-                ),
+                configuration: configuration,
                 group: MultiThreadedEventLoopGroup.singleton, logger: logger
             )
             let portals = try await server.start()
@@ -90,9 +93,12 @@ final class ExportHarness: Sendable {
         size: UInt64 = 64 << 20, access: TargetAccessPolicy = TargetAccessPolicy(), portalCount: Int = 1,
         pingInterval: TimeAmount? = .seconds(15), statistics: IOStatistics? = nil,
         wrap: (FileBlockDevice) -> any BlockDevice = { $0 },
+        configure: (inout ExportConfiguration) -> Void = { _ in },
         _ body: (ExportHarness) async throws -> T
     ) async throws -> T {
-        let harness = try await start(size: size, access: access, portalCount: portalCount, pingInterval: pingInterval, statistics: statistics, wrap: wrap)
+        let harness = try await start(
+            size: size, access: access, portalCount: portalCount, pingInterval: pingInterval, statistics: statistics, wrap: wrap, configure: configure
+        )
         do {
             let value = try await body(harness)
             await harness.stop()

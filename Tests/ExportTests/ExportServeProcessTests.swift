@@ -29,8 +29,21 @@ import Testing
     /// for its portal line, runs `body` with what it printed, then stops it with SIGTERM
     /// and expects exit 0 within 20 s. The process is killed on every other way out.
     static func serving(_ arguments: [String], in directory: ScratchDirectory, _ body: (String) async throws -> Void) async throws {
+        try await serving(arguments, in: directory) { banner, _ in try await body(banner) }
+    }
+
+    /// `serving` whose body also gets the process, to watch it from outside.
+    /// `environment` is set for the process only (through env(1), so its values stay out of
+    /// the export's own command line).
+    static func serving(
+        _ arguments: [String], in directory: ScratchDirectory, environment: [String: String] = [:],
+        _ body: (String, ChildProcess) async throws -> Void
+    ) async throws {
+        let command = [try VDiskCtl.path(), "export", "serve"] + arguments
+        let settings = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let process = try await ChildProcess.spawn(
-            executable: try VDiskCtl.path(), arguments: ["export", "serve"] + arguments,
+            executable: environment.isEmpty ? command[0] : "/usr/bin/env",
+            arguments: environment.isEmpty ? Array(command.dropFirst()) : settings + command,
             stdoutPath: directory.file("stdout"), stderrPath: directory.file("stderr")
         )
         do {
@@ -40,7 +53,7 @@ import Testing
                 if banner.contains("portal ") || !process.isRunning { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            try await body(banner)
+            try await body(banner, process)
             process.send(signal: SIGTERM)
             let status = await process.waitForExit(timeout: .seconds(20))
             #expect(status?.isSuccess == true, "exit: \(String(describing: status)) \(process.outputTail())")

@@ -14,7 +14,7 @@ final class RawISCSIClient: @unchecked Sendable {
     private let fd: Int32
     private var inbound = ByteBuffer()
     private var decoder = ISCSIPDUDecoder(accepting: .fromTarget, maxDataSegmentLength: 1 << 20)
-    private let encoder = ISCSIPDUEncoder()
+    let encoder = ISCSIPDUEncoder()
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -25,6 +25,8 @@ final class RawISCSIClient: @unchecked Sendable {
         guard fd >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // A target that stops reading fails a send after the same timeout, not never.
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

@@ -1,6 +1,7 @@
 // The busy-loop checks rely on ThreadCPUTime seeing a spinning thread and not an idle one; prove both.
 
 import NIOPosix
+import TestSupport
 import Testing
 
 @Suite struct ThreadCPUTimeTests {

@@ -1,6 +1,7 @@
 // Turns a vdiskd.toml into a validated DaemonConfig, or into a list of located errors.
 
 import Foundation
+import ISCSI
 import Logging
 import TOMLKit
 
@@ -159,9 +160,18 @@ public enum ConfigLoader {
         let references = config.targets.enumerated().map { ("target", $0.offset + 1, $0.element.chapSecret) }
             + config.exports.enumerated().map { ("export", $0.offset + 1, $0.element.chapSecret) }
         for (section, index, name) in references {
-            guard let name, secrets[name] == nil else { continue }
-            errors.append(ConfigError(file: config.path, line: locator.line(section: section, index: index, key: "chap_secret"), key: "\(section)[\(index)].chap_secret",
-                                      message: "no secret named \"\(name)\" in \(secretsPath)"))
+            guard let name else { continue }
+            let line = locator.line(section: section, index: index, key: "chap_secret")
+            guard let secret = secrets[name] else {
+                errors.append(ConfigError(file: config.path, line: line, key: "\(section)[\(index)].chap_secret",
+                                          message: "no secret named \"\(name)\" in \(secretsPath)"))
+                continue
+            }
+            let minimum = CHAPCredentials.minimumSecretLength
+            if secret.utf8.count < minimum {
+                errors.append(ConfigError(file: config.path, line: line, key: "\(section)[\(index)].chap_secret",
+                                          message: "the secret \"\(name)\" in \(secretsPath) has \(secret.utf8.count) bytes; CHAP secrets need at least \(minimum)"))
+            }
         }
         return errors
     }

@@ -17,6 +17,10 @@ public struct CHAPCredentials: Sendable, Hashable, CustomStringConvertible {
         self.secret = secret
     }
 
+    /// RFC 7143 §9.2.1: secrets shorter than this are open to an offline search of the
+    /// challenge and response seen on the wire; they are refused wherever one is configured.
+    public static let minimumSecretLength = 12
+
     /// Names the user only.
     public var description: String { "CHAP user \(user)" }
 }

@@ -11,11 +11,21 @@ struct CHAPExchange {
     /// Names the target in messages.
     let target: String
 
+    /// The shortest target challenge we answer.
+    static let minimumChallengeLength = 16
+
+    /// Challenges our initiators sent for mutual CHAP (process-wide unless a test gives its own).
+    let history: CHAPChallengeHistory
+
     private var algorithm: CHAPAlgorithm?
     private var ourIdentifier: UInt8 = 0
     private var ourChallenge: [UInt8] = []
 
-    init(credentials: CHAPCredentials, mutual: CHAPCredentials?, algorithms: [CHAPAlgorithm], target: String) {
+    init(
+        credentials: CHAPCredentials, mutual: CHAPCredentials?, algorithms: [CHAPAlgorithm], target: String,
+        history: CHAPChallengeHistory = .shared
+    ) {
+        self.history = history
         self.credentials = credentials
         self.mutual = mutual
         self.algorithms = algorithms
@@ -49,6 +59,21 @@ struct CHAPExchange {
         guard let challenge = TextValue.binary(challengeText), !challenge.isEmpty else {
             throw failure("target \(target) sent a CHAP_C that is neither hex (0x...) nor base64 (0b...)")
         }
+        // A short challenge lets whoever sees our answer search the secret offline far faster.
+        guard challenge.count >= Self.minimumChallengeLength else {
+            throw failure(
+                "target \(target) sent a CHAP challenge of \(challenge.count) bytes; at least \(Self.minimumChallengeLength) are required, "
+                    + "refusing to answer it"
+            )
+        }
+        // A target that hands us a challenge we issued wants us to compute the answer it is
+        // supposed to know itself (a reflection attack, RFC 7143 §9.2.1).
+        guard !history.contains(challenge) else {
+            throw failure(
+                "target \(target) sent a CHAP challenge equal to one we issued for mutual CHAP; "
+                    + "refusing it as a reflection attempt"
+            )
+        }
         algorithm = chosen
         let response = chosen.response(identifier: UInt8(identifier), secret: credentials.secret, challenge: challenge)
         var answer = [
@@ -58,17 +83,13 @@ struct CHAPExchange {
         guard mutual != nil else { return answer }
 
         // RFC 1994 wants challenges that are unpredictable and never repeated; as
-        // long as the digest, and never under 16 bytes.
+        // long as the digest, and never under 16 bytes. Ours is recorded, so that a target
+        // handing it back in a later login is caught above.
         ourIdentifier = UInt8.random(in: 0...255, using: &generator)
-        ourChallenge = (0..<max(16, chosen.digestLength)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        // A target that hands us our own challenge wants us to compute the answer
-        // it is supposed to know (a reflection attack, RFC 7143 §12.1.3).
-        guard ourChallenge != challenge else {
-            throw failure(
-                "target \(target) sent a CHAP challenge equal to the one we use for mutual CHAP; "
-                    + "refusing it as a reflection attempt"
-            )
-        }
+        repeat {
+            ourChallenge = (0..<max(Self.minimumChallengeLength, chosen.digestLength)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        } while ourChallenge == challenge
+        history.record(ourChallenge)
         answer.append(TextKeyValue("CHAP_I", String(ourIdentifier)))
         answer.append(TextKeyValue("CHAP_C", TextValue.hex(ourChallenge)))
         return answer

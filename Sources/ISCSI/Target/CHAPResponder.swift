@@ -8,8 +8,8 @@
 /// the initiator only ever sees the status, so a wrong user and a wrong secret look
 /// the same from outside.
 struct CHAPResponder: Sendable {
-    let credentials: CHAPCredentials
-    let mutual: CHAPCredentials?
+    /// The credentials accepted; CHAP_N picks, and the first whose secret verifies wins.
+    let accounts: [CHAPLoginAccount]
     let algorithms: [CHAPAlgorithm]
 
     private(set) var algorithm: CHAPAlgorithm?
@@ -19,11 +19,17 @@ struct CHAPResponder: Sendable {
     /// Why authentication failed, for the log.
     struct Failure: Error, Equatable {
         var reason: String
+        /// The initiator answered with a secret we do not hold: a guess, for rate limiting.
+        var wrongCredentials = false
     }
 
     init(credentials: CHAPCredentials, mutual: CHAPCredentials?, algorithms: [CHAPAlgorithm]) {
-        self.credentials = credentials
-        self.mutual = mutual
+        self.init(accounts: [CHAPLoginAccount(credentials: credentials, mutual: mutual)], algorithms: algorithms)
+    }
+
+    init(accounts: [CHAPLoginAccount], algorithms: [CHAPAlgorithm]) {
+        precondition(!accounts.isEmpty, "a CHAP responder needs credentials to check")
+        self.accounts = accounts
         self.algorithms = algorithms
     }
 
@@ -55,21 +61,33 @@ struct CHAPResponder: Sendable {
         ]
     }
 
-    /// Checks the initiator's CHAP_N and CHAP_R; for mutual CHAP returns our own CHAP_N and CHAP_R.
-    func verify(_ pairs: [TextKeyValue]) throws(Failure) -> [TextKeyValue] {
+    /// Checks the initiator's CHAP_N and CHAP_R; returns the account that matched and, for
+    /// mutual CHAP, our own CHAP_N and CHAP_R.
+    func verify(_ pairs: [TextKeyValue]) throws(Failure) -> (account: CHAPLoginAccount, answer: [TextKeyValue]) {
         guard let algorithm else { throw Failure(reason: "CHAP_R before CHAP_A") }
         guard let name = pairs.last(where: { $0.key == "CHAP_N" })?.value,
             let responseText = pairs.last(where: { $0.key == "CHAP_R" })?.value
         else {
             throw Failure(reason: "no CHAP_N and CHAP_R in the answer to our challenge")
         }
-        guard name == credentials.user else {
-            throw Failure(reason: "CHAP user '\(name)' is not the configured user")
+        let named = accounts.filter { $0.credentials.user == name }
+        guard !named.isEmpty else {
+            throw Failure(reason: "CHAP user '\(name)' is not a configured user", wrongCredentials: true)
         }
-        let expected = algorithm.response(identifier: identifier, secret: credentials.secret, challenge: challenge)
-        guard let response = TextValue.binary(responseText), Self.constantTimeEqual(response, expected) else {
-            throw Failure(reason: "wrong CHAP response for user '\(name)' (wrong secret)")
+        let response = TextValue.binary(responseText)
+        let matched = named.first { account in
+            let expected = algorithm.response(identifier: identifier, secret: account.credentials.secret, challenge: challenge)
+            return response.map { Self.constantTimeEqual($0, expected) } ?? false
         }
+        guard let account = matched else {
+            throw Failure(reason: "wrong CHAP response for user '\(name)' (wrong secret)", wrongCredentials: true)
+        }
+        return (account, try mutualAnswer(pairs, account: account, algorithm: algorithm))
+    }
+
+    /// Our CHAP_N and CHAP_R when the initiator challenged us too; empty otherwise.
+    private func mutualAnswer(_ pairs: [TextKeyValue], account: CHAPLoginAccount, algorithm: CHAPAlgorithm) throws(Failure) -> [TextKeyValue] {
+        let mutual = account.mutual
 
         let theirIdentifier = pairs.last(where: { $0.key == "CHAP_I" })?.value
         let theirChallenge = pairs.last(where: { $0.key == "CHAP_C" })?.value

@@ -34,6 +34,8 @@ public struct LoginStatus: Error, Sendable, Hashable, CustomStringConvertible {
     public static let invalidDuringLogin = LoginStatus(statusClass: 2, statusDetail: 0x0B)
     /// 0x0300: the target failed on its own side.
     public static let targetError = LoginStatus(statusClass: 3, statusDetail: 0x00)
+    /// 0x0301: the service is not available now; the initiator may try again later.
+    public static let serviceUnavailable = LoginStatus(statusClass: 3, statusDetail: 0x01)
     /// 0x0302: no session slot or memory left.
     public static let outOfResources = LoginStatus(statusClass: 3, statusDetail: 0x02)
 

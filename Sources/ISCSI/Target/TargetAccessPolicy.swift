@@ -11,6 +11,17 @@ public struct TargetAccessPolicy: Sendable, Hashable {
     public var allowedInitiators: Set<String>
     /// CHAP algorithms accepted, in our order of preference.
     public var chapAlgorithms: [CHAPAlgorithm]
+    /// Further credentials accepted besides `chap` (a discovery session takes those of
+    /// every target); the CHAP_N an initiator sends picks among them.
+    public var additionalCHAP: [CHAPLoginAccount] = []
+
+    /// Every set of credentials this policy accepts, `chap` first.
+    public var chapAccounts: [CHAPLoginAccount] {
+        (chap.map { [CHAPLoginAccount(credentials: $0, mutual: mutualCHAP)] } ?? []) + additionalCHAP
+    }
+
+    /// Whether an initiator must pass CHAP.
+    public var requiresCHAP: Bool { chap != nil || !additionalCHAP.isEmpty }
 
     public init(
         chap: CHAPCredentials? = nil,
@@ -26,5 +37,27 @@ public struct TargetAccessPolicy: Sendable, Hashable {
 
     public func allows(initiator name: String) -> Bool {
         allowedInitiators.isEmpty || allowedInitiators.contains(name)
+    }
+
+    /// Refuses secrets shorter than `CHAPCredentials.minimumSecretLength`, mutual CHAP
+    /// without one-way CHAP, and one secret for both directions (RFC 7143 §9.2.1), for `target`.
+    public func validate(target: String) throws(ISCSIError) {
+        func refuse(_ message: String) -> ISCSIError {
+            ISCSIError(.invalidArgument, scope: .session, "target \(target): \(message)")
+        }
+        let minimum = CHAPCredentials.minimumSecretLength
+        if let chap, chap.secret.count < minimum {
+            throw refuse("the CHAP secret of user \(chap.user) has \(chap.secret.count) bytes; use at least \(minimum)")
+        }
+        guard let mutualCHAP else { return }
+        guard let chap else {
+            throw refuse("mutual CHAP (user \(mutualCHAP.user)) needs one-way CHAP too")
+        }
+        if mutualCHAP.secret.count < minimum {
+            throw refuse("the mutual CHAP secret of user \(mutualCHAP.user) has \(mutualCHAP.secret.count) bytes; use at least \(minimum)")
+        }
+        if mutualCHAP.secret == chap.secret {
+            throw refuse("the mutual CHAP secret of user \(mutualCHAP.user) equals the secret of \(chap.user); use a different secret for each direction")
+        }
     }
 }

@@ -13,6 +13,9 @@ public struct TargetLoginResult: Sendable, Hashable {
     public var expCmdSN: UInt32
     /// The StatSN of the first full-feature response.
     public var nextStatSN: UInt32
+    /// The CHAP user the initiator proved; nil without CHAP. A discovery session lists
+    /// only the targets this user (or no CHAP at all) opens.
+    public var chapUser: String? = nil
 
     /// The iSCSI initiator port name, "name,i,0x<ISID>" (RFC 7143 §4.2.7.1), for SCSI nexuses.
     public var initiatorPortName: String {

@@ -45,6 +45,8 @@ public struct TargetLoginStateMachine: Sendable {
         var negotiation: TargetOperationalNegotiation
         var sentPortalGroupTag = false
         var authenticated: Bool
+        /// The CHAP user the initiator proved, when it used CHAP.
+        var chapUser: String?
     }
 
     private struct PendingResponse: Sendable {
@@ -53,6 +55,9 @@ public struct TargetLoginStateMachine: Sendable {
     }
 
     public let configuration: TargetLoginConfiguration
+    /// Set when the login failed on a CHAP response with a wrong secret or an unknown user
+    /// (a guess), as opposed to a missing or malformed step.
+    public private(set) var rejectedCredentials = false
     private var state: State = .awaitingFirst
     private var accumulator = TextSegmentAccumulator(limits: .login)
     private var statSN: UInt32
@@ -136,9 +141,16 @@ public struct TargetLoginStateMachine: Sendable {
             connectionID: login.connectionID,
             parameters: login.negotiation.result(),
             expCmdSN: login.cmdSN,
-            nextStatSN: statSN
+            nextStatSN: statSN,
+            chapUser: login.chapUser
         )
         return .loggedIn(answer, result)
+    }
+
+    /// The connection's own circumstances refuse `request` before it is read (its source
+    /// address failed to log in too often, say): the login ends with `status`.
+    public mutating func turnAway(_ request: LoginRequest, _ status: LoginStatus, reason: String) -> Action {
+        refuse(request, status, reason)
     }
 
     /// The registry refused the session (unknown TSIH, too many connections, no resources).
@@ -187,7 +199,7 @@ public struct TargetLoginStateMachine: Sendable {
             connectionID: request.connectionID,
             cmdSN: request.cmdSN,
             negotiation: TargetOperationalNegotiation(limits: configuration.limits, sessionType: sessionType),
-            authenticated: policy.chap == nil
+            authenticated: !policy.requiresCHAP
         )
         state = .security(login, .awaitingAuthMethod)
         return proceed(request, pairs)
@@ -230,12 +242,12 @@ public struct TargetLoginStateMachine: Sendable {
         switch step {
         case .awaitingAuthMethod:
             let offered = value("AuthMethod").flatMap(TextValue.list) ?? ["None"]
-            if let chap = login.policy.chap {
+            if login.policy.requiresCHAP {
                 guard offered.contains("CHAP") else {
                     return refuse(request, .authenticationFailed, "CHAP is required, the initiator offered AuthMethod=\(offered.joined(separator: ","))")
                 }
                 answers.append(TextKeyValue("AuthMethod", "CHAP"))
-                step = .awaitingAlgorithm(CHAPResponder(credentials: chap, mutual: login.policy.mutualCHAP, algorithms: login.policy.chapAlgorithms))
+                step = .awaitingAlgorithm(CHAPResponder(accounts: login.policy.chapAccounts, algorithms: login.policy.chapAlgorithms))
                 // Some initiators send CHAP_A along with AuthMethod.
                 if let algorithms = value("CHAP_A"), case .awaitingAlgorithm(var responder) = step {
                     do {
@@ -265,8 +277,11 @@ public struct TargetLoginStateMachine: Sendable {
             step = .awaitingResponse(responder)
         case .awaitingResponse(let responder):
             do {
-                answers += try responder.verify(pairs)
+                let verified = try responder.verify(pairs)
+                answers += verified.answer
+                login.chapUser = verified.account.credentials.user
             } catch {
+                rejectedCredentials = error.wrongCredentials
                 return refuse(request, .authenticationFailed, error.reason)
             }
             step = .authenticated

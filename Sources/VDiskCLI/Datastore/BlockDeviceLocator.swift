@@ -6,14 +6,22 @@ import Foundation
 import ISCSI
 
 enum BlockDeviceLocator {
+    /// The CHAP secret of an iscsi:// URL that names a user and no password.
+    static let chapSecretVariable = "VDISK_CHAP_SECRET"
+
     /// Opens the device behind `spec`. A local path must name an existing image file.
     static func open(_ spec: String, readOnly: Bool) async throws -> any BlockDevice {
         if spec.lowercased().hasPrefix("iscsi://") {
-            let url: ISCSIURL
+            var url: ISCSIURL
             do {
                 url = try ISCSIURL(parsing: spec)
             } catch {
                 throw DatastoreCommandError(error.message, exitCode: DatastoreCommandError.usage)
+            }
+            // A password in the URL shows in `ps` and shell history: the environment keeps it out.
+            let environment = ProcessInfo.processInfo.environment
+            if url.user != nil, url.password == nil, let secret = environment[chapSecretVariable], !secret.isEmpty {
+                url.password = secret
             }
             // The LUN is shared with other hosts; read-only access is enforced by the datastore's locks.
             return try await ISCSILUN.connect(url)

@@ -53,6 +53,12 @@ struct ExportServeCommand: AsyncParsableCommand {
     var nopInterval = 15
     @Option(help: "Seconds an unanswered NOP-In may wait before the connection is dropped.")
     var nopTimeout = 10
+    @Option(help: ArgumentHelp("Write data all connections together may buffer (default 512MiB); past it writes get BUSY.", valueName: "bytes"))
+    var writeBudget: ByteCount?
+    @Option(help: ArgumentHelp("Write data one connection may buffer (default 128MiB); past it writes get TASK SET FULL.", valueName: "bytes"))
+    var connectionWriteBudget: ByteCount?
+    @Option(help: "Seconds a write may wait for its next Data-Out before it fails (0: for ever).")
+    var dataPhaseTimeout = 20
     @Option(help: ArgumentHelp("Run SANITIZE at most this many bytes of the disk per second (default: unlimited).", valueName: "bytes"))
     var sanitizeRate: ByteCount?
     @Flag(help: "Log every login and connection to stderr.")
@@ -81,6 +87,7 @@ struct ExportServeCommand: AsyncParsableCommand {
             throw ValidationError("--listen \(portal) is not HOST:PORT")
         }
         if let sanitizeRate, sanitizeRate.bytes == 0 { throw ValidationError("--sanitize-rate must be more than 0 bytes") }
+        guard dataPhaseTimeout >= 0 else { throw ValidationError("--data-phase-timeout must be ≥ 0 seconds") }
         guard nopInterval >= 0, nopTimeout > 0 else { throw ValidationError("--nop-interval must be ≥ 0 and --nop-timeout > 0") }
     }
 
@@ -159,10 +166,14 @@ struct ExportServeCommand: AsyncParsableCommand {
         let portals = (listen.isEmpty ? ["127.0.0.1:3260"] : listen).compactMap(ExportPortal.init(parsing:))
         var logger = Logger(label: "vdiskctl.export")
         logger.logLevel = verbose ? .info : .warning
+        let defaults = ExportConfiguration(portals: portals)
         let configuration = ExportConfiguration(
             portals: portals,
             pingInterval: nopInterval == 0 ? nil : .seconds(Int64(nopInterval)),
-            pingTimeout: .seconds(Int64(nopTimeout))
+            pingTimeout: .seconds(Int64(nopTimeout)),
+            connectionWriteBudget: connectionWriteBudget.map { Int(clamping: $0.bytes) } ?? defaults.connectionWriteBudget,
+            exportWriteBudget: writeBudget.map { Int(clamping: $0.bytes) } ?? defaults.exportWriteBudget,
+            dataPhaseTimeout: dataPhaseTimeout == 0 ? nil : .seconds(Int64(dataPhaseTimeout))
         )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
         let export = ServedExport(
@@ -196,12 +207,15 @@ struct ExportServeCommand: AsyncParsableCommand {
         if let flushFailure { throw flushFailure }
     }
 
-    /// A UUID that stays the same for the same device name across runs (VPD 0x80/0x83 must be stable).
+    /// A UUID that stays the same for the same device across runs (VPD 0x80/0x83 must be stable),
+    /// made from what names the device and never from a credential: the serial number is
+    /// shown to every initiator, and a hash of a password is a password to whoever guesses.
     static func stableUUID(for spec: String) -> UUID {
+        let identity = deviceIdentity(spec)
         // Two FNV-1a 64-bit hashes with different offsets make the 128 bits.
         func fnv(_ seed: UInt64) -> UInt64 {
             var hash = seed
-            for byte in spec.utf8 {
+            for byte in identity.utf8 {
                 hash ^= UInt64(byte)
                 hash = hash &* 0x100_0000_01B3
             }
@@ -216,5 +230,18 @@ struct ExportServeCommand: AsyncParsableCommand {
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80
         return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
+
+    /// A file's path, or an iSCSI URL's portal, target and LUN without its user, password
+    /// and query.
+    static func deviceIdentity(_ spec: String) -> String {
+        guard spec.lowercased().hasPrefix("iscsi://") else { return spec }
+        if let url = try? ISCSIURL(parsing: spec) {
+            return "iscsi://\(url.portal)/\(url.targetName)/\(url.lun)"
+        }
+        // Unparseable (opening it fails first): keep only what follows the credentials.
+        let rest = spec.dropFirst("iscsi://".count)
+        let afterCredentials = rest.lastIndex(of: "@").map { rest[rest.index(after: $0)...] } ?? rest
+        return "iscsi://" + (afterCredentials.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "")
     }
 }

@@ -1,5 +1,6 @@
 // Reads CHAP secrets from a file or an environment variable, so they stay out of shell history.
 
+import Daemon
 import Foundation
 
 /// Where a secret comes from.
@@ -7,6 +8,7 @@ enum SecretSource {
     /// The secret from `file` (first line, trailing newline dropped) or the environment variable `variable`.
     static func read(file: String?, variable: String?, purpose: String) throws -> String? {
         if let file {
+            try checkPrivate(file, purpose: purpose)
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw CLIError("cannot read the \(purpose) file \(file)")
             }
@@ -24,5 +26,13 @@ enum SecretSource {
             return value
         }
         return nil
+    }
+
+    /// Refuses a secret file that is not a regular file, that group or others may read or
+    /// write, or that belongs to another user than the one reading it.
+    static func checkPrivate(_ file: String, purpose: String) throws {
+        if let problem = SecretsFile.privacyProblem(file, name: "the \(purpose) file \(file)", missingHint: "name a file that exists") {
+            throw CLIError(problem)
+        }
     }
 }

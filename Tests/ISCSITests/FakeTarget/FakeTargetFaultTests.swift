@@ -5,6 +5,7 @@
 import ISCSI
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 @Suite struct FakeTargetFaultTests {

@@ -9,8 +9,8 @@ import Glibc
 /// Per thread rather than per process because the test suite runs in parallel:
 /// other tests' work would drown a process-wide figure, while the event loop a
 /// session runs on is exactly where a spinning decoder or timer would burn.
-enum ThreadCPUTime {
-    static func current() -> Duration {
+public enum ThreadCPUTime {
+    public static func current() -> Duration {
         var usage = rusage()
         // RUSAGE_THREAD (1) is declared only under _GNU_SOURCE, which Swift's Glibc module does not set.
         let status = getrusage(__rusage_who_t(1), &usage)

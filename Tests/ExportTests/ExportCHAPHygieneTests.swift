@@ -1,0 +1,68 @@
+// CHAP hygiene at the export: a short secret and one secret for both directions keep the
+// export from starting; failed logins from one address are turned away (0x0301) once
+// they pass the limit, until the window ends, then the right secret logs in again.
+
+import Export
+import Foundation
+import ISCSI
+import NIOCore
+import TestSupport
+import Testing
+
+@Suite(.timeLimit(.minutes(2))) struct ExportCHAPHygieneTests {
+    static let alice = CHAPCredentials(user: "alice", secret: "alice-secret-1")
+
+    @Test func aShortSecretOrOneSecretBothWaysKeepsTheExportFromStarting() async throws {
+        let short = TargetAccessPolicy(chap: CHAPCredentials(user: "alice", secret: "abc"))
+        let sameBothWays = TargetAccessPolicy(chap: Self.alice, mutualCHAP: CHAPCredentials(user: "export", secret: "alice-secret-1"))
+        for (policy, fragment) in [(short, "has 3 bytes; use at least 12"), (sameBothWays, "use a different secret for each direction")] {
+            do {
+                let harness = try await ExportHarness.start(access: policy)
+                await harness.stop()
+                Issue.record("the export started with a policy it must refuse (\(fragment))")
+            } catch let error as ISCSIError {
+                #expect(error.message.contains(fragment), "\(error.message)")
+                #expect(!error.message.contains("alice-secret-1") && !error.message.contains("abc;"))
+            }
+        }
+    }
+
+    @Test func failedLoginsFromOneAddressAreTurnedAwayUntilTheWindowEnds() async throws {
+        try await ExportHarness.with(access: TargetAccessPolicy(chap: Self.alice), configure: { configuration in
+            configuration.maximumFailedLogins = 3
+            configuration.failedLoginWindow = .seconds(3)
+        }) { harness in
+            let clock = ContinuousClock()
+            let start = clock.now
+            // SHA-256 only, so each attempt is one login (no retry with MD5).
+            let wrong = LoginAuthentication.chap(CHAPCredentials(user: "alice", secret: "not-the-secret"), mutual: nil, algorithms: [.sha256])
+            for attempt in 1...3 {
+                do {
+                    _ = try await harness.session(authentication: wrong)
+                    Issue.record("attempt \(attempt) with the wrong secret logged in")
+                } catch let error as ISCSIError {
+                    #expect(error.code == .authenticationFailed, "attempt \(attempt): \(error)")
+                }
+            }
+            // The limit is reached: even the right secret is turned away, without being checked.
+            let right = LoginAuthentication.chap(Self.alice, mutual: nil, algorithms: [.sha256])
+            do {
+                _ = try await harness.session(authentication: right)
+                Issue.record("a login from a throttled address got in")
+            } catch let error as ISCSIError {
+                #expect(error.code != .authenticationFailed, "turned away, not judged: \(error)")
+                #expect("\(error)".contains("0x0301") || "\(error)".lowercased().contains("unavailable"), "\(error)")
+            }
+            // After the window the right secret works, with verified I/O.
+            let elapsed = clock.now - start
+            if elapsed < .seconds(3) { try await Task.sleep(for: .seconds(3) - elapsed + .milliseconds(200)) }
+            let session = try await harness.session(authentication: right)
+            let data = TestPattern.bytes(seed: 17, count: 4096)
+            _ = try await session.execute(SCSITaskRequest(lun: 0, cdb: [0, 0, 0, 0, 0, 0]))
+            let write = try await session.execute(SCSITaskRequest(lun: 0, cdb: ExportDatastoreEndToEndTests.cdb10(0x2A, lba: 64, blocks: 8), dataOut: data))
+            let read = try await session.execute(SCSITaskRequest(lun: 0, cdb: ExportDatastoreEndToEndTests.cdb10(0x28, lba: 64, blocks: 8), expectedDataInLength: 4096))
+            #expect(write.isGood && read.isGood && read.data == data)
+            try await session.logout()
+        }
+    }
+}
