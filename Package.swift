@@ -184,7 +184,7 @@ let package = Package(
         ),
         .executableTarget(name: "vdiskctl", dependencies: ["VDiskCLI"], swiftSettings: swiftSettings),
 
-        // Starts real iSCSI targets (tgtd, istgt) on loopback for the integration tests.
+        // Starts real iSCSI targets (tgtd, istgt, LIO in a QEMU guest) on loopback for the integration tests.
         .target(
             name: "TestSupport",
             dependencies: [
@@ -297,6 +297,7 @@ let package = Package(
                 "SCSI",
                 "BlockDevice",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -15,13 +15,28 @@ struct SharedLUN: Sendable {
     /// The daemon's scratch directory, for files a test writes beside the LUN.
     let directory: ScratchDirectory
 
-    init(daemon: any ISCSITargetDaemon, iqn: String, lun: Int) throws {
+    init(daemon: any ISCSITargetDaemon, iqn: String, lun: Int, directory: ScratchDirectory? = nil) throws {
         url = daemon.url(iqn, lun: lun)
         guard let file = daemon.target(iqn)?.lun(lun)?.backingFile else {
             throw SharedLUNError("LUN \(lun) of \(iqn) has no backing file")
         }
         backingFile = file
-        directory = daemon.directory
+        self.directory = directory ?? daemon.directory
+    }
+
+    /// Drops every registration and reservation an earlier user of the LUN left on the target
+    /// (registrations outlive their sessions): register, then CLEAR.
+    func clearReservations() async throws {
+        let device = try await connect()
+        let key: UInt64 = 0xC1EA_0000_0000_0001
+        do {
+            try await device.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: key))
+            try await device.persistentReserveOut(.clear(key: key))
+            try await device.close()
+        } catch {
+            try? await device.close()
+            throw error
+        }
     }
 
     /// A new session to the LUN: a random ISID makes it a separate I_T nexus.

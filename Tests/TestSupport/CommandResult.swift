@@ -35,7 +35,7 @@ public struct CommandResult: Sendable, CustomStringConvertible {
         commandLine.map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
     }
 
-    private static func summary(_ primary: String, or fallback: String) -> String {
+    static func summary(_ primary: String, or fallback: String) -> String {
         let text = primary.trimmingCharacters(in: .whitespacesAndNewlines)
         if !text.isEmpty {
             return "stderr: " + text

@@ -22,6 +22,15 @@ public struct ExternalTool: Hashable, Sendable, CustomStringConvertible {
     public static let qemuImg = ExternalTool(name: "qemu-img", debianPackage: "qemu-utils")
     public static let qemuIo = ExternalTool(name: "qemu-io", debianPackage: "qemu-utils")
     public static let setpriv = ExternalTool(name: "setpriv", debianPackage: "util-linux")
+    public static let qemuSystem = ExternalTool(name: "qemu-system-x86_64", debianPackage: "qemu-system-x86")
+    public static let busybox = ExternalTool(name: "busybox", debianPackage: "busybox-static")
+    public static let cpio = ExternalTool(name: "cpio", debianPackage: "cpio")
+    public static let modprobe = ExternalTool(name: "modprobe", debianPackage: "kmod")
+    public static let depmod = ExternalTool(name: "depmod", debianPackage: "kmod")
+    public static let dpkgDeb = ExternalTool(name: "dpkg-deb", debianPackage: "dpkg")
+    public static let aptGet = ExternalTool(name: "apt-get", debianPackage: "apt")
+    public static let aptCache = ExternalTool(name: "apt-cache", debianPackage: "apt")
+    public static let bash = ExternalTool(name: "bash", debianPackage: "bash")
 
     public var description: String {
         name

@@ -119,6 +119,7 @@ struct StorageService: Service {
             case .session(.logoutRequested(let seconds)): text = "the target asked for a logout within \(seconds) s"
             case .session(.connectionDropAnnounced(let wait, _)): text = "the target announced a connection drop (Time2Wait \(wait) s)"
             case .session(.renegotiationRequested): text = "the target asked to renegotiate parameters"
+            case .unitAttention(let sense): text = "a command met a unit attention (\(sense)) and was sent again"
             case .session(.connectionLost(let error)): text = "connection lost: \(error)"
             case .recovery(.lost(let reason)):
                 since = Date()

@@ -17,4 +17,24 @@ public struct DiscoveredTarget: Sendable, Hashable {
     public func portals(defaultingTo discoveryPortal: TargetPortal) -> [TargetPortal] {
         portals.isEmpty ? [discoveryPortal] : portals
     }
+
+    /// Where to log in, best first, after discovering through `dialled`: the portal that
+    /// answered comes first, then the listed portals it is not.
+    ///
+    /// A target lists addresses as it sees them. Behind NAT or port forwarding that is an
+    /// address the initiator cannot reach: LIO with a wildcard portal lists the address the
+    /// discovery connection arrived on (a QEMU guest's own 10.0.2.15:3260 when reached through
+    /// a forwarded 127.0.0.1 port). The portal we dialled is known to reach the target's
+    /// network entity, so it is tried first; the tag of a listed portal on the same port is kept.
+    public func loginPortals(dialled: TargetPortal) -> [TargetPortal] {
+        var first = TargetPortal(host: dialled.host, port: dialled.port, portalGroupTag: dialled.portalGroupTag)
+        if first.portalGroupTag == nil {
+            first.portalGroupTag = portals.first { $0.port == dialled.port }?.portalGroupTag ?? portals.first?.portalGroupTag
+        }
+        var result = [first]
+        for portal in portals where !(portal.host == dialled.host && portal.port == dialled.port) {
+            result.append(portal)
+        }
+        return result
+    }
 }

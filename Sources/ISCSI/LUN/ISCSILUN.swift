@@ -292,6 +292,7 @@ public final class ISCSILUN: SCSIBlockCommands {
             let sense = result.senseData.isEmpty ? nil : try? SenseData(parsing: result.senseData)
             let failure = SCSICommandError(operation: name, status: SCSIStatus(rawValue: result.status), sense: sense)
             if failure.isUnitAttention, attempt < Self.unitAttentionRetries {
+                if let sense { eventSink.yield(.unitAttention(sense)) }
                 attempt += 1
                 continue
             }

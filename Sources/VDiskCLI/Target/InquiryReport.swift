@@ -1,4 +1,5 @@
-// Gathers what `vdiskctl target inquiry` shows: standard INQUIRY data plus the VPD pages a disk offers.
+// Gathers what `vdiskctl target inquiry` shows: standard INQUIRY data, the VPD pages a disk
+// offers, and, on an ALUA logical unit (TPGS set), its target port groups and their states.
 
 import BlockDevice
 import ISCSI
@@ -12,13 +13,27 @@ struct InquiryReport {
     var designators: [Designator] = []
     var blockLimits: BlockLimitsPage?
     var provisioning: LogicalBlockProvisioningPage?
+    /// REPORT TARGET PORT GROUPS, when TPGS says the unit has ALUA and it answered.
+    var portGroups: [TargetPortGroup] = []
+    /// Why the port groups are missing although TPGS is set.
+    var portGroupsProblem: String?
 
-    /// Sends one INQUIRY (standard data for a nil page) and returns the bytes that came back.
-    typealias Inquiry = (_ page: VitalProductDataPage?) async throws -> [UInt8]
+    /// Sends one data-in command (CDB, its name, the allocation length) and returns the bytes.
+    typealias Command = (_ cdb: [UInt8], _ name: String, _ length: Int) async throws -> [UInt8]
 
-    static func gather(_ inquiry: Inquiry) async throws -> InquiryReport {
+    static func gather(_ command: Command) async throws -> InquiryReport {
+        func inquiry(_ page: VitalProductDataPage?) async throws -> [UInt8] {
+            try await command(cdb(page: page), "INQUIRY", 255)
+        }
         let standard = try StandardInquiryData(parsing: try await inquiry(nil))
         var report = InquiryReport(standard: standard)
+        if standard.targetPortGroupSupport != 0 {
+            do {
+                report.portGroups = try TargetPortGroup.parseList(try await command(CDB.reportTargetPortGroups(), "REPORT TARGET PORT GROUPS", 1024))
+            } catch {
+                report.portGroupsProblem = "\(error)"
+            }
+        }
         guard let pages = try? SupportedVitalProductDataPages(parsing: try await inquiry(.supportedPages)) else {
             return report
         }
@@ -42,20 +57,43 @@ struct InquiryReport {
         page.map { CDB.inquiry(page: $0) } ?? CDB.inquiry(allocationLength: 255)
     }
 
-    /// INQUIRY on a bare native session: works on any LUN, a disk or not.
-    static func inquiry(_ session: ISCSISession, lun: UInt64, page: VitalProductDataPage?) async throws -> [UInt8] {
-        let cdb = cdb(page: page)
-        let result = try await session.execute(SCSITaskRequest(lun: lun, cdb: cdb, expectedDataInLength: 255, operationName: "INQUIRY"))
-        guard result.isGood else {
+    /// A command on a bare native session: works on any LUN, a disk or not. A unit attention
+    /// (the first command after login on most targets, or an ALUA change) is answered by
+    /// sending the command again, a bounded number of times.
+    static func command(_ session: ISCSISession, lun: UInt64, cdb: [UInt8], name: String, length: Int) async throws -> [UInt8] {
+        var failure: SCSICommandError?
+        for _ in 0..<4 {
+            let result = try await session.execute(SCSITaskRequest(lun: lun, cdb: cdb, expectedDataInLength: length, operationName: name))
+            if result.isGood {
+                return Array(result.data.readableBytesView)
+            }
             let sense = result.senseData.isEmpty ? nil : try? SenseData(parsing: result.senseData)
-            throw SCSICommandError(operation: "INQUIRY", status: SCSIStatus(rawValue: result.status), sense: sense)
+            let error = SCSICommandError(operation: name, status: SCSIStatus(rawValue: result.status), sense: sense)
+            guard error.isUnitAttention else { throw error }
+            failure = error
         }
-        return Array(result.data.readableBytesView)
+        throw failure!
     }
 
-    /// INQUIRY through an open block device's passthrough (the libiscsi engine).
-    static func inquiry(_ device: any SCSIPassthrough, page: VitalProductDataPage?) async throws -> [UInt8] {
-        Array(try await device.passthrough(cdb(page: page), name: "INQUIRY", dataOut: nil, dataInLength: 255).readableBytesView)
+    /// A command through an open block device's passthrough (the libiscsi engine).
+    static func command(_ device: any SCSIPassthrough, cdb: [UInt8], name: String, length: Int) async throws -> [UInt8] {
+        Array(try await device.passthrough(cdb, name: name, dataOut: nil, dataInLength: length).readableBytesView)
+    }
+
+    /// The target port group of the port this report came through (VPD 0x83), if named.
+    var ownPortGroup: UInt16? {
+        designators.lazy.compactMap(\.targetPortGroup).first
+    }
+
+    /// One line per target port group: id, state, this port's group marked.
+    var portGroupLines: [String] {
+        portGroups.map { group in
+            var line = "target port group \(group.id): \(group.state)"
+            if group.preferred { line += ", preferred" }
+            line += ", ports " + (group.relativeTargetPorts.isEmpty ? "none" : group.relativeTargetPorts.map(String.init).joined(separator: " "))
+            if group.id == ownPortGroup { line += " (this path)" }
+            return line
+        }
     }
 
     var text: String {
@@ -76,6 +114,12 @@ struct InquiryReport {
                 "provisioning: UNMAP \(provisioning.unmapSupported ? "yes" : "no"), WRITE SAME(16) UNMAP \(provisioning.writeSame16UnmapSupported ? "yes" : "no"), unmapped reads zero \(provisioning.unmappedBlocksReadZero ? "yes" : "no")"
             )
         }
+        if standard.targetPortGroupSupport != 0 {
+            let modes = ["", "implicit", "explicit", "implicit and explicit"][Int(standard.targetPortGroupSupport & 3)]
+            lines.append("ALUA: \(modes)")
+            lines += portGroupLines
+            if let portGroupsProblem { lines.append("target port groups unknown: \(portGroupsProblem)") }
+        }
         if !supportedPages.isEmpty {
             lines.append("VPD pages: " + supportedPages.map { "0x" + String($0.rawValue, radix: 16) }.joined(separator: ", "))
         }
@@ -92,6 +136,20 @@ struct InquiryReport {
             "designators": designators.map { "\($0)" },
         ]
         if let serialNumber { object["serialNumber"] = serialNumber }
+        object["targetPortGroupSupport"] = Int(standard.targetPortGroupSupport)
+        if standard.targetPortGroupSupport != 0 {
+            object["targetPortGroups"] = portGroups.map { group -> [String: Any] in
+                [
+                    "id": Int(group.id),
+                    "state": group.state.description,
+                    "stateCode": Int(group.state.rawValue),
+                    "preferred": group.preferred,
+                    "relativeTargetPorts": group.relativeTargetPorts.map(Int.init),
+                    "thisPath": group.id == ownPortGroup,
+                ]
+            }
+            if let portGroupsProblem { object["targetPortGroupsProblem"] = portGroupsProblem }
+        }
         if let limits = blockLimits {
             object["blockLimits"] = [
                 "maximumTransferLength": limits.maximumTransferLength,

@@ -42,6 +42,7 @@ struct TargetDiscoverCommand: AsyncParsableCommand {
                     [
                         "name": target.name,
                         "portals": target.portals.map { ["host": $0.host, "port": $0.port, "tag": $0.portalGroupTag as Any] },
+                        "login": "iscsi://\(TargetPortal(host: address.host, port: address.port))/\(target.name)",
                     ] as [String: Any]
                 }
                 print(try JSONOutput.string(objects))
@@ -53,6 +54,11 @@ struct TargetDiscoverCommand: AsyncParsableCommand {
                     for portal in discovered.portals {
                         let tag = portal.portalGroupTag.map { ", portal group \($0)" } ?? ""
                         print("  \(TargetPortal(host: portal.host, port: portal.port))\(tag)")
+                    }
+                    // The listed addresses are the target's view; behind NAT or port forwarding
+                    // only the portal we dialled is known to reach it (DiscoveredTarget.loginPortals).
+                    if !discovered.portals.contains(where: { $0.host == address.host && $0.port == address.port }) {
+                        print("  reached through \(TargetPortal(host: address.host, port: address.port)): iscsi://\(TargetPortal(host: address.host, port: address.port))/\(discovered.name)")
                     }
                 }
             }
