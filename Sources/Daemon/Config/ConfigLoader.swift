@@ -236,6 +236,7 @@ public enum ConfigLoader {
         let hostName = reader.string("host_name")
         let interval = reader.int("heartbeat_interval_seconds", range: 1...60)
         let lease = reader.int("heartbeat_lease_seconds", range: 2...600)
+        let capacity = reader.int("io_control_capacity_iops", range: 1...100_000_000)
         let uuid = uuidText.flatMap(UUID.init(uuidString:))
         if uuidText != nil && uuid == nil { reader.fail("host_uuid", "\"\(uuidText ?? "")\" is not a UUID (uuidgen makes one)") }
         if let interval, let lease, lease < 2 * interval {
@@ -246,6 +247,7 @@ public enum ConfigLoader {
         var datastore = DatastoreSettings(name: name, target: target, hostUUID: uuid, hostName: hostName ?? ProcessInfo.processInfo.hostName)
         datastore.heartbeatIntervalSeconds = interval ?? datastore.heartbeatIntervalSeconds
         datastore.heartbeatLeaseSeconds = lease ?? datastore.heartbeatLeaseSeconds
+        datastore.ioControlCapacityIOPS = capacity
         return datastore
     }
 
@@ -253,11 +255,13 @@ public enum ConfigLoader {
         let datastore = reader.string("datastore", required: true)
         let name = reader.string("name", required: true)
         let mode = reader.choice("mode", as: DiskSettings.Mode.self)
+        let filters = reader.filterSpecs("filters")
         if let name, name.contains("/") { reader.fail("name", "must not contain \"/\"") }
         reader.finish()
         guard let datastore, let name, reader.errors.isEmpty else { return nil }
         var disk = DiskSettings(datastore: datastore, name: name)
         disk.mode = mode ?? .exclusive
+        disk.filters = filters
         return disk
     }
 

@@ -12,6 +12,9 @@ public struct DatastoreSettings: Sendable, Hashable {
     public var hostName: String
     public var heartbeatIntervalSeconds: Int = 3
     public var heartbeatLeaseSeconds: Int = 16
+    /// The I/O rate the datastore's device can give, in IOPS. When set, the ioControl filters of
+    /// this datastore's disks share it by mClock (shares, reservations); nil: no host scheduling.
+    public var ioControlCapacityIOPS: Int?
 
     public init(name: String, target: String, hostUUID: UUID, hostName: String) {
         self.name = name

@@ -8,6 +8,6 @@ extension DaemonState {
             let sessions = exports.export(settings.name)?.sessions.count ?? 0
             metrics.exportSessions(export: settings.name).record(sessions)
         }
-        return metrics.exposition()
+        return metrics.exposition() + inspectionExposition()
     }
 }
