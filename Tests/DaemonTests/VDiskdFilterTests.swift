@@ -111,9 +111,13 @@ import TestSupport
             }
             async let load = qemuIO(port, lun: 0, commands, timeout: .seconds(180))
             var changes = 0
+            var seenInside = 0
             for _ in 0..<5 {
                 _ = try await json(["disks", "filters", "add", "ds1/vm1", "inspection"] + socket)
                 _ = try await json(["disks", "filters", "add", "ds1/vm1", "ioControl", "iops=100000", "iops_max=200000"] + socket)
+                // The load runs through the filters while they are in the chain.
+                let lengths = try await json(["disks", "histogram", "ds1/vm1", "--kind", "length"] + socket)
+                seenInside += lengths["classes"]?["all"]?.arrayValue?.compactMap(\.intValue).reduce(0, +) ?? 0
                 _ = try await json(["disks", "filters", "set", "ds1/vm1", "ioControl", "iops=50000"] + socket)
                 _ = try await json(["disks", "filters", "remove", "ds1/vm1", "ioControl"] + socket)
                 _ = try await json(["disks", "filters", "remove", "ds1/vm1", "inspection"] + socket)
@@ -121,6 +125,7 @@ import TestSupport
             }
             let output = try await load
             #expect(changes == 25)
+            #expect(seenInside > 0, "the inspection filter saw no I/O of the load while it was in the chain")
             #expect(!output.contains("failed") && !output.contains("error"), "the client saw an error: \(output.suffix(2000))")
             #expect(output.components(separatedBy: "read 65536/65536").count - 1 == 32 * rounds, "not every verified read completed: \(output.suffix(1000))")
 
