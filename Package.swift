@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Export", targets: ["Export"]),
         .library(name: "LibISCSI", targets: ["LibISCSI"]),
         .library(name: "Datastore", targets: ["Datastore"]),
+        .library(name: "Filters", targets: ["Filters"]),
         .library(name: "Daemon", targets: ["Daemon"]),
     ],
     dependencies: [
@@ -79,6 +80,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The per-disk I/O filter chain (VAIO-style categories) and the built-in filters.
+        .target(
+            name: "Filters",
+            dependencies: [
+                "SCSI",
+                "BlockDevice",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -143,6 +155,7 @@ let package = Package(
                 "ISCSI",
                 "BlockDevice",
                 "Datastore",
+                "Filters",
                 "VSCSI",
                 "Export",
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -223,6 +236,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FiltersTests",
+            dependencies: ["Filters", "BlockDevice", "SCSI", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DatastoreTests",
             dependencies: ["Datastore", "BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
@@ -276,6 +294,7 @@ let package = Package(
                 "TestSupport",
                 "ISCSI",
                 "Datastore",
+                "Filters",
                 "VSCSI",
                 "BlockDevice",
                 .product(name: "NIOCore", package: "swift-nio"),

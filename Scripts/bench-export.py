@@ -31,7 +31,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-from bench_tgtd import Tgtd, free_port
+from bench_tgtd import Tgtd, free_port, write_marked_section
 
 IQN = "iqn.2026-11.org.vdiskd:bench-export"
 EXPORT_IQN = "iqn.2026-11.org.vdiskd:bench-export-served"
@@ -253,19 +253,9 @@ def render(args, started, rows):
 
 def write_doc(path, report):
     """Replaces the text between the markers of the Export section, or appends the section."""
-    with open(path) as f:
-        text = f.read()
-    block = f"{BEGIN}\n{report}\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + (
-            "\n\n## Export\n\nlibiscsi's iscsi-perf against tgtd directly and through `vdiskctl export serve`.\n"
-            "Repeat with `Scripts/bench-export` (options `--pairs N --seconds S --disk eager|thin`).\n\n"
-            f"{block}\n")
-    with open(path, "w") as f:
-        f.write(text)
+    write_marked_section(path, report, BEGIN, END, (
+        "## Export\n\nlibiscsi's iscsi-perf against tgtd directly and through `vdiskctl export serve`.\n"
+        "Repeat with `Scripts/bench-export` (options `--pairs N --seconds S --disk eager|thin`).\n\n"))
 
 
 if __name__ == "__main__":

@@ -73,3 +73,18 @@ class Tgtd:
                 os.unlink(f"/var/run/tgtd/socket.{self.control}{suffix}")
             except FileNotFoundError:
                 pass
+
+
+def write_marked_section(path, report, begin, end, heading):
+    """Replaces the text between `begin` and `end` in the file at `path` with `report`, or
+    appends `heading` and the marked report when the markers are not there yet."""
+    with open(path) as f:
+        text = f.read()
+    block = f"{begin}\n{report}\n{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + heading + f"{block}\n"
+    with open(path, "w") as f:
+        f.write(text)

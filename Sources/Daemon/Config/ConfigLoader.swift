@@ -250,6 +250,7 @@ public enum ConfigLoader {
         let interval = reader.int("heartbeat_interval_seconds", range: 1...60)
         let lease = reader.int("heartbeat_lease_seconds", range: 2...600)
         let spaceWarning = reader.int("space_warning_percent", range: 0...100)
+        let capacity = reader.int("io_control_capacity_iops", range: 1...100_000_000)
         let uuid = uuidText.flatMap(UUID.init(uuidString:))
         if uuidText != nil && uuid == nil { reader.fail("host_uuid", "\"\(uuidText ?? "")\" is not a UUID (uuidgen makes one)") }
         if let interval, let lease, lease < 2 * interval {
@@ -261,6 +262,7 @@ public enum ConfigLoader {
         datastore.heartbeatIntervalSeconds = interval ?? datastore.heartbeatIntervalSeconds
         datastore.heartbeatLeaseSeconds = lease ?? datastore.heartbeatLeaseSeconds
         datastore.spaceWarningPercent = spaceWarning ?? datastore.spaceWarningPercent
+        datastore.ioControlCapacityIOPS = capacity
         return datastore
     }
 
@@ -269,12 +271,14 @@ public enum ConfigLoader {
         let name = reader.string("name", required: true)
         let mode = reader.choice("mode", as: DiskSettings.Mode.self)
         let takeover = reader.choice("takeover", as: DiskSettings.Takeover.self)
+        let filters = reader.filterSpecs("filters")
         if let name, name.contains("/") { reader.fail("name", "must not contain \"/\"") }
         reader.finish()
         guard let datastore, let name, reader.errors.isEmpty else { return nil }
         var disk = DiskSettings(datastore: datastore, name: name)
         disk.mode = mode ?? .exclusive
         disk.takeover = takeover ?? .manual
+        disk.filters = filters
         return disk
     }
 

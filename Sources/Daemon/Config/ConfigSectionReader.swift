@@ -32,6 +32,16 @@ struct ConfigSectionReader {
         errors.append(ConfigError(file: file, line: locator.line(section: section, index: index, key: key), key: path(key), message: message))
     }
 
+    /// Records a problem inside `key`'s value, at `place` (`filters[2].iops`), on `key`'s line.
+    mutating func fail(_ key: String, at place: String, _ message: String) {
+        errors.append(ConfigError(file: file, line: locator.line(section: section, index: index, key: key), key: path(place), message: message))
+    }
+
+    /// The raw value of `key` (marked known), for readers of structured values.
+    mutating func rawValue(_ key: String) -> (any TOMLValueConvertible)? {
+        value(key, required: false)
+    }
+
     private mutating func value(_ key: String, required: Bool) -> (any TOMLValueConvertible)? {
         known.insert(key)
         guard let value = table[key] else {

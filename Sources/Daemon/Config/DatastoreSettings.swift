@@ -14,6 +14,9 @@ public struct DatastoreSettings: Sendable, Hashable {
     public var heartbeatLeaseSeconds: Int = 16
     /// The thin-provisioning soft threshold, percent of data blocks used (0: none).
     public var spaceWarningPercent: Int = 90
+    /// The I/O rate the datastore's device can give, in IOPS. When set, the ioControl filters of
+    /// this datastore's disks share it by mClock (shares, reservations); nil: no host scheduling.
+    public var ioControlCapacityIOPS: Int?
 
     public init(name: String, target: String, hostUUID: UUID, hostName: String) {
         self.name = name

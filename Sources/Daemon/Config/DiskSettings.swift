@@ -1,5 +1,7 @@
 // One `[[disk]]`: a virtual disk opened at start.
 
+import Filters
+
 /// A virtual disk in a configured datastore, opened with `mode`.
 public struct DiskSettings: Sendable, Hashable, Codable {
     public enum Mode: String, Sendable, Hashable, CaseIterable, Codable {
@@ -20,6 +22,10 @@ public struct DiskSettings: Sendable, Hashable, Codable {
     public var name: String
     public var mode: Mode = .exclusive
     public var takeover: Takeover = .manual
+    /// The disk's filter chain from the client down, as plain values (`filters = [...]`).
+    /// nil (no `filters` key) opens the disk with no chain at all, not even an empty one, so it
+    /// costs nothing; such a disk cannot take filters live. `[]` is an empty chain that can.
+    public var filters: [FilterSpec]?
 
     public init(datastore: String, name: String) {
         self.datastore = datastore

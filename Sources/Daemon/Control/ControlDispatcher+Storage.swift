@@ -1,6 +1,7 @@
 // The control methods on datastores and disks: a datastore's hosts, locks and space; disks
 // created, deleted, grown, opened and closed while the daemon runs.
 
+import BlockDevice
 import Datastore
 import Foundation
 
@@ -49,9 +50,11 @@ extension ControlDispatcher {
                 await withDisk(request) { store, name, reference in
                     if let open = state.storage.disk(reference) {
                         try await open.grow(to: UInt64(size))
+                        var presented: any BlockDevice & AnyObject = open
+                        if let chain = state.storage.chain(reference) { presented = chain }
                         // Every export presenting it tells its initiators the capacity changed.
                         for export in state.exports.exports(presenting: reference, config: state.config) {
-                            await state.exports.export(export)?.capacityChanged(of: open)
+                            await state.exports.export(export)?.capacityChanged(of: presented)
                         }
                     } else {
                         try await store.growDisk(name: name, to: UInt64(size))

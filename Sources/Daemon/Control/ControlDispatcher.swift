@@ -6,10 +6,11 @@ import Logging
 public struct ControlDispatcher: Sendable {
     /// Methods that only read; any peer the socket lets in may call them.
     public static let readMethods: Set<String> = Set(["status", "targets.list", "datastores.list", "disks.list", "exports.list", "disks.stats", "metrics"])
-        .union(storageReadMethods).union(faultReadMethods)
+        .union(storageReadMethods).union(faultReadMethods).union(filterReadMethods)
     /// Methods that change the daemon; root or `control_group` only.
     public static let mutatingMethods: Set<String> = Set(["log.setLevel", "reload"])
         .union(storageMutatingMethods).union(exportMutatingMethods).union(faultMutatingMethods)
+        .union(filterMutatingMethods)
 
     let state: DaemonState
     let access: ControlAccess
@@ -98,6 +99,7 @@ public struct ControlDispatcher: Sendable {
             }
         default:
             if let result = await callStorage(request) { return result }
+            if let result = await callFilters(request) { return result }
             if let result = await callExports(request) { return result }
             if let result = await callFaults(request) { return result }
             return .failure(.methodNotFound(request.method))

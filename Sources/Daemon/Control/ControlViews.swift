@@ -78,6 +78,7 @@ enum ControlViews {
         fields["takeover"] = .string(disk.takeover.rawValue)
         fields["opened"] = opened(state.storage.disk(disk.reference))
         fields["exports"] = .array(state.exports.exports(presenting: disk.reference, config: state.config).map { .string($0) })
+        fields["filters"] = chainNames(disk.reference, state: state)
         return .object(fields)
     }
 

@@ -14,6 +14,6 @@ extension DaemonState {
                 metrics.datastoreFreeBytes(datastore: settings.name, store.freeBlocks * UInt64(store.fileBlockSize))
             }
         }
-        return metrics.exposition()
+        return metrics.exposition() + inspectionExposition()
     }
 }

@@ -45,6 +45,8 @@ struct ExportService: Service {
                 return
             }
             var exported = disk.exportedDisk
+            // A disk with a filter chain is presented through it.
+            if let chain = state.storage.chain(reference) { exported.device = chain }
             // Shared by every export presenting this disk, and kept across reloads.
             exported.statistics = state.diskStatistics.statistics(for: reference)
             disks.append(exported)

@@ -1,7 +1,9 @@
 // What the storage service has open — target sessions, mounted datastores, open disks — shared
 // with the export service and the control methods.
 
+import BlockDevice
 import Datastore
+import Filters
 import ISCSI
 import Synchronization
 
@@ -12,6 +14,8 @@ public final class OpenedStorage: Sendable {
         var luns: [(name: String, lun: ISCSILUN)] = []
         var datastores: [(name: String, store: Datastore)] = []
         var disks: [(reference: String, disk: VirtualDisk)] = []
+        var chains: [String: FilteredBlockDevice] = [:]
+        var ioControlHosts: [String: IOControlHost] = [:]
         var lastEvents: [String: String] = [:]
         var opened = false
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -34,11 +38,22 @@ public final class OpenedStorage: Sendable {
         inner.withLock { $0.disks.append((reference, disk)) }
     }
 
-    /// Forgets a disk and returns it (the caller closes it).
-    func removeDisk(_ reference: String) -> VirtualDisk? {
+    /// Adds a disk opened with a filter chain: `chain` wraps `disk`, and exports present it.
+    func addDisk(_ reference: String, _ disk: VirtualDisk, chain: FilteredBlockDevice) {
+        inner.withLock { inner in
+            inner.disks.append((reference, disk))
+            inner.chains[reference] = chain
+        }
+    }
+
+    /// Forgets a disk and returns what to close: its chain when it has one (which closes the
+    /// disk under it), else the disk.
+    func removeDisk(_ reference: String) -> (any BlockDevice)? {
         inner.withLock { inner in
             guard let index = inner.disks.firstIndex(where: { $0.reference == reference }) else { return nil }
-            return inner.disks.remove(at: index).disk
+            let disk = inner.disks.remove(at: index).disk
+            if let chain = inner.chains.removeValue(forKey: reference) { return chain }
+            return disk
         }
     }
 
@@ -50,16 +65,37 @@ public final class OpenedStorage: Sendable {
         }
     }
 
-    /// Forgets everything and returns it, for closing in reverse order.
-    func removeAll() -> (luns: [(name: String, lun: ISCSILUN)], datastores: [(name: String, store: Datastore)], disks: [(reference: String, disk: VirtualDisk)]) {
+    /// Forgets everything and returns it, for closing in reverse order; each disk comes as what
+    /// to close (its chain when it has one).
+    func removeAll() -> (luns: [(name: String, lun: ISCSILUN)], datastores: [(name: String, store: Datastore)], disks: [(reference: String, disk: any BlockDevice)]) {
         inner.withLock { inner in
             defer {
                 inner.luns = []
                 inner.datastores = []
                 inner.disks = []
+                inner.chains = [:]
+                inner.ioControlHosts = [:]
             }
-            return (inner.luns, inner.datastores, inner.disks)
+            let disks = inner.disks.map { entry -> (reference: String, disk: any BlockDevice) in
+                if let chain = inner.chains[entry.reference] { return (entry.reference, chain) }
+                return (entry.reference, entry.disk)
+            }
+            return (inner.luns, inner.datastores, disks)
         }
+    }
+
+    /// The chain of an open disk, when it was opened with one (`filters` in its config).
+    public func chain(_ reference: String) -> FilteredBlockDevice? {
+        inner.withLock { $0.chains[reference] }
+    }
+
+    func addIOControlHost(_ datastore: String, _ host: IOControlHost) {
+        inner.withLock { $0.ioControlHosts[datastore] = host }
+    }
+
+    /// The mClock scheduler of a datastore with `io_control_capacity_iops`.
+    public func ioControlHost(_ datastore: String) -> IOControlHost? {
+        inner.withLock { $0.ioControlHosts[datastore] }
     }
 
     /// Every open target session, by target name.

@@ -2,6 +2,7 @@
 
 import BlockDevice
 import Datastore
+import Filters
 import Foundation
 import ISCSI
 import Logging
@@ -172,6 +173,9 @@ struct StorageService: Service {
             let store = try await Datastore.mount(device: lun, host: HostIdentity(uuid: settings.hostUUID, name: settings.hostName), options: options)
             state.storage.addDatastore(settings.name, store)
             state.metrics.datastoreFenced(datastore: settings.name, false)
+            if let capacity = settings.ioControlCapacityIOPS {
+                state.storage.addIOControlHost(settings.name, IOControlHost(name: "datastore \(settings.name)", capacity: Double(capacity)))
+            }
         }
     }
 
@@ -182,7 +186,18 @@ struct StorageService: Service {
         await open(key, failing: "cannot open disk", state: state, logger: logger) {
             let mode: DiskOpenMode = settings.mode == .exclusive ? .exclusive : .sharedReadOnly
             let disk = try await store.openDisk(name: settings.name, mode: mode)
-            state.storage.addDisk(settings.reference, disk)
+            guard let specs = settings.filters else {
+                state.storage.addDisk(settings.reference, disk)
+                return
+            }
+            do {
+                let chain = try await FilterChains.build(specs, for: settings.reference, state: state)
+                let device = FilteredBlockDevice(base: disk, disk: settings.reference, chain: chain, events: FilterChains.eventSink(state: state, logger: logger))
+                state.storage.addDisk(settings.reference, disk, chain: device)
+            } catch {
+                try? await disk.close()
+                throw error
+            }
         }
     }
 

@@ -69,7 +69,8 @@ struct DatastoresListCommand: AsyncParsableCommand {
 struct DisksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "disks", abstract: "Show and change the running vdiskd's disks.",
-        subcommands: [DisksListCommand.self, DisksCreateCommand.self, DisksDeleteCommand.self, DisksGrowCommand.self, DisksOpenCommand.self, DisksCloseCommand.self, DiskStatsCommand.self],
+        subcommands: [DisksListCommand.self, DisksCreateCommand.self, DisksDeleteCommand.self, DisksGrowCommand.self, DisksOpenCommand.self, DisksCloseCommand.self, DiskStatsCommand.self,
+                      DiskFiltersCommand.self, DiskHistogramCommand.self, DiskTraceCommand.self, DiskInspectionCommand.self],
         defaultSubcommand: DisksListCommand.self
     )
 }
@@ -80,8 +81,10 @@ struct DisksListCommand: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonCallOptions
 
     func run() async throws {
-        try await daemon.list("disks.list", ["DISK", "MODE", "EXPORTS", "STATE"]) { disk in
-            ["\(DaemonTable.text(disk["datastore"]))/\(DaemonTable.text(disk["name"]))", DaemonTable.text(disk["mode"]), DaemonTable.text(disk["exports"]), DaemonTable.state(disk)]
+        try await daemon.list("disks.list", ["DISK", "MODE", "EXPORTS", "FILTERS", "STATE"]) { disk in
+            // No chain at all prints "-"; an empty chain "none".
+            let filters = disk["filters"]?.arrayValue.map { $0.isEmpty ? "none" : DaemonTable.text(.array($0)) } ?? "-"
+            return ["\(DaemonTable.text(disk["datastore"]))/\(DaemonTable.text(disk["name"]))", DaemonTable.text(disk["mode"]), DaemonTable.text(disk["exports"]), filters, DaemonTable.state(disk)]
         }
     }
 }
