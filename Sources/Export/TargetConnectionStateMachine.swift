@@ -7,7 +7,7 @@ import NIOCore
 
 /// One logged-in connection (the whole session: MaxConnections is 1) as seen by the target.
 ///
-/// Every event returns the ordered actions to perform. Scopes follow DESIGN.md: a
+/// Every event returns the ordered actions to perform. Scopes follow docs/INITIATOR.md ("Errors and their scope"): a
 /// bad field in one PDU gets a Reject and the connection goes on; a broken data
 /// sequence (DataSN, offsets, an unknown TTT) or a silent initiator ends this
 /// connection only.

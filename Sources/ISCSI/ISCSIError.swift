@@ -3,7 +3,7 @@
 /// A failure in the iSCSI layer.
 ///
 /// `scope` says what the failure ends: one task, one connection, or the whole
-/// session (DESIGN.md, "Errors have a scope"). `code` classifies it so callers
+/// session (docs/INITIATOR.md, "Errors and their scope"). `code` classifies it so callers
 /// can react; `message` is for people and names the object that failed.
 public struct ISCSIError: Error, Sendable, CustomStringConvertible {
     /// How much a failure takes down with it.

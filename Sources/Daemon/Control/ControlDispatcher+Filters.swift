@@ -92,6 +92,8 @@ extension ControlDispatcher {
         state.updateConfig { config in
             if let index = config.disks.firstIndex(where: { $0.reference == reference }) { config.disks[index].filters = specs }
         }
+        // Kept in the state directory like the other live changes, so a reload or restart keeps it.
+        reloader.live.persist(disk: reference)
         logger.notice("filter chain changed", metadata: ["vdiskd.disk": "\(reference)", "vdiskd.chain": "\(device.chain.describedNames)"])
         return .success(ControlViews.chain(device))
     }

@@ -22,7 +22,7 @@ struct DaemonCallOptions: ParsableArguments {
             return try await ControlClient(socketPath: socket, timeout: .seconds(timeout)).call(method, params: params)
         } catch {
             FileHandle.standardError.write(Data("vdiskctl: \(error.message)\n".utf8))
-            throw StatusCommand.exitCode(for: error)
+            throw CLIExitCode.of(error)
         }
     }
 

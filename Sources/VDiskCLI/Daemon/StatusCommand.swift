@@ -28,25 +28,9 @@ public struct StatusCommand: AsyncParsableCommand {
             result = try await ControlClient(socketPath: socket, timeout: .seconds(timeout)).call("status")
         } catch {
             FileHandle.standardError.write(Data("vdiskctl: \(error.message)\n".utf8))
-            throw Self.exitCode(for: error)
+            throw CLIExitCode.of(error)
         }
         print(json ? Self.json(result) : Self.table(result), terminator: "")
-    }
-
-    /// Exit codes by failure class, shared with the rest of vdiskctl (CLIExitCode).
-    static func exitCode(for error: ControlClientError) -> ExitCode {
-        switch error.code {
-        case .notRunning: CLIExitCode.unavailable
-        case .permissionDenied: CLIExitCode.refused
-        case .timeout: CLIExitCode.timeout
-        case .badResponse: CLIExitCode.failure
-        case .daemonError(let rpc):
-            switch rpc.code {
-            case JSONRPCError.notPermittedCode, JSONRPCError.notFoundCode, JSONRPCError.inUseCode: CLIExitCode.refused
-            case JSONRPCError.invalidParamsCode: CLIExitCode.usage
-            default: CLIExitCode.failure
-            }
-        }
     }
 
     static func json(_ value: JSONValue) -> String {

@@ -22,38 +22,10 @@ enum CLIFailure {
     }
 
     static func describe(_ error: any Error) -> (String, ExitCode) {
-        switch error {
-        case let error as CLIError:
-            return (error.message, error.exitCode)
-        case let error as ISCSIError:
-            return (error.description, exitCode(for: error))
-        case let error as BlockDeviceError:
-            if let underlying = error.underlying as? ISCSIError {
-                return (error.description, exitCode(for: underlying))
-            }
-            switch error.code {
-            case .timeout: return (error.description, CLIExitCode.timeout)
-            case .transport: return (error.description, CLIExitCode.unavailable)
-            case .invalidArgument, .outOfRange: return (error.description, CLIExitCode.usage)
-            default: return (error.description, CLIExitCode.deviceError)
-            }
-        default:
-            return ("\(error)", CLIExitCode.failure)
+        let message = switch error {
+        case let error as CLIError: error.message
+        default: "\(error)"
         }
-    }
-
-    static func exitCode(for error: ISCSIError) -> ExitCode {
-        switch error.code {
-        case .authenticationFailed, .authorizationFailed, .targetNotFound, .targetRemoved:
-            return CLIExitCode.refused
-        case .timeout:
-            return CLIExitCode.timeout
-        case .connectFailed, .connectionClosed:
-            return CLIExitCode.unavailable
-        case .invalidArgument:
-            return CLIExitCode.usage
-        default:
-            return CLIExitCode.failure
-        }
+        return (message, CLIExitCode.of(error))
     }
 }
