@@ -115,9 +115,10 @@ extension Datastore {
         state.withLockedValue { $0.nextSequence = lastSequence + 1 }
         try await observeHeartbeats()
         if options.runsHeartbeatTask {
-            let task = Task { [weak self] in
+            // On a thread of its own (HeartbeatExecutor): a busy task pool must not starve renewals.
+            let task = Task(executorPreference: HeartbeatExecutor.shared) { [weak self] in
                 while let interval = self?.options.heartbeatInterval, let clock = self?.options.clock {
-                    do { try await clock.sleep(for: interval) } catch { return }
+                    do { try await HeartbeatExecutor.shared.sleep(for: interval, by: clock) } catch { return }
                     guard let self, self.state.withLockedValue({ $0.mounted }) else { return }
                     do {
                         try await self.renewHeartbeat()
