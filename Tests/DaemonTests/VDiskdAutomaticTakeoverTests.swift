@@ -110,7 +110,23 @@ import TestSupport
             #expect(refused?["reason"]?.stringValue?.contains("locked by host 'host-b'") == true, "\(refused ?? .null)")
             #expect(try await Self.export(restarted)?["state"] == .string("not-started"))
             #expect(await restarted.terminate() == 0, "\(restarted.stderr)")
+
+            // With takeover = "auto" it waits for host-b instead, and a SIGTERM while it waits ends it at once.
+            let scratchA3 = try ScratchDirectory()
+            let standby = try DaemonProcess.start(in: scratchA3, tgt: lun.portal, lunIQN: lun.iqn, exportPort: portA,
+                                                  edit: Self.edit(host: "host-a", uuid: Self.uuidA, auto: true))
+            defer { standby.stop() }
+            try #require(await standby.notify.waitFor("READY=1", timeout: 60) != nil, "no READY=1 from the standby: \(standby.stderr)")
+            let standing = try await Self.disk(standby)
+            #expect(standing?["state"] == .string("waiting"), "\(standing ?? .null)")
+            #expect(standing?["reason"]?.stringValue?.hasPrefix("for host-b (heartbeat ") == true, "\(standing ?? .null)")
+            let stopping = ContinuousClock.now
+            #expect(await standby.terminate() == 0, "\(standby.stderr)")
+            #expect(ContinuousClock.now - stopping < .seconds(Self.interval * 3), "shutdown waited on the waiting disk")
             #expect(await daemonB.terminate() == 0, "\(daemonB.stderr)")
+            // B still held the disk until its clean shutdown: the LUN is consistent.
+            let check = try await ProcessRunner.run("\(ProcessRunner.productsDirectory)/vdiskctl", ["datastore", "check", lun.url])
+            #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
         }
     }
 }

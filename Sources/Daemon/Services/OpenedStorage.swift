@@ -13,6 +13,8 @@ public final class OpenedStorage: Sendable {
         var datastores: [(name: String, store: Datastore)] = []
         var disks: [(reference: String, disk: VirtualDisk)] = []
         var lastEvents: [String: String] = [:]
+        /// Work that runs until shutdown: disks waiting for another host (DiskTakeover).
+        var background: [Task<Void, Never>] = []
         var opened = false
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
@@ -40,6 +42,21 @@ public final class OpenedStorage: Sendable {
             guard let index = inner.disks.firstIndex(where: { $0.reference == reference }) else { return nil }
             return inner.disks.remove(at: index).disk
         }
+    }
+
+    /// Keeps `task` until `stopBackground()`.
+    func addBackground(_ task: Task<Void, Never>) {
+        inner.withLock { $0.background.append(task) }
+    }
+
+    /// Cancels the background work and waits for it to end, before anything is closed under it.
+    func stopBackground() async {
+        let tasks = inner.withLock { inner in
+            defer { inner.background = [] }
+            return inner.background
+        }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
     }
 
     /// Forgets a datastore and returns it (the caller unmounts it).
