@@ -33,6 +33,24 @@ import TestSupport
     static let uuidA = "0a3c36f1-6b2e-4a55-9d1e-7f4b2c8e1a01"
     static let uuidB = "0a3c36f1-6b2e-4a55-9d1e-7f4b2c8e1a02"
 
+    /// A daemon of its own scratch directory (kept alive with it) for `host`, once it is READY.
+    static func host(_ lun: PreparedLUN, _ host: String, uuid: String, auto: Bool, port: Int) async throws -> (DaemonProcess, ScratchDirectory) {
+        let scratch = try ScratchDirectory()
+        let daemon = try DaemonProcess.start(in: scratch, tgt: lun.portal, lunIQN: lun.iqn, exportPort: port,
+                                             edit: edit(host: host, uuid: uuid, auto: auto))
+        let ready = await daemon.notify.waitFor("READY=1", timeout: 60) != nil
+        if !ready { daemon.stop() }
+        try #require(ready, "no READY=1 from \(host): \(daemon.stderr)")
+        return (daemon, scratch)
+    }
+
+    /// The waiting disk's reason names `holder`.
+    static func expectWaiting(_ daemon: DaemonProcess, for holder: String) async throws {
+        let disk = try await disk(daemon)
+        #expect(disk?["state"] == .string("waiting"), "\(disk ?? .null)")
+        #expect(disk?["reason"]?.stringValue?.hasPrefix("for \(holder) (heartbeat ") == true, "\(disk ?? .null)")
+    }
+
     static func disk(_ daemon: DaemonProcess) async throws -> JSONValue? {
         try await ControlClient(socketPath: daemon.socketPath).call("disks.list").arrayValue?.first
     }
@@ -60,14 +78,9 @@ import TestSupport
             #expect(written.stdout.components(separatedBy: "wrote \(Self.chunk)/\(Self.chunk)").count - 1 == Self.writes, "\(written.stdout.suffix(300))")
 
             // B starts at once with the same disk, takeover = "auto": it waits, naming A.
-            let scratchB = try ScratchDirectory()
-            let daemonB = try DaemonProcess.start(in: scratchB, tgt: lun.portal, lunIQN: lun.iqn, exportPort: portB,
-                                                  edit: Self.edit(host: "host-b", uuid: Self.uuidB, auto: true))
-            defer { daemonB.stop() }
-            try #require(await daemonB.notify.waitFor("READY=1", timeout: 60) != nil, "no READY=1 from B: \(daemonB.stderr)")
-            let waiting = try await Self.disk(daemonB)
-            #expect(waiting?["state"] == .string("waiting"), "\(waiting ?? .null)")
-            #expect(waiting?["reason"]?.stringValue?.hasPrefix("for host-a (heartbeat ") == true, "\(waiting ?? .null)")
+            let (daemonB, scratchB) = try await Self.host(lun, "host-b", uuid: Self.uuidB, auto: true, port: portB)
+            defer { daemonB.stop(); _ = scratchB }
+            try await Self.expectWaiting(daemonB, for: "host-a")
             #expect(try await Self.export(daemonB)?["state"] == .string("not-started"))
             let table = try await ProcessRunner.run("\(ProcessRunner.productsDirectory)/vdiskctl", ["disks", "--socket", daemonB.socketPath])
             #expect(table.stdout.contains("waiting for host-a (heartbeat "), "\(table.stdout)")
@@ -100,17 +113,25 @@ import TestSupport
             #expect(readBack.status == 0 && !readBack.stdout.contains("Pattern verification failed"), "\(readBack.stdout.prefix(1500)) \(readBack.stderr)")
 
             // A comes back with its old config: it does not serve the disk, and says who holds it.
-            let scratchA2 = try ScratchDirectory()
-            let restarted = try DaemonProcess.start(in: scratchA2, tgt: lun.portal, lunIQN: lun.iqn, exportPort: portA,
-                                                    edit: Self.edit(host: "host-a", uuid: Self.uuidA, auto: false))
-            defer { restarted.stop() }
-            try #require(await restarted.notify.waitFor("READY=1", timeout: 60) != nil, "no READY=1 from A again: \(restarted.stderr)")
+            let (restarted, scratchA2) = try await Self.host(lun, "host-a", uuid: Self.uuidA, auto: false, port: portA)
+            defer { restarted.stop(); _ = scratchA2 }
             let refused = try await Self.disk(restarted)
             #expect(refused?["state"] == .string("failed"), "\(refused ?? .null)")
             #expect(refused?["reason"]?.stringValue?.contains("locked by host 'host-b'") == true, "\(refused ?? .null)")
             #expect(try await Self.export(restarted)?["state"] == .string("not-started"))
             #expect(await restarted.terminate() == 0, "\(restarted.stderr)")
+
+            // With takeover = "auto" it waits for host-b instead, and a SIGTERM while it waits ends it at once.
+            let (standby, scratchA3) = try await Self.host(lun, "host-a", uuid: Self.uuidA, auto: true, port: portA)
+            defer { standby.stop(); _ = scratchA3 }
+            try await Self.expectWaiting(standby, for: "host-b")
+            let stopping = ContinuousClock.now
+            #expect(await standby.terminate() == 0, "\(standby.stderr)")
+            #expect(ContinuousClock.now - stopping < .seconds(Self.interval * 3), "shutdown waited on the waiting disk")
             #expect(await daemonB.terminate() == 0, "\(daemonB.stderr)")
+            // B still held the disk until its clean shutdown: the LUN is consistent.
+            let check = try await ProcessRunner.run("\(ProcessRunner.productsDirectory)/vdiskctl", ["datastore", "check", lun.url])
+            #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
         }
     }
 }

@@ -69,6 +69,16 @@ struct DiskTakeover: Sendable {
         }
     }
 
+    /// Opens a `takeover = "auto"` disk now, or, when another host holds it, keeps trying in
+    /// the background until shutdown. With `startingExports` false (start-up) the export
+    /// service starts the exports of a disk that opened at once.
+    static func openOrWait(_ settings: DiskSettings, state: DaemonState, group: any EventLoopGroup, logger: Logger, startingExports: Bool) async {
+        let takeover = DiskTakeover(settings: settings, state: state, group: group, logger: logger)
+        if let pause = await takeover.attempt(after: nil, startingExports: startingExports) {
+            state.storage.addBackground(Task { await takeover.run(firstPause: pause) })
+        }
+    }
+
     /// Retries after `pause` until the disk is open or the task is cancelled (shutdown).
     func run(firstPause pause: Duration) async {
         var pause = pause

@@ -49,7 +49,12 @@ extension LiveChanges {
             return .failure(.operationFailed("datastore \(name) could not be mounted again: \(why)"))
         }
         for disk in disks {
-            await StorageService.openDisk(disk, in: mounted, state: state, logger: logger)
+            if disk.takeover == .auto {
+                // Exports start below; a disk still held goes on waiting in the background.
+                await DiskTakeover.openOrWait(disk, state: state, group: group, logger: logger, startingExports: false)
+            } else {
+                await StorageService.openDisk(disk, in: mounted, state: state, logger: logger)
+            }
         }
         for export in exports {
             await ExportService.start(export, state: state, group: group, logger: logger)

@@ -17,6 +17,8 @@ public final class OpenedStorage: Sendable {
         var chains: [String: FilteredBlockDevice] = [:]
         var ioControlHosts: [String: IOControlHost] = [:]
         var lastEvents: [String: String] = [:]
+        /// Work that runs until shutdown: disks waiting for another host (DiskTakeover).
+        var background: [Task<Void, Never>] = []
         var opened = false
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
@@ -55,6 +57,21 @@ public final class OpenedStorage: Sendable {
             if let chain = inner.chains.removeValue(forKey: reference) { return chain }
             return disk
         }
+    }
+
+    /// Keeps `task` until `stopBackground()`.
+    func addBackground(_ task: Task<Void, Never>) {
+        inner.withLock { $0.background.append(task) }
+    }
+
+    /// Cancels the background work and waits for it to end, before anything is closed under it.
+    func stopBackground() async {
+        let tasks = inner.withLock { inner in
+            defer { inner.background = [] }
+            return inner.background
+        }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
     }
 
     /// Forgets a datastore and returns it (the caller unmounts it).

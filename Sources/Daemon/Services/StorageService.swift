@@ -58,7 +58,6 @@ struct StorageService: Service {
             await Self.mount(settings, on: session, state: state, logger: logger)
         }
 
-        var waiting: [(DiskTakeover, Duration)] = []
         for settings in config.disks {
             let key = "disk:\(settings.reference)"
             guard let store = storage.datastore(settings.datastore) else {
@@ -66,13 +65,10 @@ struct StorageService: Service {
                 continue
             }
             if settings.takeover == .auto {
-                let takeover = DiskTakeover(settings: settings, state: state, group: group, logger: logger)
-                if let pause = await takeover.attempt(after: nil, startingExports: false) {
-                    waiting.append((takeover, pause))
-                }
-                continue
+                await DiskTakeover.openOrWait(settings, state: state, group: group, logger: logger, startingExports: false)
+            } else {
+                await Self.openDisk(settings, in: store, state: state, logger: logger)
             }
-            await Self.openDisk(settings, in: store, state: state, logger: logger)
         }
 
         storage.markOpened()
@@ -80,15 +76,14 @@ struct StorageService: Service {
             for (name, lun) in storage.luns {
                 group.addTask { await watch(name, lun) }
             }
-            for (takeover, pause) in waiting {
-                group.addTask { await takeover.run(firstPause: pause) }
-            }
             // Cancellation ends the wait as well as graceful shutdown; either way, close everything.
             try? await gracefulShutdown()
             group.cancelAll()
         }
 
         await Self.closeRecoveringTargets(state: state, logger: logger)
+        // Disks still waiting for another host stop trying before anything closes under them.
+        await storage.stopBackground()
         let opened = storage.removeAll()
         for (reference, disk) in opened.disks.reversed() {
             await close("disk:\(reference)") { try await disk.close() }
