@@ -42,6 +42,6 @@ private final class Outcomes: Sendable {
         try await device.close()
         try await outcomes.wait { $0.contains(false) }
         #expect(outcomes.all.contains(false))
-        try? await store.unmount()
+        _ = try? await store.unmount()
     }
 }

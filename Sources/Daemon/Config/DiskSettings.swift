@@ -10,7 +10,7 @@ public struct DiskSettings: Sendable, Hashable, Codable {
     }
 
     /// What the daemon does when another host holds the disk's lock (DAEMON.md, "Automatic takeover").
-    public enum Takeover: String, Sendable, Hashable, CaseIterable {
+    public enum Takeover: String, Sendable, Hashable, CaseIterable, Codable {
         /// Keep trying: wait while the holder's heartbeat moves, take the disk over once it
         /// has stood still for a lease, then start the exports presenting it.
         case auto
