@@ -35,6 +35,7 @@ struct LIOTargetFeatureIntegrationTests {
     /// and TPG 2 (group 1, standby). The initiator reads both groups and each path's own
     /// group; after the test moves group 0 to active/non-optimized in configfs, the next command
     /// meets ASYMMETRIC ACCESS STATE CHANGED and the report shows the new state.
+    /// `vdiskctl target inquiry` shows both groups and marks the path it asked through.
     @Test func targetPortGroupsAndAStateChange() async throws {
         try await LIOSuiteGuest.with { lio in
             let iqn = LIOSuiteGuest.iqn("alua")
@@ -55,6 +56,13 @@ struct LIOTargetFeatureIntegrationTests {
             // Each path names its own group in VPD 0x83.
             #expect(try await Self.portGroupDesignator(lio.portal, iqn) == 0)
             #expect(try await Self.portGroupDesignator(lio.standbyPortal, iqn) == UInt16(LIOTargetSpec.standbyGroupID))
+
+            // vdiskctl target inquiry through the standby path: both groups, that path's marked.
+            let vdiskctl = try BuiltExecutable.path("vdiskctl", overriddenBy: "VDISKCTL")
+            let shown = try await ExternalCommand.run(executable: vdiskctl, ["target", "inquiry", lio.standbyPortal.libiscsiURL(target: iqn, lun: 0)], timeout: .seconds(60)).check()
+            #expect(shown.stdout.contains("ALUA: implicit and explicit"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("target port group 0: active/optimized, ports \(active.relativeTargetPorts[0])\n"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("target port group 1: standby, ports \(standby.relativeTargetPorts[0]) (this path)"), "\(shown.stdout)")
 
             let attentions = NIOLockedValueBox<[SenseData]>([])
             let watcher = Task {
