@@ -44,7 +44,8 @@ extension ISCSIError {
         case (3, 0x00):
             return error(.targetError, .connection, "target error; retry later")
         case (3, 0x01):
-            return error(.serviceUnavailable, .connection, "service unavailable; retry later")
+            // LIO answers a TargetName it does not serve with this status, not with 0x0203.
+            return error(.serviceUnavailable, .connection, "service unavailable; retry later, and check the target name (LIO answers an unknown one with this status)")
         case (3, 0x02):
             return error(.outOfResources, .connection, "target out of resources; retry later")
         case (3, _):

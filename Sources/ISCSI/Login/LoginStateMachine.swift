@@ -65,6 +65,20 @@ public struct LoginStateMachine: Sendable {
     /// When the login must have finished; set by `start(now:)`.
     public private(set) var deadline: NIODeadline?
 
+    /// The error for the target closing the connection before the login finished. LIO closes
+    /// it, instead of answering 0x0201, when a target that requires CHAP is offered only
+    /// AuthMethod=None; that is reported as an authentication failure.
+    public func closedByTarget(portal: String) -> ISCSIError {
+        if case .security(_, .awaitingAuthMethod(nil)) = state {
+            return ISCSIError(
+                .authenticationFailed,
+                scope: .session,
+                "\(portal) closed the connection when offered AuthMethod=None: target \(target) requires authentication; configure CHAP credentials"
+            )
+        }
+        return ISCSIError(.connectionClosed, scope: .connection, "\(portal) closed the connection during login")
+    }
+
     /// - Parameter generator: source of the mutual CHAP identifier and challenge;
     ///   tests inject a seeded one.
     public init(

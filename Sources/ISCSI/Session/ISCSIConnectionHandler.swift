@@ -121,8 +121,7 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         var error: ISCSIError
         switch state {
         case .loggingIn(let login):
-            _ = login
-            error = ISCSIError(.connectionClosed, scope: .connection, "\(configuration.portal) closed the connection during login")
+            error = login.closedByTarget(portal: "\(configuration.portal)")
         case .waitingForActive, .fullFeature, .closed:
             error = ISCSIError(.connectionClosed, scope: .connection, "\(configuration.portal) closed the connection")
         }

@@ -21,7 +21,7 @@ import Testing
         (2, 0x00, .initiatorError, .connection, "0x0200): initiator error (detail 0x00)"),
         (2, 0x42, .initiatorError, .connection, "0x0242): initiator error (detail 0x42)"),
         (3, 0x00, .targetError, .connection, "0x0300): target error; retry later"),
-        (3, 0x01, .serviceUnavailable, .connection, "0x0301): service unavailable"),
+        (3, 0x01, .serviceUnavailable, .connection, "0x0301): service unavailable; retry later, and check the target name"),
         (3, 0x02, .outOfResources, .connection, "0x0302): target out of resources"),
         (3, 0x07, .targetError, .connection, "0x0307): target error (detail 0x07)"),
         (9, 0x09, .protocolViolation, .connection, "0x0909): unknown status class 9 with detail 9"),

@@ -14,10 +14,16 @@ import TestSupport
 extension InitiatorEngineTests {
 @Suite(.timeLimit(.minutes(10)))
 struct LIOTargetFeatureIntegrationTests {
-    private static func connect(_ portal: Portal, _ iqn: String, recovery: TimeAmount = .seconds(120)) async throws -> ISCSILUN {
+    private static func connect(
+        _ portal: Portal,
+        _ iqn: String,
+        initiator: String = ISCSISessionConfiguration.defaultInitiatorName,
+        recovery: TimeAmount = .seconds(120)
+    ) async throws -> ISCSILUN {
         var configuration = ISCSISessionConfiguration(
             portal: TargetPortal(host: portal.host, port: portal.port),
             targetName: iqn,
+            initiatorName: initiator,
             loginTimeout: .seconds(20),
             recoveryTimeout: recovery
         )
@@ -29,6 +35,7 @@ struct LIOTargetFeatureIntegrationTests {
     /// and TPG 2 (group 1, standby). The initiator reads both groups and each path's own
     /// group; after the test moves group 0 to active/non-optimized in configfs, the next command
     /// meets ASYMMETRIC ACCESS STATE CHANGED and the report shows the new state.
+    /// `vdiskctl target inquiry` shows both groups and marks the path it asked through.
     @Test func targetPortGroupsAndAStateChange() async throws {
         try await LIOSuiteGuest.with { lio in
             let iqn = LIOSuiteGuest.iqn("alua")
@@ -49,6 +56,13 @@ struct LIOTargetFeatureIntegrationTests {
             // Each path names its own group in VPD 0x83.
             #expect(try await Self.portGroupDesignator(lio.portal, iqn) == 0)
             #expect(try await Self.portGroupDesignator(lio.standbyPortal, iqn) == UInt16(LIOTargetSpec.standbyGroupID))
+
+            // vdiskctl target inquiry through the standby path: both groups, that path's marked.
+            let vdiskctl = try BuiltExecutable.path("vdiskctl", overriddenBy: "VDISKCTL")
+            let shown = try await ExternalCommand.run(executable: vdiskctl, ["target", "inquiry", lio.standbyPortal.libiscsiURL(target: iqn, lun: 0)], timeout: .seconds(60)).check()
+            #expect(shown.stdout.contains("ALUA: implicit and explicit"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("target port group 0: active/optimized, ports \(active.relativeTargetPorts[0])\n"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("target port group 1: standby, ports \(standby.relativeTargetPorts[0]) (this path)"), "\(shown.stdout)")
 
             let attentions = NIOLockedValueBox<[SenseData]>([])
             let watcher = Task {
@@ -94,6 +108,15 @@ struct LIOTargetFeatureIntegrationTests {
         throw ISCSIError(.targetError, scope: .session, "INQUIRY VPD 0x83 through \(portal) kept failing")
     }
 
+    /// Runs one step of a scenario; a failure names the step.
+    private static func step(_ name: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            throw SharedStepError(step: name, underlying: "\(error)")
+        }
+    }
+
     private static func eventually(_ condition: () -> Bool) async -> Bool {
         for _ in 0..<50 {
             if condition() { return true }
@@ -124,44 +147,55 @@ struct LIOTargetFeatureIntegrationTests {
     }
 
     /// Two sessions (two I_T nexuses) on the `pr` LUN: both register, A reserves write
-    /// exclusive registrants only, a write from an unregistered third session conflicts,
-    /// B preempts A's key and takes the reservation, A's writes then conflict.
+    /// exclusive registrants only (the type the datastore uses), B as a registrant may write,
+    /// an unregistered third session conflicts, B preempts A's key and takes the reservation,
+    /// and A, no longer registered, conflicts. Each session has its own initiator name: LIO
+    /// tells registrants from others per initiator name (INITIATOR.md, target quirks).
     @Test func persistentReservationsAcrossTwoSessions() async throws {
         try await LIOSuiteGuest.with { lio in
             let iqn = LIOSuiteGuest.iqn("pr")
-            let a = try await Self.connect(lio.portal, iqn)
-            let b = try await Self.connect(lio.portal, iqn)
-            let outsider = try await Self.connect(lio.portal, iqn)
+            // Three hosts, as the datastore has them: each its own initiator name. (Sessions
+            // sharing one name are not independent registrants on LIO: a registrant's PREEMPT
+            // of an EXCLUSIVE ACCESS reservation got RESERVATION CONFLICT that way.)
+            let a = try await Self.connect(lio.portal, iqn, initiator: "iqn.2026-12.org.vdiskd.test:pr-a")
+            let b = try await Self.connect(lio.portal, iqn, initiator: "iqn.2026-12.org.vdiskd.test:pr-b")
+            let outsider = try await Self.connect(lio.portal, iqn, initiator: "iqn.2026-12.org.vdiskd.test:pr-outsider")
             let keyA: UInt64 = 0xA11C_E000_0000_0001
             let keyB: UInt64 = 0xB0B0_0000_0000_0002
             // A leftover of an earlier run on this guest would change the answers: clear first.
-            try await a.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: keyA))
-            try await a.persistentReserveOut(.clear(key: keyA))
+            try await Self.step("A registers to clear") { try await a.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: keyA)) }
+            try await Self.step("A clears") { try await a.persistentReserveOut(.clear(key: keyA)) }
 
-            try await a.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: keyA))
-            try await b.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: keyB))
+            try await Self.step("A registers") { try await a.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: keyA)) }
+            try await Self.step("B registers") { try await b.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: keyB)) }
             #expect(Set(try await a.readReservationKeys().keys) == [keyA, keyB])
-            try await a.persistentReserveOut(.reserve(key: keyA, type: .exclusiveAccess))
+
+            try await Self.step("A reserves") { try await a.persistentReserveOut(.reserve(key: keyA, type: .writeExclusiveRegistrantsOnly)) }
             #expect(try await b.readReservation().holder?.key == keyA)
-
             let block = TestPattern.bytes(seed: 41, count: 512)
-            try await a.write(block, at: 10)
-            let conflict = await #expect(throws: BlockDeviceError.self) { try await b.write(block, at: 11) }
+            try await Self.step("the holder writes") { try await a.write(block, at: 10) }
+            try await Self.step("a registrant writes") { try await b.write(block, at: 11) }
+            let conflict = await #expect(throws: BlockDeviceError.self) { try await outsider.write(block, at: 12) }
             #expect(conflict?.code == .reservationConflict, "\(String(describing: conflict))")
-            let outsiderConflict = await #expect(throws: BlockDeviceError.self) { try await outsider.write(block, at: 12) }
-            #expect(outsiderConflict?.code == .reservationConflict)
 
-            try await b.persistentReserveOut(.preempt(key: keyB, victimKey: keyA, type: .exclusiveAccess, abort: false))
+            try await Self.step("B preempts A") { try await b.persistentReserveOut(.preempt(key: keyB, victimKey: keyA, type: .writeExclusiveRegistrantsOnly, abort: false)) }
             #expect(try await b.readReservation().holder?.key == keyB)
             #expect(try await b.readReservationKeys().keys == [keyB])
             try await b.write(block, at: 13)
             let preempted = await #expect(throws: BlockDeviceError.self) { try await a.write(block, at: 14) }
             #expect(preempted?.code == .reservationConflict)
 
-            try await b.persistentReserveOut(.clear(key: keyB))
+            try await Self.step("B clears") { try await b.persistentReserveOut(.clear(key: keyB)) }
             #expect(try await a.readReservation().holder == nil)
             for lun in [a, b, outsider] { try await lun.close() }
         }
     }
 }
+}
+
+/// A failed step of a multi-step scenario, with the step's name.
+struct SharedStepError: Error, CustomStringConvertible {
+    let step: String
+    let underlying: String
+    var description: String { "\(step): \(underlying)" }
 }
