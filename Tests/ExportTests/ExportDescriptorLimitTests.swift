@@ -35,11 +35,7 @@ import Testing
                     if session == nil { try await Task.sleep(for: .seconds(1)) }
                 }
                 let legit = try #require(session, "no login after the flood ended")
-                let data = TestPattern.bytes(seed: 41, count: 8192)
-                _ = try await legit.execute(SCSITaskRequest(lun: 0, cdb: [0, 0, 0, 0, 0, 0]))
-                let write = try await legit.execute(SCSITaskRequest(lun: 0, cdb: ExportDatastoreEndToEndTests.cdb10(0x2A, lba: 512, blocks: 16), dataOut: data))
-                let read = try await legit.execute(SCSITaskRequest(lun: 0, cdb: ExportDatastoreEndToEndTests.cdb10(0x28, lba: 512, blocks: 16), expectedDataInLength: data.readableBytes))
-                #expect(write.isGood && read.isGood && read.data == data, "I/O after the flood: write \(write.status), read \(read.status)")
+                try await VerifiedIO.roundTrip(legit, lba: 512, seed: 41, "I/O after the flood")
                 try await legit.logout()
             }
         }

@@ -36,11 +36,7 @@ import VSCSI
     /// A CHAP login to the harness's target with verified I/O.
     static func verifiedCHAPSession(_ harness: ExportHarness) async throws {
         let session = try await harness.session(authentication: .chap(Self.alice, mutual: nil, algorithms: [.sha256]))
-        let data = TestPattern.bytes(seed: 23, count: 8192)
-        _ = try await session.execute(SCSITaskRequest(lun: 0, cdb: [0, 0, 0, 0, 0, 0]))
-        let write = try await session.execute(SCSITaskRequest(lun: 0, cdb: ExportDatastoreEndToEndTests.cdb10(0x2A, lba: 256, blocks: 16), dataOut: data))
-        let read = try await session.execute(SCSITaskRequest(lun: 0, cdb: ExportDatastoreEndToEndTests.cdb10(0x28, lba: 256, blocks: 16), expectedDataInLength: data.readableBytes))
-        #expect(write.isGood && read.isGood && read.data == data, "CHAP session I/O: write \(write.status), read \(read.status)")
+        try await VerifiedIO.roundTrip(session, lba: 256, seed: 23, "CHAP session I/O")
         try await session.logout()
     }
 
