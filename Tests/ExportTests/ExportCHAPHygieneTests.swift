@@ -57,11 +57,7 @@ import Testing
             let elapsed = clock.now - start
             if elapsed < .seconds(3) { try await Task.sleep(for: .seconds(3) - elapsed + .milliseconds(200)) }
             let session = try await harness.session(authentication: right)
-            let data = TestPattern.bytes(seed: 17, count: 4096)
-            _ = try await session.execute(SCSITaskRequest(lun: 0, cdb: [0, 0, 0, 0, 0, 0]))
-            let write = try await session.execute(SCSITaskRequest(lun: 0, cdb: ExportDatastoreEndToEndTests.cdb10(0x2A, lba: 64, blocks: 8), dataOut: data))
-            let read = try await session.execute(SCSITaskRequest(lun: 0, cdb: ExportDatastoreEndToEndTests.cdb10(0x28, lba: 64, blocks: 8), expectedDataInLength: 4096))
-            #expect(write.isGood && read.isGood && read.data == data)
+            try await VerifiedIO.roundTrip(session, lba: 64, seed: 17, "after the window")
             try await session.logout()
         }
     }

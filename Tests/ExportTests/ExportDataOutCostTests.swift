@@ -104,7 +104,8 @@ import VSCSI
         }
         let completion: RawISCSIClient.Completion
         do {
-            completion = try await OffPool.run { try writer.write(data, at: 0, pduSize: pduSize, tag: tag, cmdSN: cmdSN) }
+            // A copy of the received data per PDU takes minutes here; the write gives up after 60 s.
+            completion = try await OffPool.run { try writer.write(data, at: 0, pduSize: pduSize, tag: tag, cmdSN: cmdSN, within: .seconds(60)) }
         } catch {
             done.finished.withLock { $0 = true }
             _ = try? await pings

@@ -36,11 +36,7 @@ import VSCSI
     /// A CHAP login to the harness's target with verified I/O.
     static func verifiedCHAPSession(_ harness: ExportHarness) async throws {
         let session = try await harness.session(authentication: .chap(Self.alice, mutual: nil, algorithms: [.sha256]))
-        let data = TestPattern.bytes(seed: 23, count: 8192)
-        _ = try await session.execute(SCSITaskRequest(lun: 0, cdb: [0, 0, 0, 0, 0, 0]))
-        let write = try await session.execute(SCSITaskRequest(lun: 0, cdb: ExportDatastoreEndToEndTests.cdb10(0x2A, lba: 256, blocks: 16), dataOut: data))
-        let read = try await session.execute(SCSITaskRequest(lun: 0, cdb: ExportDatastoreEndToEndTests.cdb10(0x28, lba: 256, blocks: 16), expectedDataInLength: data.readableBytes))
-        #expect(write.isGood && read.isGood && read.data == data, "CHAP session I/O: write \(write.status), read \(read.status)")
+        try await VerifiedIO.roundTrip(session, lba: 256, seed: 23, "CHAP session I/O")
         try await session.logout()
     }
 
@@ -140,23 +136,18 @@ import VSCSI
             configuration: ExportConfiguration(portals: [ExportPortal(host: "127.0.0.1", port: 0)], drainTimeout: .seconds(2)),
             group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "export.discovery.test")
         )
-        do {
-            let port = try await server.start()[0].port
+        try await ExportServerRun.with(server, devices: devices) { port in
             func discover(_ authentication: LoginAuthentication) async throws -> [String] {
                 try await ISCSIDiscovery.sendTargets(ISCSISessionConfiguration(
                     portal: TargetPortal(host: "127.0.0.1", port: port), targetName: nil,
                     initiatorName: "iqn.2025-01.io.vdiskd:lister", authentication: authentication, loginTimeout: .seconds(10)
                 )).map(\.name).sorted()
             }
-            #expect(try await discover(.chap(Self.alice, mutual: nil, algorithms: [.sha256])) == ["iqn.2025-01.io.vdiskd:alice", "iqn.2025-01.io.vdiskd:public"])
-            #expect(try await discover(.chap(bob, mutual: nil, algorithms: [.sha256])) == ["iqn.2025-01.io.vdiskd:bob", "iqn.2025-01.io.vdiskd:public"])
+            let asAlice = try await discover(.chap(Self.alice, mutual: nil, algorithms: [.sha256]))
+            let asBob = try await discover(.chap(bob, mutual: nil, algorithms: [.sha256]))
+            #expect(asAlice == ["iqn.2025-01.io.vdiskd:alice", "iqn.2025-01.io.vdiskd:public"])
+            #expect(asBob == ["iqn.2025-01.io.vdiskd:bob", "iqn.2025-01.io.vdiskd:public"])
             await #expect(throws: ISCSIError.self, "a target uses CHAP, so discovery needs it") { try await discover(.none) }
-        } catch {
-            await server.shutdown()
-            for device in devices { try? await device.close() }
-            throw error
         }
-        await server.shutdown()
-        for device in devices { try await device.close() }
     }
 }

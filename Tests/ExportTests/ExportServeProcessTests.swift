@@ -36,14 +36,15 @@ import Testing
     /// `environment` is set for the process only (through env(1), so its values stay out of
     /// the export's own command line).
     static func serving(
-        _ arguments: [String], in directory: ScratchDirectory, environment: [String: String] = [:],
+        _ arguments: [String], in directory: ScratchDirectory, environment: [String: String] = [:], launcher: [String] = [],
         _ body: (String, ChildProcess) async throws -> Void
     ) async throws {
-        let command = [try VDiskCtl.path(), "export", "serve"] + arguments
         let settings = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        // `launcher` (prlimit, say) and env(1) exec the export in turn: the pid is the export's.
+        let argv = launcher + (environment.isEmpty ? [] : ["/usr/bin/env"] + settings) + [try VDiskCtl.path(), "export", "serve"] + arguments
         let process = try await ChildProcess.spawn(
-            executable: environment.isEmpty ? command[0] : "/usr/bin/env",
-            arguments: environment.isEmpty ? Array(command.dropFirst()) : settings + command,
+            executable: argv[0],
+            arguments: Array(argv.dropFirst()),
             stdoutPath: directory.file("stdout"), stderrPath: directory.file("stderr")
         )
         do {

@@ -16,23 +16,37 @@ extension RawISCSIClient {
     }
 
     /// WRITE(16) of `data` at `lba` (512-byte blocks): answers every R2T with Data-Out PDUs
-    /// of at most `pduSize` bytes, and returns how the command ended. Bounded by the PDUs
-    /// the data needs plus 64 others; each read and send by the socket's timeout.
-    func write(_ data: ByteBuffer, at lba: UInt64, pduSize: Int, tag: UInt32, cmdSN: UInt32) throws -> Completion {
+    /// of at most `pduSize` bytes, and returns how the command ended.
+    func write(_ data: ByteBuffer, at lba: UInt64, pduSize: Int, tag: UInt32, cmdSN: UInt32, within limit: Duration? = nil) throws -> Completion {
         let blocks = UInt32(data.readableBytes / 512)
         var cdb: [UInt8] = [0x8A, 0]
         cdb += withUnsafeBytes(of: lba.bigEndian, Array.init)
         cdb += withUnsafeBytes(of: blocks.bigEndian, Array.init)
         cdb += [0, 0]
+        return try run(cdb: cdb, sending: data, pduSize: pduSize, tag: tag, cmdSN: cmdSN, within: limit)
+    }
+
+    /// Any command with Data-Out: sends `data` as the R2Ts ask for it, in PDUs of at most
+    /// `pduSize` bytes, and returns how the command ended. Bounded by the PDUs the data
+    /// needs plus 64 others; each read and send by the socket's timeout, the whole by `limit`
+    /// when given (checked as each R2T arrives).
+    func run(
+        lun: UInt64 = 0, cdb: [UInt8], sending data: ByteBuffer, pduSize: Int = 8192, tag: UInt32, cmdSN: UInt32, within limit: Duration? = nil
+    ) throws -> Completion {
+        let clock = ContinuousClock()
+        let deadline = limit.map { clock.now + $0 }
         try send(.scsiCommand(SCSICommand(
-            final: true, read: false, write: true, lun: 0, initiatorTaskTag: tag,
+            final: true, read: false, write: true, lun: lun, initiatorTaskTag: tag,
             expectedDataTransferLength: UInt32(data.readableBytes), cmdSN: cmdSN, expStatSN: 0, cdb: cdb
         )))
-        let limit = data.readableBytes / 512 + 64
-        for _ in 0..<limit {
-            guard let pdu = try receive() else { throw Failure(description: "the target closed the connection during the WRITE tagged \(tag)") }
+        let pduLimit = data.readableBytes / 512 + 64
+        for _ in 0..<pduLimit {
+            guard let pdu = try receive() else { throw Failure(description: "the target closed the connection during the command tagged \(tag)") }
             switch pdu {
             case .readyToTransfer(let r2t) where r2t.initiatorTaskTag == tag:
+                if let deadline, clock.now > deadline {
+                    throw Failure(description: "the command tagged \(tag) was still asking for data after \(limit!)")
+                }
                 try sendData(data, for: r2t, pduSize: pduSize)
             case .scsiResponse(let response) where response.initiatorTaskTag == tag:
                 var segment = response.data
@@ -43,7 +57,7 @@ extension RawISCSIClient {
                 continue
             }
         }
-        throw Failure(description: "the WRITE tagged \(tag) did not end within \(limit) PDUs")
+        throw Failure(description: "the command tagged \(tag) did not end within \(pduLimit) PDUs")
     }
 
     /// The Data-Out PDUs one R2T asks for, sent in one piece.

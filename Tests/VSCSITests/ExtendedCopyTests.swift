@@ -9,46 +9,19 @@ import Testing
 
 @Suite struct ExtendedCopyTests {
     static func identification(_ unit: LogicalUnit) -> [UInt8] {
-        var descriptor = [UInt8](repeating: 0, count: 32)
-        descriptor[0] = 0xE4
-        descriptor[4] = 0x01
-        descriptor[5] = 0x03
-        descriptor[7] = 8
-        descriptor.replaceSubrange(8..<16, with: unit.identity.naaIdentifier)
-        descriptor[30] = 0x02  // block length 512
-        return descriptor
+        CDB.copyTargetDescriptor(naa: unit.identity.naaIdentifier, blockLength: 512)
     }
 
     static func segment(source: UInt16, destination: UInt16, blocks: UInt16, from: UInt64, to: UInt64) -> [UInt8] {
-        var descriptor = [UInt8](repeating: 0, count: 28)
-        descriptor[0] = 0x02
-        descriptor[3] = 0x18
-        descriptor[5] = UInt8(source)
-        descriptor[7] = UInt8(destination)
-        descriptor[10] = UInt8(blocks >> 8)
-        descriptor[11] = UInt8(blocks & 0xFF)
-        for index in 0..<8 {
-            descriptor[12 + index] = UInt8(truncatingIfNeeded: from >> (56 - 8 * UInt64(index)))
-            descriptor[20 + index] = UInt8(truncatingIfNeeded: to >> (56 - 8 * UInt64(index)))
-        }
-        return descriptor
+        CDB.copyBlockSegment(source: source, destination: destination, blocks: blocks, sourceLBA: from, destinationLBA: to)
     }
 
     static func parameterList(listID: UInt8, usage: UInt8 = 0, targets: [[UInt8]], segments: [[UInt8]]) -> [UInt8] {
-        let targetBytes = targets.flatMap { $0 }
-        let segmentBytes = segments.flatMap { $0 }
-        var header = [UInt8](repeating: 0, count: 16)
-        header[0] = listID
-        header[1] = usage << 3
-        header[2] = UInt8(targetBytes.count >> 8)
-        header[3] = UInt8(targetBytes.count & 0xFF)
-        header[10] = UInt8(segmentBytes.count >> 8)
-        header[11] = UInt8(segmentBytes.count & 0xFF)
-        return header + targetBytes + segmentBytes
+        CDB.copyParameterList(listID: listID, usage: usage, targets: targets, segments: segments)
     }
 
     static func extendedCopy(_ length: Int) -> [UInt8] {
-        [0x83, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, UInt8(length >> 8), UInt8(length & 0xFF), 0, 0]
+        CDB.extendedCopy(parameterListLength: length)
     }
 
     @Test func copiesWithinOneUnitAndReportsTheResult() async throws {

@@ -130,6 +130,7 @@ public enum ConfigLoader {
         }
 
         let chapSecrets = config.targets.compactMap(\.chapSecret) + config.exports.compactMap(\.chapSecret)
+            + config.targets.compactMap(\.mutualChapSecret) + config.exports.compactMap(\.mutualChapSecret)
         if !chapSecrets.isEmpty {
             errors += checkSecrets(&config, locator: locator, loadSecrets: loadSecrets)
         }
@@ -157,19 +158,26 @@ public enum ConfigLoader {
         }
         config.secrets = secrets
         var errors: [ConfigError] = []
-        let references = config.targets.enumerated().map { ("target", $0.offset + 1, $0.element.chapSecret) }
-            + config.exports.enumerated().map { ("export", $0.offset + 1, $0.element.chapSecret) }
-        for (section, index, name) in references {
+        let references = config.targets.enumerated().flatMap { [("target", $0.offset + 1, "chap_secret", $0.element.chapSecret), ("target", $0.offset + 1, "mutual_chap_secret", $0.element.mutualChapSecret)] }
+            + config.exports.enumerated().flatMap { [("export", $0.offset + 1, "chap_secret", $0.element.chapSecret), ("export", $0.offset + 1, "mutual_chap_secret", $0.element.mutualChapSecret)] }
+        let pairs = config.targets.enumerated().map { ("target", $0.offset + 1, $0.element.chapSecret, $0.element.mutualChapSecret) }
+            + config.exports.enumerated().map { ("export", $0.offset + 1, $0.element.chapSecret, $0.element.mutualChapSecret) }
+        for (section, index, chap, mutual) in pairs {
+            guard let chap, let mutual, let one = secrets[chap], one == secrets[mutual] else { continue }
+            errors.append(ConfigError(file: config.path, line: locator.line(section: section, index: index, key: "mutual_chap_secret"), key: "\(section)[\(index)].mutual_chap_secret",
+                                      message: "\"\(mutual)\" holds the same secret as \"\(chap)\"; each direction of CHAP needs a secret of its own"))
+        }
+        for (section, index, key, name) in references {
             guard let name else { continue }
-            let line = locator.line(section: section, index: index, key: "chap_secret")
+            let line = locator.line(section: section, index: index, key: key)
             guard let secret = secrets[name] else {
-                errors.append(ConfigError(file: config.path, line: line, key: "\(section)[\(index)].chap_secret",
+                errors.append(ConfigError(file: config.path, line: line, key: "\(section)[\(index)].\(key)",
                                           message: "no secret named \"\(name)\" in \(secretsPath)"))
                 continue
             }
             let minimum = CHAPCredentials.minimumSecretLength
             if secret.utf8.count < minimum {
-                errors.append(ConfigError(file: config.path, line: line, key: "\(section)[\(index)].chap_secret",
+                errors.append(ConfigError(file: config.path, line: line, key: "\(section)[\(index)].\(key)",
                                           message: "the secret \"\(name)\" in \(secretsPath) has \(secret.utf8.count) bytes; CHAP secrets need at least \(minimum)"))
             }
         }
@@ -216,6 +224,8 @@ public enum ConfigLoader {
         let engine = reader.choice("engine", as: TargetSettings.Engine.self)
         let chapUser = reader.string("chap_user")
         let chapSecret = reader.string("chap_secret")
+        let mutualUser = reader.string("mutual_chap_user")
+        let mutualSecret = reader.string("mutual_chap_secret")
         let login = reader.int("login_timeout_seconds", range: 1...600)
         let command = reader.int("command_timeout_seconds", range: 1...3600)
         let recovery = reader.int("recovery_timeout_seconds", range: 0...86400)
@@ -230,12 +240,15 @@ public enum ConfigLoader {
         if (chapUser == nil) != (chapSecret == nil) {
             reader.fail(chapUser == nil ? "chap_secret" : "chap_user", "chap_user and chap_secret go together")
         }
+        checkMutual(&reader, chapUser: chapUser, mutualUser: mutualUser, mutualSecret: mutualSecret, chapSecret: chapSecret)
         reader.finish()
         guard let name, let portal, let iqn, let lun, reader.errors.isEmpty else { return nil }
         var target = TargetSettings(name: name, portal: portal, iqn: iqn, lun: lun)
         target.engine = engine ?? .native
         target.chapUser = chapUser
         target.chapSecret = chapSecret
+        target.mutualChapUser = mutualUser
+        target.mutualChapSecret = mutualSecret
         target.loginTimeoutSeconds = login ?? target.loginTimeoutSeconds
         target.commandTimeoutSeconds = command ?? target.commandTimeoutSeconds
         target.recoveryTimeoutSeconds = recovery ?? target.recoveryTimeoutSeconds
@@ -289,7 +302,19 @@ public enum ConfigLoader {
         let disks = reader.stringArray("disks", required: true)
         let chapUser = reader.string("chap_user")
         let chapSecret = reader.string("chap_secret")
+        let mutualUser = reader.string("mutual_chap_user")
+        let mutualSecret = reader.string("mutual_chap_secret")
+        let allowed = reader.stringArray("allowed_initiators")
+        let discovery = reader.choice("discovery", as: ExportSettings.Discovery.self)
         let readOnly = reader.bool("read_only")
+        let maxSessions = reader.int("max_sessions", range: 1...65535)
+        let maxDiscovery = reader.int("max_discovery_sessions", range: 1...1024)
+        let loginTimeout = reader.int("login_timeout_seconds", range: 1...600)
+        let discoveryIdle = reader.int("discovery_idle_timeout_seconds", range: 1...3600)
+        let writeBudget = reader.int("write_budget_bytes", range: (1 << 20)...(64 << 30))
+        let connectionBudget = reader.int("connection_write_budget_bytes", range: (1 << 20)...(64 << 30))
+        let dataPhase = reader.int("data_phase_timeout_seconds", range: 1...3600)
+        let failedLogins = reader.int("max_failed_logins", range: 1...1000)
         var listen: [Endpoint] = []
         for text in listenTexts ?? [] {
             if let endpoint = Endpoint(parsing: text) { listen.append(endpoint) } else { reader.fail("listen", "\"\(text)\" is not host:port") }
@@ -299,12 +324,44 @@ public enum ConfigLoader {
         if (chapUser == nil) != (chapSecret == nil) {
             reader.fail(chapUser == nil ? "chap_secret" : "chap_user", "chap_user and chap_secret go together")
         }
+        checkMutual(&reader, chapUser: chapUser, mutualUser: mutualUser, mutualSecret: mutualSecret, chapSecret: chapSecret)
+        for initiator in allowed ?? [] where !(initiator.hasPrefix("iqn.") || initiator.hasPrefix("eui.") || initiator.hasPrefix("naa.")) {
+            reader.fail("allowed_initiators", "\"\(initiator)\" is not an iSCSI name (iqn., eui. or naa.)")
+        }
         reader.finish()
         guard let name, let iqn, let disks, reader.errors.isEmpty else { return nil }
         var export = ExportSettings(name: name, iqn: iqn, listen: listen, disks: disks)
         export.chapUser = chapUser
         export.chapSecret = chapSecret
+        export.mutualChapUser = mutualUser
+        export.mutualChapSecret = mutualSecret
+        export.allowedInitiators = allowed ?? []
+        export.discovery = discovery ?? .automatic
         export.readOnly = readOnly ?? false
+        export.maxSessions = maxSessions ?? export.maxSessions
+        export.maxDiscoverySessions = maxDiscovery ?? export.maxDiscoverySessions
+        export.loginTimeoutSeconds = loginTimeout ?? export.loginTimeoutSeconds
+        export.discoveryIdleTimeoutSeconds = discoveryIdle ?? export.discoveryIdleTimeoutSeconds
+        export.writeBudgetBytes = writeBudget ?? export.writeBudgetBytes
+        export.connectionWriteBudgetBytes = connectionBudget ?? export.connectionWriteBudgetBytes
+        export.dataPhaseTimeoutSeconds = dataPhase ?? export.dataPhaseTimeoutSeconds
+        export.maxFailedLogins = failedLogins ?? export.maxFailedLogins
         return export
+    }
+
+    /// Mutual CHAP needs its user and secret together, one-way CHAP beside it, and a secret
+    /// of its own (RFC 7143 §9.2.1: one secret must not authenticate both directions).
+    private static func checkMutual(
+        _ reader: inout ConfigSectionReader, chapUser: String?, mutualUser: String?, mutualSecret: String?, chapSecret: String?
+    ) {
+        if (mutualUser == nil) != (mutualSecret == nil) {
+            reader.fail(mutualUser == nil ? "mutual_chap_secret" : "mutual_chap_user", "mutual_chap_user and mutual_chap_secret go together")
+        }
+        if mutualUser != nil, chapUser == nil {
+            reader.fail("mutual_chap_user", "mutual CHAP needs chap_user and chap_secret too")
+        }
+        if let mutualSecret, mutualSecret == chapSecret {
+            reader.fail("mutual_chap_secret", "names the same secret as chap_secret; each direction needs a secret of its own")
+        }
     }
 }

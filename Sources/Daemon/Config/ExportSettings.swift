@@ -9,7 +9,28 @@ public struct ExportSettings: Sendable, Hashable, Codable {
     public var disks: [String]
     public var chapUser: String? = nil
     public var chapSecret: String? = nil
+    /// Mutual CHAP: the name the export answers with, and its secret's name in the secrets file.
+    public var mutualChapUser: String? = nil
+    public var mutualChapSecret: String? = nil
+    /// Initiator IQNs allowed in; empty allows every initiator.
+    public var allowedInitiators: [String] = []
+    /// Discovery sessions' authentication: CHAP whenever the export uses it, or open.
+    public var discovery: Discovery = .automatic
     public var readOnly: Bool = false
+    /// Limits of the export as a network service (`ExportConfiguration` has the defaults).
+    public var maxSessions: Int = 1024
+    public var maxDiscoverySessions: Int = 16
+    public var loginTimeoutSeconds: Int = 15
+    public var discoveryIdleTimeoutSeconds: Int = 30
+    public var writeBudgetBytes: Int = 512 << 20
+    public var connectionWriteBudgetBytes: Int = 128 << 20
+    public var dataPhaseTimeoutSeconds: Int = 20
+    public var maxFailedLogins: Int = 5
+
+    public enum Discovery: String, Sendable, Hashable, CaseIterable {
+        case automatic
+        case open
+    }
 
     public init(name: String, iqn: String, listen: [Endpoint], disks: [String]) {
         self.name = name

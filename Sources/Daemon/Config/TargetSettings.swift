@@ -15,6 +15,9 @@ public struct TargetSettings: Sendable, Hashable {
     /// CHAP user name; when set, `chapSecret` names its secret in the secrets file.
     public var chapUser: String? = nil
     public var chapSecret: String? = nil
+    /// Mutual CHAP: the name the target must answer with, and its secret's name in the secrets file.
+    public var mutualChapUser: String? = nil
+    public var mutualChapSecret: String? = nil
     public var loginTimeoutSeconds: Int = 10
     /// A command unanswered this long is aborted and fails with a timeout.
     public var commandTimeoutSeconds: Int = 30

@@ -53,11 +53,25 @@ struct ExportService: Service {
         }
         state.setService(key, .starting)
         let config = state.config
-        var access = TargetAccessPolicy()
+        var access = TargetAccessPolicy(allowedInitiators: Set(settings.allowedInitiators))
         if let user = settings.chapUser, let secret = settings.chapSecret.flatMap({ config.secrets[$0] }) {
             access.chap = CHAPCredentials(user: user, secret: secret)
         }
-        var configuration = ExportConfiguration(portals: settings.listen.map { ExportPortal(host: $0.host, port: $0.port) })
+        if let user = settings.mutualChapUser, let secret = settings.mutualChapSecret.flatMap({ config.secrets[$0] }) {
+            access.mutualCHAP = CHAPCredentials(user: user, secret: secret)
+        }
+        var configuration = ExportConfiguration(
+            portals: settings.listen.map { ExportPortal(host: $0.host, port: $0.port) },
+            loginTimeout: .seconds(Int64(settings.loginTimeoutSeconds)),
+            maximumSessions: settings.maxSessions,
+            connectionWriteBudget: settings.connectionWriteBudgetBytes,
+            exportWriteBudget: settings.writeBudgetBytes,
+            dataPhaseTimeout: .seconds(Int64(settings.dataPhaseTimeoutSeconds)),
+            maximumFailedLogins: settings.maxFailedLogins,
+            discovery: settings.discovery == .open ? .open : .automatic,
+            maximumDiscoverySessions: settings.maxDiscoverySessions,
+            discoveryIdleTimeout: .seconds(Int64(settings.discoveryIdleTimeoutSeconds))
+        )
         // A third of the shutdown budget for commands in flight leaves the rest for closing storage.
         configuration.drainTimeout = .seconds(Int64(max(1, config.daemon.shutdownTimeoutSeconds / 3)))
         var exportLogger = logger

@@ -30,12 +30,15 @@ struct StorageService: Service {
             }
             state.setService(key, .starting)
             let secret = target.chapSecret.flatMap { config.secrets[$0] }
+            let mutualSecret = target.mutualChapSecret.flatMap { config.secrets[$0] }
             let url = ISCSIURL(
                 portal: TargetPortal(host: target.portal.host, port: target.portal.port),
                 targetName: target.iqn,
                 lun: UInt64(target.lun),
                 user: target.chapUser,
-                password: secret
+                password: secret,
+                targetUser: mutualSecret == nil ? nil : target.mutualChapUser,
+                targetPassword: mutualSecret
             )
             var session = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: url.authentication)
             // Bounded so an unreachable portal fails this target instead of holding READY back forever.

@@ -57,6 +57,8 @@ struct ExportServeCommand: AsyncParsableCommand {
     var writeBudget: ByteCount?
     @Option(help: ArgumentHelp("Write data one connection may buffer (default 128MiB); past it writes get TASK SET FULL.", valueName: "bytes"))
     var connectionWriteBudget: ByteCount?
+    @Option(help: "Seconds a connection may take to log in before it is closed.")
+    var loginTimeout = 15
     @Option(help: "Seconds a write may wait for its next Data-Out before it fails (0: for ever).")
     var dataPhaseTimeout = 20
     @Option(help: ArgumentHelp("Run SANITIZE at most this many bytes of the disk per second (default: unlimited).", valueName: "bytes"))
@@ -87,6 +89,7 @@ struct ExportServeCommand: AsyncParsableCommand {
             throw ValidationError("--listen \(portal) is not HOST:PORT")
         }
         if let sanitizeRate, sanitizeRate.bytes == 0 { throw ValidationError("--sanitize-rate must be more than 0 bytes") }
+        guard (1...600).contains(loginTimeout) else { throw ValidationError("--login-timeout must be between 1 and 600 seconds") }
         guard dataPhaseTimeout >= 0 else { throw ValidationError("--data-phase-timeout must be ≥ 0 seconds") }
         guard nopInterval >= 0, nopTimeout > 0 else { throw ValidationError("--nop-interval must be ≥ 0 and --nop-timeout > 0") }
     }
@@ -171,6 +174,7 @@ struct ExportServeCommand: AsyncParsableCommand {
             portals: portals,
             pingInterval: nopInterval == 0 ? nil : .seconds(Int64(nopInterval)),
             pingTimeout: .seconds(Int64(nopTimeout)),
+            loginTimeout: .seconds(Int64(loginTimeout)),
             connectionWriteBudget: connectionWriteBudget.map { Int(clamping: $0.bytes) } ?? defaults.connectionWriteBudget,
             exportWriteBudget: writeBudget.map { Int(clamping: $0.bytes) } ?? defaults.exportWriteBudget,
             dataPhaseTimeout: dataPhaseTimeout == 0 ? nil : .seconds(Int64(dataPhaseTimeout))

@@ -1,0 +1,80 @@
+// The `[[export]]` keys of the export as a network service (ACL, mutual CHAP, discovery,
+// limits) and mutual CHAP for `[[target]]`: parsed, defaulted, and refused when wrong.
+
+import Daemon
+import Foundation
+import Testing
+
+@Suite struct ExportSecurityConfigTests {
+    /// `minimal` with `exportKeys` added to its export, `targetKeys` to its target, and a
+    /// secrets file holding `secrets`.
+    private func config(exportKeys: String = "", targetKeys: String = "", secrets: String? = nil, in scratch: ScratchDirectory) throws -> String {
+        var text = ConfigFixtures.minimal
+            .replacingOccurrences(of: "disks = [\"ds1/vm1\"]", with: "disks = [\"ds1/vm1\"]\n" + exportKeys)
+            .replacingOccurrences(of: "lun = 1\n", with: "lun = 1\n" + targetKeys)
+        if let secrets {
+            let path = try scratch.write("secrets.toml", secrets, mode: 0o600)
+            text = text.replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nsecrets_file = \"\(path)\"\n")
+        }
+        return text
+    }
+
+    @Test func theExportKeysAreReadAndDefaulted() throws {
+        let scratch = try ScratchDirectory()
+        let plain = try ConfigFixtures.parse(ConfigFixtures.minimal).exports[0]
+        #expect(plain.allowedInitiators.isEmpty && plain.discovery == .automatic && plain.maxDiscoverySessions == 16)
+        #expect(plain.loginTimeoutSeconds == 15 && plain.dataPhaseTimeoutSeconds == 20 && plain.writeBudgetBytes == 512 << 20)
+        let text = try config(exportKeys: """
+            chap_user = "client"
+            chap_secret = "client"
+            mutual_chap_user = "export"
+            mutual_chap_secret = "export"
+            allowed_initiators = ["iqn.2026-11.example:host1"]
+            discovery = "open"
+            max_sessions = 64
+            max_discovery_sessions = 4
+            login_timeout_seconds = 10
+            discovery_idle_timeout_seconds = 60
+            write_budget_bytes = 268435456
+            connection_write_budget_bytes = 67108864
+            data_phase_timeout_seconds = 5
+            max_failed_logins = 3
+            """, secrets: "client = \"client-secret-16b\"\nexport = \"export-secret-16b\"\n", in: scratch)
+        let export = try ConfigFixtures.parse(text).exports[0]
+        #expect(export.mutualChapUser == "export" && export.mutualChapSecret == "export")
+        #expect(export.allowedInitiators == ["iqn.2026-11.example:host1"] && export.discovery == .open)
+        #expect(export.maxSessions == 64 && export.maxDiscoverySessions == 4 && export.loginTimeoutSeconds == 10)
+        #expect(export.discoveryIdleTimeoutSeconds == 60 && export.writeBudgetBytes == 256 << 20 && export.connectionWriteBudgetBytes == 64 << 20)
+        #expect(export.dataPhaseTimeoutSeconds == 5 && export.maxFailedLogins == 3)
+    }
+
+    @Test func targetsTakeMutualCHAP() throws {
+        let scratch = try ScratchDirectory()
+        let text = try config(targetKeys: """
+            chap_user = "alice"
+            chap_secret = "alice"
+            mutual_chap_user = "tgt"
+            mutual_chap_secret = "tgt"
+            """, secrets: "alice = \"alice-secret-16\"\ntgt = \"target-secret-16\"\n", in: scratch)
+        let target = try ConfigFixtures.parse(text).targets[0]
+        #expect(target.mutualChapUser == "tgt" && target.mutualChapSecret == "tgt")
+    }
+
+    @Test func wrongKeysAreRefusedAtTheirKey() throws {
+        let scratch = try ScratchDirectory()
+        let secrets = "client = \"client-secret-16b\"\nsame = \"client-secret-16b\"\nshort = \"tiny\"\n"
+        func keys(_ exportKeys: String) throws -> [String] {
+            ConfigFixtures.errors(try config(exportKeys: exportKeys, secrets: secrets, in: scratch)).map(\.key)
+        }
+        #expect(try keys("mutual_chap_user = \"export\"\nmutual_chap_secret = \"client\"") == ["export[1].mutual_chap_user"])
+        #expect(try keys("chap_user = \"c\"\nchap_secret = \"client\"\nmutual_chap_user = \"e\"\nmutual_chap_secret = \"client\"") == ["export[1].mutual_chap_secret"])
+        #expect(try keys("chap_user = \"c\"\nchap_secret = \"client\"\nmutual_chap_user = \"e\"\nmutual_chap_secret = \"same\"") == ["export[1].mutual_chap_secret"])
+        #expect(try keys("chap_user = \"c\"\nchap_secret = \"short\"") == ["export[1].chap_secret"])
+        #expect(try keys("allowed_initiators = [\"host1\"]") == ["export[1].allowed_initiators"])
+        #expect(try keys("discovery = \"sometimes\"") == ["export[1].discovery"])
+        #expect(try keys("max_discovery_sessions = 0") == ["export[1].max_discovery_sessions"])
+        #expect(try keys("write_budget_bytes = 1024") == ["export[1].write_budget_bytes"])
+        let messages = ConfigFixtures.errors(try config(exportKeys: "chap_user = \"c\"\nchap_secret = \"short\"", secrets: secrets, in: scratch)).map(\.message)
+        #expect(messages.allSatisfy { !$0.contains("tiny") }, "the secret stays out of the message: \(messages)")
+    }
+}

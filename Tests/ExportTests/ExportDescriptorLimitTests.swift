@@ -1,0 +1,81 @@
+// The export out of file descriptors: `export serve` under prlimit --nofile=64, its LUN an
+// iSCSI session to a backend export, flooded with 200 connections that never log in. Its
+// CPU stays low (accept backs off instead of spinning on EMFILE), the idle connections are
+// closed at the login timeout, and once the flood is gone an initiator logs in and moves
+// verified data through the export's own backend session.
+
+import Foundation
+import ISCSI
+import NIOCore
+import TestSupport
+import Testing
+
+@Suite(.serialized, .timeLimit(.minutes(3))) struct ExportDescriptorLimitTests {
+    static let front = "iqn.2025-01.io.vdiskd:limited"
+
+    @Test func aFloodOfIdleConnectionsAtTheDescriptorLimitNeitherSpinsNorLocksOut() async throws {
+        try await ExportHarness.with { backend in
+            let directory = try ScratchDirectory(prefix: "export-nofile")
+            defer { directory.remove() }
+            let port = try LoopbackPort.reserve()
+            let url = "iscsi://127.0.0.1:\(backend.portal.port)/\(ExportHarness.iqn)/0"
+            try await ExportServeProcessTests.serving(
+                ["--raw", url, "--listen", "127.0.0.1:\(port)", "--iqn", Self.front, "--login-timeout", "4", "--nop-interval", "0"],
+                in: directory, launcher: ["/usr/bin/prlimit", "--nofile=64:64"]
+            ) { _, process in
+                try await Self.flood(port: port, process: process)
+                // The flood's sockets are closed: an initiator gets in and moves data through
+                // the export's own session to its backend (bounded: 10 tries, a second apart).
+                var session: ISCSISession?
+                for _ in 0..<10 where session == nil {
+                    session = try? await ISCSISession.connect(ISCSISessionConfiguration(
+                        portal: TargetPortal(host: "127.0.0.1", port: port), targetName: Self.front,
+                        initiatorName: "iqn.2025-01.io.vdiskd:after-flood", loginTimeout: .seconds(5)
+                    ))
+                    if session == nil { try await Task.sleep(for: .seconds(1)) }
+                }
+                let legit = try #require(session, "no login after the flood ended")
+                try await VerifiedIO.roundTrip(legit, lba: 512, seed: 41, "I/O after the flood")
+                try await legit.logout()
+            }
+        }
+    }
+
+    /// Opens 200 idle connections, checks the export's CPU for 3 s and that the ones it
+    /// accepted are closed at the login timeout; the connections close on return.
+    static func flood(port: Int, process: ChildProcess) async throws {
+        let clock = ContinuousClock()
+        // Bounded: 200 connections, each a connect that the kernel's backlog completes.
+        let flood = try await OffPool.run { () throws -> [RawISCSIClient] in
+            try (0..<200).map { _ in try RawISCSIClient(port: port, timeoutSeconds: 20) }
+        }
+        let flooded = clock.now
+        let cpuBefore = try cpuTime(of: process.pid)
+        try await Task.sleep(for: .seconds(3))
+        let cpu = try cpuTime(of: process.pid) - cpuBefore
+        // An accept loop spinning on EMFILE burns a whole core: 3 s in these 3 s. Backing off,
+        // the export reads what the accepted connections send (nothing) and retries once a second.
+        #expect(cpu < .milliseconds(1500), "the export used \(cpu) of CPU in 3 s at its descriptor limit")
+        // The connections it accepted first are closed at the 4 s login timeout.
+        let firstClose = try await OffPool.run { () throws -> Duration? in
+            for client in flood.prefix(20) where try client.receive() == nil { return clock.now - flooded }
+            return nil
+        }
+        let closedAfter = try #require(firstClose, "no idle connection was closed")
+        #expect(closedAfter >= .seconds(3) && closedAfter < .seconds(15), "an idle connection closed \(closedAfter) after the flood")
+    }
+
+    /// User plus system CPU time of a process, from /proc/PID/stat.
+    static func cpuTime(of pid: pid_t) throws -> Duration {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // Fields after the command name, which ends with the last ")".
+        guard let end = stat.lastIndex(of: ")") else { throw RawISCSIClient.Failure(description: "no command name in /proc/\(pid)/stat") }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+        guard fields.count > 13, let user = Int64(fields[11]), let system = Int64(fields[12]) else {
+            throw RawISCSIClient.Failure(description: "unreadable /proc/\(pid)/stat")
+        }
+        let ticks = Int64(sysconf(Int32(_SC_CLK_TCK)))
+        return .milliseconds((user + system) * 1000 / ticks)
+    }
+}
