@@ -51,4 +51,28 @@ import Testing
         let zero = ConfigFixtures.errors(text.replacingOccurrences(of: "= 8000", with: "= 0"))
         #expect(zero.map(\.key) == ["datastore[1].io_control_capacity_iops"])
     }
+
+    @Test func reservationsMustFitTheDatastoresCapacityAndNeedIt() {
+        let capacity = ConfigFixtures.minimal.replacingOccurrences(
+            of: "host_uuid = \"4f0c2a3e-9b8d-4c61-a0e7-2d5b8f1c9e40\"", with: "host_uuid = \"4f0c2a3e-9b8d-4c61-a0e7-2d5b8f1c9e40\"\nio_control_capacity_iops = 1000")
+        let twoDisks = { (text: String, first: Int, second: Int) in
+            text.replacingOccurrences(of: "name = \"vm1\"\n\n[[export]]", with: """
+                name = "vm1"
+                filters = [{ name = "ioControl", reservation = \(first) }]
+
+                [[disk]]
+                datastore = "ds1"
+                name = "vm2"
+                filters = [{ name = "ioControl", reservation = \(second), shares = 500 }]
+
+                [[export]]
+                """)
+        }
+        #expect(ConfigFixtures.errors(twoDisks(capacity, 600, 400)).isEmpty)
+        let over = ConfigFixtures.errors(twoDisks(capacity, 600, 401))
+        #expect(over.map(\.key) == ["disk[2].filters[1].reservation"], "\(over)")
+        #expect(over.first?.message.contains("more than its io_control_capacity_iops (1000)") == true)
+        let noCapacity = ConfigFixtures.errors(twoDisks(ConfigFixtures.minimal, 10, 10))
+        #expect(noCapacity.map(\.key) == ["disk[1].filters[1].reservation", "disk[2].filters[1].reservation"], "\(noCapacity)")
+    }
 }

@@ -1,5 +1,6 @@
 // Turns a vdiskd.toml into a validated DaemonConfig, or into a list of located errors.
 
+import Filters
 import Foundation
 import ISCSI
 import Logging
@@ -100,6 +101,8 @@ public enum ConfigLoader {
                     reader.fail("datastore", "no [[datastore]] is named \"\(disk.datastore)\"")
                 } else if config.disks.contains(where: { $0.reference == disk.reference }) {
                     reader.fail("name", "disk \"\(disk.reference)\" is listed twice")
+                } else if let problem = Self.ioControlProblem(disk, config: config) {
+                    reader.fail("filters", at: problem.place, problem.message)
                 } else {
                     config.disks.append(disk)
                 }
@@ -277,6 +280,35 @@ public enum ConfigLoader {
         datastore.spaceWarningPercent = spaceWarning ?? datastore.spaceWarningPercent
         datastore.ioControlCapacityIOPS = capacity
         return datastore
+    }
+
+    /// A disk's ioControl shares or reservation its datastore cannot honour: either needs the
+    /// datastore's `io_control_capacity_iops`, and the reservations of its disks (those read so
+    /// far and this one) may not add up to more than it.
+    private static func ioControlProblem(_ disk: DiskSettings, config: DaemonConfig) -> (place: String, message: String)? {
+        func ioControl(_ settings: DiskSettings) -> (index: Int, spec: FilterSpec)? {
+            settings.filters?.enumerated().first { $0.element.name == "ioControl" }.map { ($0.offset + 1, $0.element) }
+        }
+        func number(_ value: FilterParameterValue?) -> Double {
+            switch value {
+            case .int(let number)?: Double(number)
+            case .double(let number)?: number
+            default: 0
+            }
+        }
+        guard let (index, spec) = ioControl(disk), let datastore = config.datastores.first(where: { $0.name == disk.datastore }) else { return nil }
+        let reservation = number(spec.parameters["reservation"])
+        guard let capacity = datastore.ioControlCapacityIOPS else {
+            for name in ["reservation", "shares"] where spec.parameters[name] != nil {
+                return ("filters[\(index)].\(name)", "\(name) needs the device's capacity; set io_control_capacity_iops on [[datastore]] \(datastore.name)")
+            }
+            return nil
+        }
+        let others = config.disks.filter { $0.datastore == disk.datastore }.compactMap(ioControl).reduce(0) { $0 + number($1.spec.parameters["reservation"]) }
+        guard others + reservation <= Double(capacity) else {
+            return ("filters[\(index)].reservation", "a reservation of \(Int(reservation)) IOPS, with the \(Int(others)) IOPS already reserved on datastore \(datastore.name), is more than its io_control_capacity_iops (\(capacity))")
+        }
+        return nil
     }
 
     private static func readDisk(_ reader: inout ConfigSectionReader) -> DiskSettings? {
