@@ -1,6 +1,7 @@
 // LiveChangeRecord on its own: which live change applies over which config file, and its file.
 
 import Daemon
+import Filters
 import Foundation
 import Testing
 
@@ -76,5 +77,22 @@ import Testing
         try scratch.write(LiveChangeRecord.fileName, "{\"disks\": 7}")
         let error = #expect(throws: LiveChangeRecordError.self) { try LiveChangeRecord.load(directory: scratch.path) }
         #expect(error?.description.hasPrefix("\(path): not a record of live changes") == true, "\(String(describing: error))")
+    }
+
+    @Test func aDisksFilterChainAndTakeoverModeRideInTheRecord() throws {
+        var disk = DiskSettings(datastore: "ds1", name: "vm2")
+        disk.takeover = .auto
+        disk.filters = [
+            FilterSpec(name: "ioControl", parameters: FilterParameters(["iops": .int(500), "iops_max": .int(2000), "iops_max_length": .double(1.5)])),
+            FilterSpec(name: "inspection", parameters: FilterParameters(["trace_entries": .int(64), "note": .string("x"), "on": .bool(true)])),
+        ]
+        var changed = LiveChangeRecord()
+        changed.recordDisk("ds1/vm2", file: nil, live: disk)
+        let scratch = try ScratchDirectory()
+        try changed.save(directory: scratch.path)
+        let loaded = try LiveChangeRecord.load(directory: scratch.path)
+        #expect(loaded == changed)
+        #expect(loaded.disks.first?.live?.filters?.first?.parameters["iops_max_length"] == .double(1.5))
+        #expect(loaded.disks.first?.live?.takeover == .auto)
     }
 }

@@ -27,7 +27,7 @@ public struct ExportSettings: Sendable, Hashable, Codable {
     public var dataPhaseTimeoutSeconds: Int = 20
     public var maxFailedLogins: Int = 5
 
-    public enum Discovery: String, Sendable, Hashable, CaseIterable {
+    public enum Discovery: String, Sendable, Hashable, CaseIterable, Codable {
         case automatic
         case open
     }

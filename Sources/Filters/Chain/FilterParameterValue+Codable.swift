@@ -40,4 +40,23 @@ extension FilterParameters: Codable {
     }
 }
 
-extension FilterSpec: Codable {}
+extension FilterSpec: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case name
+        case parameters
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try container.decode(String.self, forKey: .name),
+            parameters: try container.decodeIfPresent(FilterParameters.self, forKey: .parameters) ?? FilterParameters()
+        )
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(parameters, forKey: .parameters)
+    }
+}
