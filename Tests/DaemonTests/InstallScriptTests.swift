@@ -71,6 +71,7 @@ import Testing
         #expect(manager.contentsEqual(atPath: config, andPath: "\(root)/Config/vdiskd.toml"))
         let unit = try String(contentsOfFile: "\(stage)/etc/systemd/system/vdiskd.service", encoding: .utf8)
         #expect(unit.contains("ExecStart=/opt/vd/bin/vdiskd --config /etc/vdiskd/vdiskd.toml\n"))
+        #expect(unit.contains("ExecReload=/opt/vd/bin/vdiskctl reload\n"))
 
         // The installed daemon accepts the installed example config.
         let check = try await ProcessRunner.run("\(stage)/opt/vd/bin/vdiskd", ["--config", config, "--check"])
@@ -78,7 +79,7 @@ import Testing
 
         // systemd verifies the installed unit (ExecStart pointed into the stage, where the binary is).
         if manager.isExecutableFile(atPath: "/usr/bin/systemd-analyze") {
-            let staged = try scratch.write("vdiskd.service", unit.replacingOccurrences(of: "/opt/vd/bin/vdiskd", with: "\(stage)/opt/vd/bin/vdiskd"))
+            let staged = try scratch.write("vdiskd.service", unit.replacingOccurrences(of: "/opt/vd/bin/", with: "\(stage)/opt/vd/bin/"))
             let verify = try await ProcessRunner.run("/usr/bin/systemd-analyze", ["verify", staged])
             #expect(verify.status == 0, "systemd-analyze verify: \(verify.stderr)")
         }

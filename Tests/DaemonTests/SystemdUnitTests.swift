@@ -23,11 +23,11 @@ import Testing
     @Test func systemdAnalyzeVerifyAcceptsTheUnit() async throws {
         // Scripts/install-deps installs systemd, which brings systemd-analyze.
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "systemd-analyze is missing: run Scripts/install-deps")
-        // verify checks that ExecStart's binary exists, so the unit is verified with the built vdiskd in its place.
+        // verify checks that every Exec*= binary exists, so the unit is verified with the built vdiskd
+        // and vdiskctl in their place.
         let scratch = try ScratchDirectory()
-        let vdiskd = "\(ProcessRunner.productsDirectory)/vdiskd"
         let text = try String(contentsOfFile: unitPath, encoding: .utf8)
-            .replacingOccurrences(of: "/usr/local/bin/vdiskd", with: vdiskd)
+            .replacingOccurrences(of: "/usr/local/bin/", with: "\(ProcessRunner.productsDirectory)/")
         let unit = try scratch.write("vdiskd.service", text)
         let output = try await ProcessRunner.run("/usr/bin/systemd-analyze", ["verify", unit])
         #expect(output.status == 0, "systemd-analyze verify: \(output.stderr)")
