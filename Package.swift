@@ -307,6 +307,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Debian package in systemd-nspawn containers booting Debian 12 (needs root and
+        // Scripts/install-deps' debootstrap and systemd-container; see docs/CONTAINERS.md).
+        .testTarget(
+            name: "ContainerTests",
+            dependencies: [
+                "TestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

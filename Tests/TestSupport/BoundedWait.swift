@@ -1,10 +1,10 @@
 // The one polling loop of the harness: bounded both by a deadline and by a
 // number of rounds, so no wait can hang a test run.
 
-enum BoundedWait {
+public enum BoundedWait {
     /// Polls `condition` every `interval` until it holds or `timeout` passes.
     /// Returns whether it held. Cancellation ends the wait early (false).
-    static func until(
+    public static func until(
         timeout: Duration,
         interval: Duration,
         _ condition: () async throws -> Bool
