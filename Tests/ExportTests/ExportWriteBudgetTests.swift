@@ -23,13 +23,13 @@ import Testing
         let iqn = "iqn.2025-01.io.vdiskd:budget"
         let arguments = [
             "--raw", image, "--listen", "127.0.0.1:\(port)", "--iqn", iqn, "--nop-interval", "0",
-            "--write-budget", "24MiB", "--connection-write-budget", "8MiB", "--data-phase-timeout", "4",
+            "--write-budget", "24MiB", "--connection-write-budget", "8MiB", "--data-phase-timeout", "12",
         ]
         try await ExportServeProcessTests.serving(arguments, in: directory) { _, process in
             let baseline = try Self.residentBytes(of: process.pid)
             let clients = try await OffPool.run { () throws -> [RawISCSIClient] in
                 try (0..<Self.connections).map { index in
-                    let client = try RawISCSIClient(port: port, timeoutSeconds: 20)
+                    let client = try RawISCSIClient(port: port, timeoutSeconds: 40)
                     let login = try client.login(
                         target: iqn, initiator: "iqn.2025-01.io.vdiskd:withholder\(index)", keys: RawISCSIClient.solicitedWriteKeys()
                     )
@@ -42,6 +42,7 @@ import Testing
             }
             let data = ExportDataOutCostTests.pattern(bytes: Self.writeBytes)
             let clock = ContinuousClock()
+            let started = clock.now
             // Every connection sends its writes and all of their data but the last 8 KiB.
             var withheld: [(client: Int, tag: UInt32)] = []
             var refusals: [UInt8] = []
@@ -50,7 +51,11 @@ import Testing
                 withheld += outcome.withheld.map { (index, $0) }
                 refusals += outcome.refusals
             }
+            // The timeout (12 s) is longer than sending takes even on a loaded machine, so no
+            // withheld write times out, freeing budget, before every write has been tried.
             let sent = clock.now
+            let sending = sent - started
+            #expect(sending < .seconds(12), "sending the writes took \(sending), longer than the data-phase timeout")
             // Let the export read what is still in its sockets before looking at its memory.
             try await Task.sleep(for: .milliseconds(500))
             let peak = try Self.residentBytes(of: process.pid) - baseline
@@ -70,7 +75,7 @@ import Testing
                 #expect(completion.senseCode.map { [$0.key, $0.asc, $0.ascq] } == [0x0B, 0x4B, 0x06], "sense \(completion.sense)")
             }
             let waited = clock.now - sent
-            #expect(waited >= .seconds(3) && waited < .seconds(12), "the withheld writes failed after \(waited), with a 4 s timeout")
+            #expect(waited >= .seconds(12) - sending - .seconds(1) && waited < .seconds(24), "the withheld writes failed after \(waited), with a 12 s timeout")
 
             // The budget is back: a whole write now goes through.
             let whole = try await OffPool.run { try clients[0].write(data, at: 0, pduSize: 256 << 10, tag: 0x900, cmdSN: UInt32(2 + Self.writesPerConnection)) }

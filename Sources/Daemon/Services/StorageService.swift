@@ -112,6 +112,9 @@ struct StorageService: Service {
         let key = "target:\(name)"
         var since = Date()
         for await event in lun.events {
+            // A reset-class unit attention (ASC 29h: power on, reset, I_T nexus loss) meets the
+            // first command of every new session; it is routine, so it is not the target's news.
+            if case .unitAttention(let sense) = event, sense.additionalSenseCode.asc == 0x29 { continue }
             let text: String
             switch event {
             case .session(.unitAttention(let lun, let sense)): text = "unit attention on LUN \(lun): sense \(sense.prefix(18).map { String($0, radix: 16) }.joined(separator: " "))"
