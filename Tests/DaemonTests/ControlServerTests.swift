@@ -118,7 +118,7 @@ import TestSupport
             #expect(lines.count == 2)
             #expect(lines.first??["result"]?["version"] == .string(DaemonVersion.current))
             #expect(lines.last??["error"]?["code"] == .int(JSONRPCError.notPermittedCode))
-            let check = try await ControlClient(socketPath: path).call("status")
+            let check = try await ControlClient(socketPath: path, timeout: .seconds(30)).call("status")
             #expect(check["log_level"] == .string("info"))
         }
     }
@@ -136,15 +136,15 @@ import TestSupport
             // The admin changes the file and reloads: applied, and shown to everyone in the group.
             try String(contentsOfFile: configPath, encoding: .utf8).replacingOccurrences(of: "log_level = \"info\"", with: "log_level = \"debug\"")
                 .write(toFile: configPath, atomically: true, encoding: .utf8)
-            let reload = try await admin.run(vdiskctl, ["reload", "--socket", path])
+            let reload = try await admin.run(vdiskctl, ["reload", "--socket", path, "--timeout", "30"])
             #expect(reload.succeeded, "\(reload)")
             #expect(reload.stdout.contains("log_level"), "\(reload.stdout)")
-            let status = try await reader.run(vdiskctl, ["status", "--socket", path, "--json"])
+            let status = try await reader.run(vdiskctl, ["status", "--socket", path, "--json", "--timeout", "30"])
             #expect(status.succeeded, "\(status)")
             #expect(try JSONDecoder().decode(JSONValue.self, from: Data(status.stdout.utf8))["log_level"] == .string("debug"), "\(status.stdout)")
 
             // A member of the socket's group outside the control group reads but may not change.
-            let refused = try await reader.run(vdiskctl, ["reload", "--socket", path])
+            let refused = try await reader.run(vdiskctl, ["reload", "--socket", path, "--timeout", "30"])
             #expect(refused.status == .exited(77), "\(refused)")
             #expect(refused.stderr.contains("not permitted"), "\(refused.stderr)")
             let refusedCreate = try await reader.run(vdiskctl, ["disks", "create", "ds1", "vm9", "--size", "1M", "--socket", path])

@@ -140,7 +140,7 @@ import Testing
                 let chain = round.isMultiple(of: 2)
                     ? try FilterChain([RecordingFilter(.ioControl), InspectionFilter(parameters: FilterParameters(), clock: SystemFilterClock())])
                     : FilterChain.empty
-                try await device.replaceChain(with: chain)
+                try await device.replaceChain(with: chain, quiesceTimeout: .seconds(60))  // a loaded machine may hold an I/O for seconds
                 swaps += 1
                 try await Task.sleep(for: .milliseconds(20))
             }

@@ -10,7 +10,7 @@ enum BoundedWait {
     /// code runs on the two-thread cooperative pool, which a long synchronous test
     /// running in parallel can hold for seconds. Timing claims are checked against
     /// times taken on event loops instead (see `FakeTargetLog`).
-    static let hangGuard: Duration = .seconds(10)
+    static let hangGuard: Duration = .seconds(30)
 
     /// What a wait that ran out of time throws.
     struct Timeout: Error, CustomStringConvertible {
