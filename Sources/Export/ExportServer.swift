@@ -49,9 +49,11 @@ public final class ExportServer: Sendable {
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 // Out of descriptors, accept fails at once and would be retried at once:
-                // the backoff pauses accepting for a second instead of spinning.
+                // the pause takes the socket off epoll for a second instead of spinning.
                 .serverChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler()) }
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(logger: context.logger))
+                    }
                 }
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // IPPROTO_TCP, not SOL_SOCKET (SO_DEBUG needs a privilege)
                 .childChannelOption(.maxMessagesPerRead, value: 16)

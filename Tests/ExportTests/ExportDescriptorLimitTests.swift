@@ -50,17 +50,13 @@ import Testing
             try (0..<200).map { _ in try RawISCSIClient(port: port, timeoutSeconds: 20) }
         }
         let flooded = clock.now
-        let cpuBefore = try cpuTime(of: process.pid)
-        let measuring = clock.now
-        try await Task.sleep(for: .seconds(3))
-        let cpu = try cpuTime(of: process.pid) - cpuBefore
-        // A sleep on a busy machine may last longer than asked: the bound is on the real window.
-        let window = clock.now - measuring
-        // An accept loop spinning on EMFILE burns a whole core: all of the window. Backing off,
-        // the export reads what the accepted connections send (nothing) and retries once a second.
-        // Measured on the merged main: about two thirds of the window (the branch that built the
-        // backoff measured a quarter); the bound still fails a loop that spins all of it.
-        #expect(cpu < window * 0.8, "the export used \(cpu) of CPU in \(window) at its descriptor limit")
+        let (cpu, window) = try await ProcessCPUTime.during(.seconds(3), of: process.pid)
+        // An accept loop spinning on EMFILE burns a whole core: all of the window (NIO's
+        // AcceptBackoffHandler did, see AcceptPauseHandler). Paused, the socket is off epoll and
+        // the export only retries once a second: measured 0.02 s of 3 s. A quarter of the
+        // window leaves a loaded machine room and still fails any loop that spins.
+        print("export CPU at its descriptor limit: \(cpu) in \(window)")
+        #expect(cpu < window * 0.25, "the export used \(cpu) of CPU in \(window) at its descriptor limit")
         // The connections it accepted first are closed at the 4 s login timeout.
         let firstClose = try await OffPool.run { () throws -> Duration? in
             for client in flood.prefix(20) where try client.receive() == nil { return clock.now - flooded }
@@ -68,19 +64,5 @@ import Testing
         }
         let closedAfter = try #require(firstClose, "no idle connection was closed")
         #expect(closedAfter >= .seconds(3) && closedAfter < .seconds(15), "an idle connection closed \(closedAfter) after the flood")
-    }
-
-    /// User plus system CPU time of a process, from /proc/PID/stat.
-    static func cpuTime(of pid: pid_t) throws -> Duration {
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        // Fields after the command name, which ends with the last ")".
-        guard let end = stat.lastIndex(of: ")") else { throw RawISCSIClient.Failure(description: "no command name in /proc/\(pid)/stat") }
-        let fields = stat[stat.index(after: end)...].split(separator: " ")
-        // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-        guard fields.count > 13, let user = Int64(fields[11]), let system = Int64(fields[12]) else {
-            throw RawISCSIClient.Failure(description: "unreadable /proc/\(pid)/stat")
-        }
-        let ticks = Int64(sysconf(Int32(_SC_CLK_TCK)))
-        return .milliseconds((user + system) * 1000 / ticks)
     }
 }

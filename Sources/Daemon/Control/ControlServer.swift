@@ -3,6 +3,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Export
 import Logging
 import NIOCore
 import NIOPosix
@@ -54,6 +55,13 @@ public struct ControlServer: Service {
             // NIOAsyncChannel traps.
             server = try await ServerBootstrap(group: eventLoopGroup)
                 .serverChannelOption(.backlog, value: 64)
+                // NIO's built-in accept backoff leaves the socket on epoll and spins on EMFILE;
+                // this pause, first in the pipeline, takes the error and the socket off epoll.
+                .serverChannelInitializer { [logger] channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(logger: logger))
+                    }
+                }
                 .childChannelOption(.autoRead, value: false)
                 .bind(unixDomainSocketPath: path) { channel in
                     PeerCredentials.read(from: channel).flatMapThrowing { peer in

@@ -1,5 +1,6 @@
 // The Prometheus listener: a loopback HTTP/1.1 server for GET /metrics, run only when configured.
 
+import Export
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -29,8 +30,10 @@ struct MetricsListener: Service {
             channel = try await ServerBootstrap(group: eventLoopGroup)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 // Out of descriptors, accept is retried after a second instead of at once.
-                .serverChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler()) }
+                .serverChannelInitializer { [logger] channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(logger: logger))
+                    }
                 }
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
