@@ -1,6 +1,8 @@
 // CHAP hygiene at the export: a short secret and one secret for both directions keep the
 // export from starting; failed logins from one address are turned away (0x0301) once
-// they pass the limit, until the window ends, then the right secret logs in again.
+// they pass the limit, even with the right secret. That the window ends is shown on the
+// throttle itself with a given clock (LoginFailureThrottleTests): a wall-clock window in a
+// test on a loaded machine either takes long or is used up before the test gets to it.
 
 import Export
 import Foundation
@@ -27,15 +29,13 @@ import Testing
         }
     }
 
-    @Test func failedLoginsFromOneAddressAreTurnedAwayUntilTheWindowEnds() async throws {
+    @Test func failedLoginsFromOneAddressAreTurnedAwayWhileTheWindowLasts() async throws {
         try await ExportHarness.with(access: TargetAccessPolicy(chap: Self.alice), configure: { configuration in
             configuration.maximumFailedLogins = 3
-            // Long enough that three refused logins and the throttled one fit in it on a loaded machine.
-            configuration.failedLoginWindow = .seconds(10)
+            // Far longer than the test, so a stalled machine cannot end it under the test's feet.
+            configuration.failedLoginWindow = .seconds(600)
         }) { harness in
-            let clock = ContinuousClock()
-            let start = clock.now
-            // SHA-256 only, so each attempt is one login (no retry with MD5).
+            // SHA-256 only, so each attempt is one login.
             let wrong = LoginAuthentication.chap(CHAPCredentials(user: "alice", secret: "not-the-secret"), mutual: nil, algorithms: [.sha256])
             for attempt in 1...3 {
                 do {
@@ -54,12 +54,6 @@ import Testing
                 #expect(error.code != .authenticationFailed, "turned away, not judged: \(error)")
                 #expect("\(error)".contains("0x0301") || "\(error)".lowercased().contains("unavailable"), "\(error)")
             }
-            // After the window the right secret works, with verified I/O.
-            let elapsed = clock.now - start
-            if elapsed < .seconds(10) { try await Task.sleep(for: .seconds(10) - elapsed + .milliseconds(200)) }
-            let session = try await harness.session(authentication: right)
-            try await VerifiedIO.roundTrip(session, lba: 64, seed: 17, "after the window")
-            try await session.logout()
         }
     }
 }
