@@ -209,15 +209,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // One harness target (tgtd, or LIO in its QEMU guest) as a process, for scripts: Scripts/conformance.
+        .executableTarget(
+            name: "vdiskd-testbed",
+            dependencies: ["TestSupport"],
+            path: "Tests/Testbed",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "SCSITests", dependencies: ["SCSI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BlockDeviceTests",
-            dependencies: ["BlockDevice", "SCSI", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["BlockDevice", "SCSI", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VSCSITests",
-            dependencies: ["VSCSI", "SCSI", "BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["VSCSI", "SCSI", "BlockDevice", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -237,12 +245,12 @@ let package = Package(
         ),
         .testTarget(
             name: "FiltersTests",
-            dependencies: ["Filters", "BlockDevice", "SCSI", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["Filters", "BlockDevice", "SCSI", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DatastoreTests",
-            dependencies: ["Datastore", "BlockDevice", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["Datastore", "BlockDevice", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -3,6 +3,7 @@
 import BlockDevice
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 
 @Suite struct FileBlockDeviceTests {

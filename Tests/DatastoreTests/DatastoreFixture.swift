@@ -4,6 +4,7 @@ import BlockDevice
 import Datastore
 import Foundation
 import NIOCore
+import TestSupport
 
 /// One datastore image in a scratch folder, small enough for many tests per second.
 final class DatastoreFixture {

@@ -3,6 +3,7 @@
 
 import Datastore
 import Foundation
+import TestSupport
 import Testing
 
 @Suite(.serialized) struct DatastoreProcessTests {

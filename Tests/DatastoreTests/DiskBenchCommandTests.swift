@@ -2,6 +2,7 @@
 // JSON, and the option checks it shares with `target bench` (BenchLoadOptions).
 
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct DiskBenchCommandTests {

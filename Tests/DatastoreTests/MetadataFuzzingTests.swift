@@ -5,6 +5,7 @@ import BlockDevice
 @testable import Datastore
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 
 @Suite struct MetadataFuzzingTests {

@@ -3,6 +3,7 @@
 
 import ISCSI
 import NIOCore
+import TestSupport
 import Testing
 
 @Suite struct TargetLoginStateMachineTests {

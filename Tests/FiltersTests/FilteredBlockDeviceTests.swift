@@ -7,6 +7,7 @@ import Filters
 import NIOCore
 import SCSI
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct FilteredBlockDeviceTests {

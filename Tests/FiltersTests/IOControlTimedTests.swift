@@ -4,6 +4,7 @@
 
 import BlockDevice
 import Filters
+import TestSupport
 import Testing
 
 // Serialized: run side by side, their 32-deep loads would compete for the same two cores.

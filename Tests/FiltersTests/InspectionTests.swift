@@ -5,6 +5,7 @@ import BlockDevice
 import Filters
 import NIOCore
 import Synchronization
+import TestSupport
 import Testing
 
 /// Passes everything to `base`, moving `clock` on by the next scripted latency first.

@@ -6,6 +6,7 @@ import Foundation
 import NIOCore
 import SCSI
 import Synchronization
+import TestSupport
 
 /// A filter that passes everything down and counts what it saw, in order.
 final class RecordingFilter: IOFilter {

@@ -2,6 +2,7 @@
 // hardware paths against the portable table code.
 
 import CCRC32C
+import TestSupport
 import Testing
 
 @Suite struct CRC32CTests {

@@ -4,6 +4,7 @@ import CCRC32C
 import ISCSI
 import NIOCore
 import NIOTestUtils
+import TestSupport
 import Testing
 
 @Suite struct ISCSIPDUDecoderFramingTests {

@@ -2,6 +2,7 @@
 
 import ISCSI
 import NIOCore
+import TestSupport
 
 enum SamplePDUs {
     static func bytes(_ count: Int, seed: UInt64) -> ByteBuffer {

@@ -4,6 +4,7 @@
 import Foundation
 import NIOCore
 import SCSI
+import TestSupport
 import Testing
 @testable import VSCSI
 

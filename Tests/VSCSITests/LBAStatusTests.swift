@@ -5,6 +5,7 @@ import BlockDevice
 import Foundation
 import NIOCore
 import SCSI
+import TestSupport
 import Testing
 @testable import VSCSI
 

@@ -5,6 +5,7 @@ import Foundation
 import NIOCore
 import SCSI
 @testable import VSCSI
+import TestSupport
 
 /// One unit on a fresh temporary image; `a` and `b` are two I_T nexuses.
 struct UnitFixture: Sendable {
