@@ -147,6 +147,10 @@ extension Datastore {
         }
         guard wasMounted else { return .clean }
         task?.cancel()
+        // A renewal already sent lands whenever the target answers it: freeing the slot before
+        // it has would compare against the image it replaces and leave the slot live (seen on
+        // LIO, whose slow answers widen the window). The cancelled task ends with its last I/O.
+        await task?.value
         if fenceReason != nil, case .takenOver(let what) = (try? await ownSlotVerdict())?.verdict ?? .takenOver("the slot could not be read") {
             state.withLockedValue { $0.mounted = false; $0.openDisks = [:]; $0.heartbeatTask = nil }
             return .fencedLeftToTakeover("heartbeat slot \(slot) (\(what)), its journal and the locks of \(disks.count) open disk(s) were left to the host that took them over")
@@ -163,8 +167,9 @@ extension Datastore {
         free.counter &+= 1
         free.renewedMillis = options.clock.wallMillis()
         var freed = try await swapSector(at: header.heartbeatUnit(slot: slot), expected: image, replacement: free.encoded(sectorSize: sectorSize))
-        if !freed, fenceReason != nil, let now = try? await ownSlotVerdict(), now.verdict == .ours, let current = now.record {
-            // Fenced on the lease, the last renewal may have landed unseen: free the slot as it is.
+        if !freed, let now = try? await ownSlotVerdict(), now.verdict == .ours, let current = now.record {
+            // A renewal may have landed unseen (its answer lost, or fenced on the lease): while
+            // the slot still carries our generation it is ours to free, as it is.
             free = current
             free.state = .free
             free.counter &+= 1

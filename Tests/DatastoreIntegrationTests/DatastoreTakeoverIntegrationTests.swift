@@ -84,18 +84,12 @@ struct DatastoreTakeoverIntegrationTests {
         #expect(try decode([LockInfo].self, locks.stdout).allSatisfy(\.isStale), "locks left held: \(locks.stdout)")
     }
 
-    @Test(arguments: RealTarget.allCases.filter { $0 != .lio }, Durability.allCases)
+    /// On LIO with a flush after each copy this found a race: the host that took the disk over
+    /// left its heartbeat slot live after its read, when its unmount freed the slot while a
+    /// renewal was still in flight (HeartbeatUnmountRaceTests holds it on purpose).
+    @Test(arguments: RealTarget.allCases, Durability.allCases)
     func aKilledHostsLockIsBrokenAfterTheLeaseAndItsAcknowledgedWritesSurvive(target: RealTarget, durability: Durability) async throws {
         try await killedHostTakeover(target: target, durability: durability)
-    }
-
-    /// LIO with FUA writes only: when the writer flushed after each copy instead, the host that
-    /// took the disk over left its heartbeat slot live after its read, on LIO only (never on tgt
-    /// or istgt), seen when the branches met. An open bug, named in the LIO issue.
-    @Test func aKilledHostsLockIsBrokenAfterTheLeaseOnLIO() async throws {
-        for durability in Durability.allCases where durability != .flush {
-            try await killedHostTakeover(target: .lio, durability: durability)
-        }
     }
 
     private func killedHostTakeover(target: RealTarget, durability: Durability) async throws {
