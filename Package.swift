@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "LibISCSI", targets: ["LibISCSI"]),
         .library(name: "Datastore", targets: ["Datastore"]),
         .library(name: "Filters", targets: ["Filters"]),
+        .library(name: "Control", targets: ["Control"]),
         .library(name: "Daemon", targets: ["Daemon"]),
     ],
     dependencies: [
@@ -147,10 +148,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // The daemon: config, services, the JSON-RPC control socket, systemd notify.
+        // The control socket's wire: JSON-RPC values, requests, errors and the client, all that
+        // vdiskctl needs to speak to vdiskd without linking the daemon.
+        .target(
+            name: "Control",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The daemon: config, services, the JSON-RPC control socket's server, systemd notify.
         .target(
             name: "Daemon",
             dependencies: [
+                "Control",
                 "SCSI",
                 "ISCSI",
                 "BlockDevice",
@@ -179,7 +192,7 @@ let package = Package(
         .target(
             name: "VDiskCLI",
             dependencies: [
-                "Daemon",
+                "Control",
                 "SCSI",
                 "ISCSI",
                 "LibISCSI",
@@ -297,6 +310,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
+                "Control",
                 "Daemon",
                 "VDiskCLI",
                 "TestSupport",
@@ -320,6 +334,7 @@ let package = Package(
         .testTarget(
             name: "ContainerTests",
             dependencies: [
+                "Control",
                 "TestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

@@ -2,6 +2,7 @@
 // and whichever layer's error, reports it.
 
 import BlockDevice
+import Control
 import Daemon
 import Datastore
 import ISCSI

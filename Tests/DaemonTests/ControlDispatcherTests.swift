@@ -1,5 +1,6 @@
 // Every JSON-RPC error class and each method's answer, without a socket.
 
+import Control
 import Daemon
 import Foundation
 import Testing

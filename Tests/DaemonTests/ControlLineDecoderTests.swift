@@ -1,5 +1,6 @@
 // Request framing: lines split anywhere, oversized lines refused once without buffering them.
 
+import Control
 import Daemon
 import NIOCore
 import NIOTestUtils

@@ -1,5 +1,6 @@
 // The control socket for real: bad requests answered, the daemon unaffected, peers told apart.
 
+import Control
 import Daemon
 import Foundation
 import Logging

@@ -3,6 +3,7 @@
 // connections. Its CPU stays low (the listening socket leaves epoll instead of spinning on
 // EMFILE), it says so once in its log, and once the flood is gone vdiskctl gets an answer.
 
+import Control
 import Daemon
 import Foundation
 import Testing

@@ -1,6 +1,7 @@
 // The disk and export methods' refusals, without a socket or a target: each names what was
 // wrong with a JSON-RPC error a client can tell apart.
 
+import Control
 import Daemon
 import Foundation
 import Testing

@@ -1,6 +1,7 @@
 // The fault control methods through the dispatcher: the event log's answer and its limit,
 // and datastores.recover's refusals.
 
+import Control
 @testable import Daemon
 import Testing
 

@@ -1,6 +1,7 @@
 // Request lines nested too deep or holding too many values are refused before decoding:
 // decoding them cost seconds of CPU per line (found probing FuzzControlRequest's harness).
 
+import Control
 import Daemon
 import Foundation
 import Testing

@@ -1,6 +1,7 @@
 // `disks.stats` and `metrics` through the dispatcher, with a real logical unit doing the I/O.
 
 import BlockDevice
+import Control
 import Daemon
 import Foundation
 import NIOCore

@@ -2,6 +2,7 @@
 // The native initiator against tgt, `vdiskctl export serve` of a datastore disk to a libiscsi
 // client, and vdiskd serving a disk, each run through setpriv as UnprivilegedUser.standard.
 
+import Control
 import Daemon
 import Foundation
 import Testing

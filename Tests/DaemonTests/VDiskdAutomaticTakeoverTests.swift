@@ -3,6 +3,7 @@
 // run out (not before), within the lease and two heartbeat intervals, and serves it through its
 // export with every write A acknowledged. A restarted with its old config does not serve it.
 
+import Control
 import Daemon
 import Foundation
 import Testing

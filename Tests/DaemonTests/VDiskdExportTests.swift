@@ -2,6 +2,7 @@
 // export, a real iSCSI client writing and reading through it, the control socket reporting it
 // all, and SIGTERM during I/O leaving the data on the LUN and the disk free for another host.
 
+import Control
 import Daemon
 import Foundation
 import Testing

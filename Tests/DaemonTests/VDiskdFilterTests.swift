@@ -3,6 +3,7 @@
 // keeps verified I/O; filters are added and removed live under a verified QD32 load; the
 // inspection filter's histograms and trace reach vdiskctl and the metrics.
 
+import Control
 import Daemon
 import Foundation
 import Testing

@@ -3,6 +3,7 @@
 // then SIGHUP applies a config that adds a disk and an export and removes one. Changes made
 // through the control socket survive SIGHUP and a restart, until the file changes what they changed.
 
+import Control
 import Daemon
 import Foundation
 import Testing

@@ -1,6 +1,7 @@
 // The built vdiskd's metrics: off by default, served on metrics_listen, unmoved by bad requests;
 // `vdiskctl metrics` and `vdiskctl disks stats` against it.
 
+import Control
 import Daemon
 import Foundation
 import Testing

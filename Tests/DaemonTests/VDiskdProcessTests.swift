@@ -1,5 +1,6 @@
 // The built vdiskd and vdiskctl as processes: --check, start, READY, status, SIGHUP, SIGTERM, refusals.
 
+import Control
 import Daemon
 import Foundation
 import Testing

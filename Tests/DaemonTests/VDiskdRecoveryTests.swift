@@ -2,6 +2,7 @@
 // with a reconnect counted, the export keeps serving across it, and a target away longer than
 // recovery_timeout_seconds ends failed with the reason.
 
+import Control
 import Daemon
 import Foundation
 import Testing

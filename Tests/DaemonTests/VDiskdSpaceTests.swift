@@ -2,6 +2,7 @@
 // unit attention first, then DATA PROTECT / SPACE ALLOCATION FAILED WRITE PROTECT (07/27/07) to
 // QEMU (qemu-io) and to qemu-img (both through libiscsi); UNMAP frees space and writes work again.
 
+import Control
 import Daemon
 import Foundation
 import Testing

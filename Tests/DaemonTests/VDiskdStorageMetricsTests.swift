@@ -1,6 +1,7 @@
 // vdiskd against a real tgt with metrics on: the initiator's command counter and the heartbeat
 // renewals move between two scrapes while the daemon holds its datastore.
 
+import Control
 import Daemon
 import Datastore
 import Foundation

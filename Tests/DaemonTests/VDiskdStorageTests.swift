@@ -1,6 +1,7 @@
 // vdiskd against a real tgt: it opens the session, mounts the datastore and locks the disk,
 // and after SIGTERM another host opens the same disk at once.
 
+import Control
 import Daemon
 import Datastore
 import Foundation

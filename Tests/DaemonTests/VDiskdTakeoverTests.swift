@@ -2,6 +2,7 @@
 // breaks its lock and writes, A resumes with a client's write waiting. A fences before that
 // write reaches the LUN, shows `fenced` everywhere, and comes back by `datastores recover`.
 
+import Control
 import Daemon
 import Foundation
 import Testing

@@ -3,6 +3,7 @@
 // again (its heartbeat slot still carries its generation) instead of fencing, with a client
 // writing through the export and with none.
 
+import Control
 import Daemon
 import Foundation
 import Testing

@@ -1,11 +1,12 @@
 // The `[daemon]` section: how the process itself runs.
 
+import Control
 import Logging
 
 /// Process-wide settings from `[daemon]`.
 public struct DaemonSettings: Sendable, Hashable {
     public var logLevel: Logger.Level = .info
-    public var controlSocket: String = "/run/vdiskd/control.sock"
+    public var controlSocket: String = ControlSocket.defaultPath
     /// The group the socket file belongs to: its members may connect and read. Nil: the daemon's own group.
     public var socketGroup: String? = nil
     /// The group whose members may call mutating control methods; root always may. Nil: root only.

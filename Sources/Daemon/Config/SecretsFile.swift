@@ -1,6 +1,7 @@
 // Loads the CHAP secrets file and refuses it when anyone but its owner could read it.
 
 import Foundation
+import ISCSI
 import TOMLKit
 
 #if canImport(Glibc)
@@ -9,33 +10,12 @@ import Glibc
 
 /// The secrets file: top-level `name = "secret"` pairs, referenced by `chap_secret` in the config.
 public enum SecretsFile {
-    /// Why the file at `path` may not hold secrets, or nil when it may: it must exist, be a
-    /// regular file, be closed to group and others, and belong to the user reading it.
-    /// `name` opens each message ("the secrets file"); `missingHint` follows a failed stat.
-    public static func privacyProblem(_ path: String, name: String, missingHint: String) -> String? {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            return "cannot read \(name) (\(String(cString: strerror(errno)))); \(missingHint)"
-        }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            return "\(name) is not a regular file"
-        }
-        let mode = info.st_mode & 0o777
-        guard mode & 0o077 == 0 else {
-            return "\(name) can be read or written by group or others (mode \(String(mode, radix: 8))); run chmod 600 \(path)"
-        }
-        guard info.st_uid == geteuid() else {
-            return "\(name) belongs to user id \(info.st_uid), not to the user reading it (\(geteuid())); chown it to that user"
-        }
-        return nil
-    }
-
     /// Reads `path`, refusing it when missing, unreadable, not a regular file, or open to group or others.
     public static func load(path: String) throws(ConfigInvalid) -> [String: String] {
         func refuse(_ message: String, line: Int? = nil, key: String = "") -> ConfigInvalid {
             ConfigInvalid(errors: [ConfigError(file: path, line: line, key: key, message: message)])
         }
-        if let problem = privacyProblem(path, name: "the secrets file", missingHint: "create it, owned by the user vdiskd runs as, with chmod 600") {
+        if let problem = SecretFilePrivacy.problem(path, name: "the secrets file", missingHint: "create it, owned by the user vdiskd runs as, with chmod 600") {
             throw refuse(problem)
         }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {

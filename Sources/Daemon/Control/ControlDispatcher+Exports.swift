@@ -1,5 +1,7 @@
 // The control methods that add and remove exports while the daemon runs.
 
+import Control
+
 extension ControlDispatcher {
     static let exportMutatingMethods: Set<String> = ["exports.add", "exports.remove"]
 

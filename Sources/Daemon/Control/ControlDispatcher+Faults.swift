@@ -1,6 +1,7 @@
 // The control methods for incidents: the event log of recent state changes, and bringing a
 // fenced datastore back without restarting the daemon.
 
+import Control
 import Foundation
 
 extension ControlDispatcher {

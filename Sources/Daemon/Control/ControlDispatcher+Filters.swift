@@ -1,6 +1,7 @@
 // The control methods on disks' filter chains: show, add, remove and change filters live, and
 // read an inspection filter's histograms and trace.
 
+import Control
 import Filters
 
 extension ControlDispatcher {

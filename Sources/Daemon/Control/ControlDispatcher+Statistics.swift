@@ -1,5 +1,6 @@
 // `disks.stats`: the I/O statistics of every configured disk, or of one.
 
+import Control
 import VSCSI
 
 extension ControlDispatcher {

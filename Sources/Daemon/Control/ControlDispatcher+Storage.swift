@@ -2,6 +2,7 @@
 // created, deleted, grown, opened and closed while the daemon runs.
 
 import BlockDevice
+import Control
 import Datastore
 import Foundation
 

@@ -1,5 +1,6 @@
 // Answers control requests: checks access, runs the method, and shapes the JSON-RPC answer.
 
+import Control
 import Logging
 
 /// Socket-free request handling, so every method and error is testable without a connection.

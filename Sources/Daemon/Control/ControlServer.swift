@@ -1,6 +1,7 @@
 // The control socket service: a Unix socket speaking line-delimited JSON-RPC 2.0.
 
 #if canImport(Glibc)
+import Control
 import Glibc
 #endif
 import Export

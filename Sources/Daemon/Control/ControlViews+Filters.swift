@@ -1,5 +1,6 @@
 // The JSON shape of a disk's filter chain.
 
+import Control
 import Filters
 
 extension ControlViews {

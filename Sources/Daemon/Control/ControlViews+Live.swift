@@ -1,6 +1,7 @@
 // The running half of the list views: what an open session, datastore, disk or export says
 // about itself right now, added to its configured entry.
 
+import Control
 import Datastore
 import Export
 import Foundation

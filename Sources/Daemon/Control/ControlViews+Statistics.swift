@@ -1,5 +1,6 @@
 // The JSON shape of one disk's I/O statistics.
 
+import Control
 import VSCSI
 
 extension ControlViews {

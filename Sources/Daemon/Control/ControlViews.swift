@@ -1,5 +1,6 @@
 // The JSON shapes the control methods answer with, built from config and running state.
 
+import Control
 import Foundation
 
 /// One function per shape, so the dispatcher stays a switch and vdiskctl knows what to expect.

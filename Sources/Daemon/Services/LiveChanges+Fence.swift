@@ -1,6 +1,7 @@
 // Bringing a fenced datastore back while the daemon runs: a new mount with a new generation,
 // then its configured disks and the exports presenting them, as at start.
 
+import Control
 import Datastore
 import Foundation
 

@@ -1,6 +1,7 @@
 // Changes to a running daemon — a disk opened or closed, an export started or stopped — made
 // the same way whether a reload or a control method asks for them.
 
+import Control
 import Datastore
 import Export
 import Logging

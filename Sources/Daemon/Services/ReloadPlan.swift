@@ -1,5 +1,6 @@
 // What a reload would change, section by section, and which of it is applied live.
 
+import Control
 import Logging
 
 /// The difference between the running config and a freshly validated one. The log level, disks

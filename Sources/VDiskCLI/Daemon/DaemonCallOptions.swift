@@ -2,13 +2,13 @@
 // and how a failed call becomes a message and an exit code.
 
 import ArgumentParser
-import Daemon
+import Control
 import Foundation
 
 /// `--socket`, `--json` and `--timeout`, and the call itself.
 struct DaemonCallOptions: ParsableArguments {
     @Option(name: .long, help: "The daemon's control socket.")
-    var socket: String = DaemonSettings().controlSocket
+    var socket: String = ControlSocket.defaultPath
 
     @Flag(name: .long, help: "Print the daemon's answer as JSON.")
     var json = false

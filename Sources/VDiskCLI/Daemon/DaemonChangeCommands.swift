@@ -3,7 +3,7 @@
 // the config file to keep them).
 
 import ArgumentParser
-import Daemon
+import Control
 
 /// DATASTORE NAME, the disk a change is about.
 struct DaemonDiskArguments: ParsableArguments {

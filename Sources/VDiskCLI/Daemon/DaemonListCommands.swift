@@ -2,7 +2,7 @@
 // and how each part is doing, as tables for people or (--json) for scripts.
 
 import ArgumentParser
-import Daemon
+import Control
 
 /// `vdiskctl targets`: the daemon's iSCSI sessions.
 struct TargetsCommand: AsyncParsableCommand {

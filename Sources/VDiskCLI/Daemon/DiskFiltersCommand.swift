@@ -1,7 +1,7 @@
 // `vdiskctl disks filters DISK [show | add | remove | set]`: a disk's filter chain, changed live.
 
 import ArgumentParser
-import Daemon
+import Control
 
 /// The chain of one disk, from the client down.
 struct DiskFiltersCommand: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 // `vdiskctl disks histogram DISK --kind K`: a vscsiStats-style histogram as a terminal bar chart.
 
 import ArgumentParser
-import Daemon
+import Control
 import Foundation
 
 struct DiskHistogramCommand: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 // `vdiskctl disks stats`: per-disk I/O statistics from the running daemon.
 
 import ArgumentParser
-import Daemon
+import Control
 import Foundation
 
 /// One line per disk and class of command: totals, rates and latency percentiles.

@@ -2,7 +2,7 @@
 // fenced datastore back without restarting the daemon.
 
 import ArgumentParser
-import Daemon
+import Control
 
 /// `vdiskctl events`: the daemon's recent state changes, oldest first.
 struct EventsCommand: AsyncParsableCommand {

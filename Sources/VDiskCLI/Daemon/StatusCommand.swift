@@ -1,7 +1,7 @@
 // `vdiskctl status`: asks the running daemon how it is, for people or (--json) for scripts.
 
 import ArgumentParser
-import Daemon
+import Control
 import Foundation
 
 /// Prints the daemon's version, uptime and the state of each service.
@@ -12,7 +12,7 @@ public struct StatusCommand: AsyncParsableCommand {
     )
 
     @Option(name: .long, help: "The daemon's control socket.")
-    public var socket: String = DaemonSettings().controlSocket
+    public var socket: String = ControlSocket.defaultPath
 
     @Flag(name: .long, help: "Print the daemon's answer as JSON.")
     public var json = false

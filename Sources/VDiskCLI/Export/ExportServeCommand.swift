@@ -4,7 +4,7 @@
 import ArgumentParser
 import BlockDevice
 import Datastore
-import Daemon
+import Control
 import Export
 import Foundation
 import ISCSI
@@ -156,7 +156,16 @@ struct ExportServeCommand: AsyncParsableCommand {
                     }
                     opened.append(disk)
                 }
-                try await serve(opened.map(\.exportedDisk), access: access, stop: stop)
+                // As the daemon presents a disk (VirtualDisk.exportedDisk): its UUID and name identify
+                // the unit, a thin disk is a thin unit, a shared read-only open is write-protected.
+                let served = opened.map { disk in
+                    ServedExport.Disk(
+                        device: disk,
+                        descriptor: LogicalUnitDescriptor(uuid: disk.info.uuid, name: disk.name, isThin: disk.info.kind == .thin),
+                        writeProtected: disk.mode == .sharedReadOnly
+                    )
+                }
+                try await serve(served, access: access, stop: stop)
             } catch {
                 for disk in opened { try? await disk.close() }
                 throw error

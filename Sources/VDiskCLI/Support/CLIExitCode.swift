@@ -3,7 +3,7 @@
 
 import ArgumentParser
 import BlockDevice
-import Daemon
+import Control
 import Datastore
 import ISCSI
 

@@ -1,7 +1,8 @@
 // Reads CHAP secrets from a file or an environment variable, so they stay out of shell history.
 
-import Daemon
+import Control
 import Foundation
+import ISCSI
 
 /// Where a secret comes from.
 enum SecretSource {
@@ -31,7 +32,7 @@ enum SecretSource {
     /// Refuses a secret file that is not a regular file, that group or others may read or
     /// write, or that belongs to another user than the one reading it.
     static func checkPrivate(_ file: String, purpose: String) throws {
-        if let problem = SecretsFile.privacyProblem(file, name: "the \(purpose) file \(file)", missingHint: "name a file that exists") {
+        if let problem = SecretFilePrivacy.problem(file, name: "the \(purpose) file \(file)", missingHint: "name a file that exists") {
             throw CLIError(problem)
         }
     }

@@ -6,15 +6,15 @@ extension JSONRPCError {
     /// The part is in use: a disk an export presents, a name already taken.
     public static let inUseCode = -32005
 
-    static func notFound(_ message: String) -> JSONRPCError {
+    package static func notFound(_ message: String) -> JSONRPCError {
         JSONRPCError(code: notFoundCode, message: "not found: \(message)")
     }
 
-    static func inUse(_ message: String) -> JSONRPCError {
+    package static func inUse(_ message: String) -> JSONRPCError {
         JSONRPCError(code: inUseCode, message: "in use: \(message)")
     }
 
-    static func operationFailed(_ message: String) -> JSONRPCError {
+    package static func operationFailed(_ message: String) -> JSONRPCError {
         JSONRPCError(code: operationFailedCode, message: message)
     }
 }

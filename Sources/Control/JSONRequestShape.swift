@@ -4,13 +4,13 @@
 /// DecodingError: thousands of small nested values made one line cost seconds of CPU
 /// (FuzzControlRequest: 200 arrays 16 deep, 6 KB, took 0.9 s). Real requests are objects a
 /// few levels deep with a few dozen values, so lines far beyond that are refused unread.
-enum JSONRequestShape {
-    static let maximumDepth = 16
-    static let maximumElements = 1024
+package enum JSONRequestShape {
+    package static let maximumDepth = 16
+    package static let maximumElements = 1024
 
     /// What is wrong with `line`'s shape, or nil when it is small enough to decode.
     /// Counts brackets and commas outside strings; the JSON itself is checked by the decoder.
-    static func problem(_ line: [UInt8]) -> String? {
+    package static func problem(_ line: [UInt8]) -> String? {
         var depth = 0
         var elements = 1
         var inString = false
