@@ -52,6 +52,6 @@ let package = Package(
         fuzzTarget("FuzzCDB", libraries: ["VSCSI", "SCSI", "BlockDevice"]),
         fuzzTarget("FuzzTextKeys"),
         fuzzTarget("FuzzDatastoreMetadata", libraries: ["Datastore", "BlockDevice"]),
-        fuzzTarget("FuzzControlRequest", libraries: ["Daemon"], extra: [.product(name: "Logging", package: "swift-log")]),
+        fuzzTarget("FuzzControlRequest", libraries: ["Control", "Daemon"], extra: [.product(name: "Logging", package: "swift-log")]),
     ]
 )

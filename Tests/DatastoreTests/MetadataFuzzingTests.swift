@@ -2,7 +2,7 @@
 // real image file; and the record half of the entry point on structured inputs.
 
 import BlockDevice
-@testable import Datastore
+@_spi(Fuzzing) @testable import Datastore
 import Foundation
 import NIOCore
 import TestSupport

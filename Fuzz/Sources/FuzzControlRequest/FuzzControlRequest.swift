@@ -8,6 +8,7 @@
 // peer (root or nobody), bit 3 a line limit of 256 bytes instead of 1 MiB. Byte 1 picks a
 // method from the dispatcher's table for the direct call. The rest is the byte stream.
 
+import Control
 import Daemon
 import Foundation
 import FuzzDriver

@@ -3,7 +3,7 @@
 // fresh copy of a small populated volume that is then mounted and used
 // (MetadataFuzzing.exerciseVolume). See docs/FUZZING.md for the input's layout.
 
-import Datastore
+@_spi(Fuzzing) import Datastore
 import FuzzDriver
 import FuzzSupport
 

@@ -2,7 +2,7 @@
 // TextKeyFuzzing.exercise, which runs the parser, accumulator, value grammar and SendTargets.
 
 import FuzzDriver
-import ISCSI
+@_spi(Fuzzing) import ISCSI
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTextKeys(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

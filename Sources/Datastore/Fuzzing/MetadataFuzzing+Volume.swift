@@ -9,7 +9,7 @@ import NIOCore
 extension MetadataFuzzing {
     /// The scratch volume's shape: 64 KiB file blocks, 2 hosts, 4 disks, clusters of 8
     /// blocks (the last one short), the smallest journal. It needs a device of 4 MiB.
-    public static var scratchFormat: FormatOptions {
+    @_spi(Fuzzing) public static var scratchFormat: FormatOptions {
         var options = FormatOptions(label: "fuzz")
         options.fileBlockSize = VolumeLayout.minimumFileBlockSize
         options.maxHosts = 2
@@ -20,7 +20,7 @@ extension MetadataFuzzing {
         return options
     }
 
-    public static let scratchDeviceBytes: UInt64 = 4 << 20
+    @_spi(Fuzzing) public static let scratchDeviceBytes: UInt64 = 4 << 20
 
     static let hostA = HostIdentity(uuid: UUID(uuid: (0xA, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)), name: "fuzz-a")
     static let hostB = HostIdentity(uuid: UUID(uuid: (0xB, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2)), name: "fuzz-b")
@@ -38,7 +38,7 @@ extension MetadataFuzzing {
     /// Formats `device` (ATS, `scratchDeviceBytes`) and fills it: host A writes the deep
     /// disk and unmounts; host B creates an eager-zeroed and a small disk, keeps the eager
     /// one open and stops as if killed, its last transaction marked pending again.
-    public static func prepareScratchVolume(on device: any BlockDevice) async throws {
+    @_spi(Fuzzing) public static func prepareScratchVolume(on device: any BlockDevice) async throws {
         let clock = ManualDatastoreClock()
         try await Datastore.format(device: device, options: scratchFormat, clock: clock)
         let a = try await Datastore.mount(device: device, host: hostA, options: options(clock))
@@ -97,7 +97,7 @@ extension MetadataFuzzing {
 
     /// Applies the patches in `input` to a scratch volume (see docs/FUZZING.md for the
     /// input's layout), then runs every datastore operation on it as host A.
-    public static func exerciseVolume(_ input: [UInt8], device: any BlockDevice) async {
+    @_spi(Fuzzing) public static func exerciseVolume(_ input: [UInt8], device: any BlockDevice) async {
         do {
             try await patch(device, with: input)
         } catch {

@@ -6,7 +6,7 @@
 import NIOCore
 
 /// Runs the datastore's record decoders on arbitrary bytes; errors are expected, traps are bugs.
-public enum MetadataFuzzing {
+@_spi(Fuzzing) public enum MetadataFuzzing {
     /// Decodes `bytes` as each record kind, as found and with its CRC32C resealed at
     /// the record's and the unit's CRC offset (so the fuzzer gets past the checksum).
     public static func exerciseRecords(_ bytes: UnsafeRawBufferPointer) {

@@ -4,7 +4,7 @@
 import NIOCore
 
 /// Runs every text parser on arbitrary bytes; errors are expected, traps are bugs.
-public enum TextKeyFuzzing {
+@_spi(Fuzzing) public enum TextKeyFuzzing {
     public static func exercise(_ bytes: UnsafeRawBufferPointer) {
         let buffer = ByteBuffer(bytes: bytes)
 

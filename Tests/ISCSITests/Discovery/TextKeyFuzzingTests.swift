@@ -3,7 +3,7 @@
 
 import Testing
 
-@testable import ISCSI
+@_spi(Fuzzing) @testable import ISCSI
 
 @Suite struct TextKeyFuzzingTests {
     private func run(_ bytes: [UInt8]) {
