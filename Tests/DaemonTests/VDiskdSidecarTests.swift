@@ -74,6 +74,11 @@ import TestSupport
             try await Self.writes(portA, 20, pattern: 1)
             let first = try await Self.allCounts(daemonA)
             #expect(Self.writeCount(first) == 20, "\(first)")
+            // A second inspection filter is refused (one per category); the refused one never
+            // attached, so it must not save its empty counts over the first one's.
+            try await Task.sleep(for: .seconds(2))
+            let refused = try await Self.vdiskctl(["disks", "filters", "add", "ds1/vm1", "inspection", "--socket", daemonA.socketPath])
+            #expect(refused.status != 0 && refused.stderr.contains("already has a inspection filter"), "\(refused.stderr)")
 
             // A clean restart: the filter saves at close and loads at open; nothing is lost.
             #expect(await daemonA.terminate() == 0, "\(daemonA.stderr)")

@@ -155,6 +155,46 @@ import Testing
         try await store.unmount()
     }
 
+    /// A directory whose checksum is good but whose entries cannot be true is refused as
+    /// corrupt, naming the disk: overlapping or out-of-area units, too many entries, another
+    /// disk's identity, a blob larger than the limit, a name twice.
+    @Test func impossibleDirectoriesAreRefused() throws {
+        let uuid = UUID()
+        func entry(_ name: String, _ length: Int, at first: Int) -> SidecarDirectory.Entry {
+            SidecarDirectory.Entry(name: name, length: length, firstUnit: first, crc: 0)
+        }
+        func decode(_ directory: SidecarDirectory, uuid decodeUUID: UUID? = nil) throws -> SidecarDirectory {
+            try SidecarDirectory.decode(directory.encoded(), disk: "vm1", index: 3, uuid: decodeUUID ?? uuid, block: 40, areaUnits: 16)
+        }
+        var good = SidecarDirectory(diskIndex: 3, block: 40, diskUUID: uuid)
+        good.entries = [entry("a/x", 5000, at: 1), entry("b/y", 0, at: 0), entry("c/z", 4096, at: 3)]
+        #expect(try decode(good) == good)
+        let impossible: [(String, [SidecarDirectory.Entry])] = [
+            ("overlapping units", [entry("a/x", 5000, at: 1), entry("b/y", 100, at: 2)]),
+            ("past the area", [entry("a/x", 8192, at: 15)]),
+            ("unit 0, the directory", [entry("a/x", 10, at: 0)]),
+            ("too large", [entry("a/x", SidecarDirectory.maximumBlobSize + 1, at: 1)]),
+            ("a name twice", [entry("a/x", 1, at: 1), entry("a/x", 1, at: 2)]),
+        ]
+        for (what, entries) in impossible {
+            var bad = good
+            bad.entries = entries
+            #expect(throws: DatastoreError.self, "\(what)") { try decode(bad) }
+            do { _ = try decode(bad) } catch let error as DatastoreError {
+                #expect(error.code == .corrupt && error.message.contains("sidecar directory of disk 'vm1' (file block 40) has an impossible entry"), "\(what): \(error)")
+            }
+        }
+        var many = good
+        many.entries = (0...SidecarDirectory.maximumCount).map { entry("n/\($0)", 0, at: 0) }
+        #expect(throws: DatastoreError.self) { try decode(many) }
+        #expect(throws: DatastoreError.self) { try decode(good, uuid: UUID()) }
+        var unit = good.encoded()
+        unit.setBytes([0xFF], at: 100)
+        #expect { try SidecarDirectory.decode(unit, disk: "vm1", index: 3, uuid: uuid, block: 40, areaUnits: 16) } throws: { error in
+            (error as? DatastoreError)?.message == "sidecar directory of disk 'vm1' (file block 40) failed its CRC32C check"
+        }
+    }
+
     /// Stops all writes after the Nth of an update (open, replace a 6-unit blob with a 7-unit
     /// one, close) at every N; after each crash the host comes back, replays its journal, and
     /// the blob reads as exactly the old or exactly the new content.

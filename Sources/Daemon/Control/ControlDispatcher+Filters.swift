@@ -65,16 +65,11 @@ extension ControlDispatcher {
                 let spec = FilterSpec(name: name, parameters: parameters)
                 if let error = FilterRegistry.check([spec]).first { throw error }
                 let filter = try FilterRegistry.make(spec, context: FilterChains.context(for: reference, disk: state.storage.disk(reference), state: state, logger: logger))
-                // A filter with a sidecar loads its state here, before it sees any I/O.
-                do {
-                    try await filter.attach()
-                } catch {
-                    try? await filter.detach()
-                    throw error
-                }
                 let grown: FilterChain
                 do {
                     grown = try current.inserting(filter)
+                    // A filter with a sidecar loads its state here, before it sees any I/O.
+                    try await filter.attach()
                 } catch {
                     try? await filter.detach()
                     throw error

@@ -35,6 +35,9 @@ public final class InspectionFilter: IOFilter {
         var saved: [UInt8]?
         var saveFailing = false
         var saver: Task<Void, Never>?
+        /// Set once `attach` looked at the sidecar: a filter that never attached (refused
+        /// before it joined a chain) must not save its empty counts over the saved ones.
+        var attached = false
     }
 
     public static let defaultTraceEntries = 4096
@@ -112,6 +115,7 @@ public final class InspectionFilter: IOFilter {
             persistence.withLock { $0.problem = problem }
             events(FilterEvent(disk: disk, filter: name, kind: .sidecar(problem)))
         }
+        persistence.withLock { $0.attached = true }
         guard saveSeconds > 0 else { return }
         let interval = Duration.seconds(saveSeconds)
         let saver = Task { [weak self] in
@@ -139,7 +143,7 @@ public final class InspectionFilter: IOFilter {
     /// Writes the histograms to the sidecar when they changed since the last save.
     func save() async {
         guard let sidecars else { return }
-        let (blocked, saved) = persistence.withLock { ($0.problem != nil, $0.saved) }
+        let (blocked, saved) = persistence.withLock { ($0.problem != nil || !$0.attached, $0.saved) }
         guard !blocked else { return }
         let bytes = InspectionSidecar.encode(recorder.withLock { $0.histograms })
         guard bytes != saved else { return }
