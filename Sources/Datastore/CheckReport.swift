@@ -4,7 +4,7 @@
 public struct CheckReport: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable {
         case badChecksum, badHeader, leakedBlock, doubleAllocated, referencedButFree, orphan
-        case countMismatch, pendingJournal, duplicateName
+        case countMismatch, pendingJournal, duplicateName, badSidecar
     }
 
     public struct Issue: Sendable, Hashable, Codable, CustomStringConvertible {

@@ -52,7 +52,12 @@ extension Datastore {
                 names[descriptor.name] = index
                 let walk = try await walkMap(descriptor, tolerant: true)
                 for problem in walk.problems { report.add(.badChecksum, problem) }
-                let used = walk.data.map(\.physical) + walk.pointerBlocks.map(\.block)
+                var used = walk.data.map(\.physical) + walk.pointerBlocks.map(\.block)
+                if descriptor.sidecarBlock != 0 {
+                    used.append(descriptor.sidecarBlock)
+                    // Reported, never repaired: a filter's state is not guessed at.
+                    for problem in try await sidecarProblems(descriptor, index: index) { report.add(.badSidecar, problem) }
+                }
                 for block in used {
                     if let owner = owners[block] {
                         report.add(.doubleAllocated, "file block \(block) is used by \(owner) and by disk '\(descriptor.name)'")

@@ -256,7 +256,11 @@ extension Datastore {
                 try await freeBlock(block, transaction: transaction)
                 current = transaction.descriptors[index]!
             }
-            // The descriptor goes in the last transaction: until then the disk still exists.
+            // The sidecar block and the descriptor go in the last transaction: until then the
+            // disk (and its filters' state) still exists.
+            if current.sidecarBlock != 0 {
+                try await building(transaction) { try await freeBlock(current.sidecarBlock, transaction: transaction) }
+            }
             var gone = DiskDescriptor()
             gone.changeCounter = current.changeCounter &+ 1
             transaction.descriptors[index] = gone

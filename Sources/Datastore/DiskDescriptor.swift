@@ -17,6 +17,8 @@ struct DiskDescriptor: Sendable, Hashable {
     var modifiedMillis: UInt64 = 0
     var allocatedBlocks: UInt64 = 0
     var changeCounter: UInt64 = 0
+    /// The file block holding the disk's sidecars (format 1.1); 0 when it has none.
+    var sidecarBlock: UInt64 = 0
     var direct = [UInt64](repeating: 0, count: VolumeLayout.directPointers)
     var single = [UInt64](repeating: 0, count: VolumeLayout.singleIndirectPointers)
     var double = [UInt64](repeating: 0, count: VolumeLayout.doubleIndirectPointers)
@@ -41,6 +43,7 @@ struct DiskDescriptor: Sendable, Hashable {
         unit.setLE(modifiedMillis, 304)
         unit.setLE(allocatedBlocks, 312)
         unit.setLE(changeCounter, 320)
+        unit.setLE(sidecarBlock, 328)
         for (index, pointer) in direct.enumerated() { unit.setLE(pointer, 384 + 8 * index) }
         for (index, pointer) in single.enumerated() { unit.setLE(pointer, 2432 + 8 * index) }
         for (index, pointer) in double.enumerated() { unit.setLE(pointer, 3456 + 8 * index) }
@@ -69,7 +72,7 @@ struct DiskDescriptor: Sendable, Hashable {
                 inUse: try unit.le(4, as: UInt32.self) == 1, uuid: try unit.uuid(8), kind: kind,
                 name: String(repairing: nameBytes[...], fitting: maximumNameLength), size: try unit.le(288),
                 createdMillis: try unit.le(296), modifiedMillis: try unit.le(304),
-                allocatedBlocks: try unit.le(312), changeCounter: try unit.le(320)
+                allocatedBlocks: try unit.le(312), changeCounter: try unit.le(320), sidecarBlock: try unit.le(328)
             )
             guard descriptor.size <= VolumeLayout.maximumDiskSize, descriptor.size % 512 == 0 else {
                 throw DatastoreError(.corrupt, "\(place) has an impossible size \(descriptor.size)")

@@ -15,6 +15,8 @@ public struct DiskInfo: Sendable, Hashable, Codable {
     public var modified: Date
     /// The descriptor slot (for `check` reports and `locks`).
     public var descriptorIndex: Int
+    /// The file block holding the disk's sidecars; 0 when it has none.
+    public var sidecarBlock: UInt64
 
     init(_ descriptor: DiskDescriptor, index: Int, fileBlockSize: Int) {
         name = descriptor.name
@@ -28,5 +30,6 @@ public struct DiskInfo: Sendable, Hashable, Codable {
         created = Date(timeIntervalSince1970: Double(descriptor.createdMillis) / 1000)
         modified = Date(timeIntervalSince1970: Double(descriptor.modifiedMillis) / 1000)
         descriptorIndex = index
+        sidecarBlock = descriptor.sidecarBlock
     }
 }

@@ -2,7 +2,7 @@
 
 import NIOCore
 
-/// Dirty descriptors, pointer pages and bitmaps of one transaction, plus the
+/// Dirty descriptors, pointer pages, bitmaps and sidecar units of one transaction, plus the
 /// file blocks it publishes (to zero first) and frees (to UNMAP after).
 /// Used by one task at a time, inside the datastore's metadata lock.
 final class MetadataTransaction {
@@ -18,8 +18,10 @@ final class MetadataTransaction {
     var freshPointerBlocks: Set<UInt64> = []
     /// Logical blocks whose data went out with the allocation (full-block writes).
     var writtenLogical: Set<UInt64> = []
+    /// Whole units written as they are: a sidecar block's directory and content.
+    var units: [UInt64: ByteBuffer] = [:]
 
-    var unitCount: Int { descriptors.count + pages.count + dirtyBitmaps.count }
+    var unitCount: Int { descriptors.count + pages.count + dirtyBitmaps.count + units.count }
     var isEmpty: Bool { unitCount == 0 }
 
     /// The images to journal and write home, in a stable order.
@@ -33,6 +35,9 @@ final class MetadataTransaction {
         }
         for index in dirtyBitmaps.sorted() {
             result.append((header.clusterBitmapUnit(index), bitmaps[index]!.encoded()))
+        }
+        for (offset, image) in units.sorted(by: { $0.key < $1.key }) {
+            result.append((offset, image))
         }
         return result
     }

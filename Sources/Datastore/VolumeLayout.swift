@@ -10,7 +10,9 @@ enum VolumeLayout {
     static let recordCRCOffset = 508
     static let unitCRCOffset = 4092
     static let majorVersion: UInt16 = 1
-    static let minorVersion: UInt16 = 0
+    /// 1.1 added sidecars (a descriptor field in former reserved space, and sidecar blocks).
+    static let minorVersion: UInt16 = 1
+    static let sidecarMinorVersion: UInt16 = 1
     static let minimumFileBlockSize = 64 << 10
     static let maximumFileBlockSize = 16 << 20
     static let defaultFileBlockSize = 1 << 20

@@ -20,13 +20,7 @@ import TestSupport
     /// The host's name and UUID, a 2 s heartbeat and a 6 s lease, and for B takeover = "auto".
     static func edit(host: String, uuid: String, auto: Bool) -> (String) -> String {
         { text in
-            text.replacingOccurrences(of: "host_uuid = \"4f0c2a3e-9b8d-4c61-a0e7-2d5b8f1c9e40\"\n", with: """
-                host_uuid = "\(uuid)"
-                host_name = "\(host)"
-                heartbeat_interval_seconds = \(interval)
-                heartbeat_lease_seconds = \(lease)
-
-                """)
+            hostConfigEdit(text, host: host, uuid: uuid, interval: interval, lease: lease)
                 .replacingOccurrences(of: "name = \"vm1\"\n\n", with: auto ? "name = \"vm1\"\ntakeover = \"auto\"\n\n" : "name = \"vm1\"\n\n")
         }
     }

@@ -156,6 +156,12 @@ import TestSupport
             // Inspection through the export: histograms, the bar chart, the trace, the metrics.
             _ = try await json(["disks", "filters", "remove", "ds1/vm1", "ioControl"] + socket)
             _ = try await json(["disks", "filters", "add", "ds1/vm1", "inspection"] + socket)
+            // The histograms are cumulative: the filter added again loaded what the removed one
+            // saved in the disk's sidecar (the QD32 load above). Start this workload from zero.
+            let loaded = try await json(["disks", "histogram", "ds1/vm1", "--kind", "length"] + socket)
+            #expect((loaded["classes"]?["all"]?.arrayValue?.compactMap(\.intValue).reduce(0, +) ?? 0) > 0, "the histograms were not kept across remove and add: \(loaded)")
+            let reset = try await run(["disks", "inspection", "ds1/vm1", "reset"] + socket)
+            #expect(reset.status == 0, "\(reset.stderr)")
             _ = try await qemuIO(port, lun: 0, (0..<8).map { "write -P 7 \($0 * 8192) 8k" })
             let histogram = try await json(["disks", "histogram", "ds1/vm1", "--kind", "length"] + socket)
             let edges = histogram["edges"]?.arrayValue?.compactMap(\.intValue) ?? []

@@ -1,5 +1,5 @@
 // Crash points: stop all writes after the Nth one, at every N of a
-// create / allocate / grow / unmap / delete sequence; remount and check each time.
+// create / allocate / sidecar / grow / unmap / delete sequence; remount and check each time.
 
 import BlockDevice
 @testable import Datastore
@@ -16,6 +16,8 @@ import Testing
         let disk = try await store.openDisk(name: "a")
         try await disk.write(ByteBuffer(bytes: DatastoreFixture.pattern(200_000, seed: 1)), offset: 17 << 20, fua: true)
         try await disk.write(ByteBuffer(bytes: DatastoreFixture.pattern(65536, seed: 2)), offset: 0, fua: false)
+        // The first sidecar allocates and zeroes the disk's sidecar block; the delete frees it.
+        try await disk.writeSidecar("inspection/histograms", DatastoreFixture.pattern(5000, seed: 3))
         try await disk.grow(to: 24 << 20)
         try await disk.unmap([BlockRange(lba: 0, blockCount: 128)])
         try await disk.close()
@@ -27,7 +29,7 @@ import Testing
     @Test func everyCrashPointLeavesAConsistentVolume() async throws {
         // A small volume (8 MiB, 64 KiB blocks, 4 clusters) keeps each of the few hundred
         // rounds cheap; the workload still reaches a pointer block, several clusters,
-        // an eager disk, a grow, an unmap and two deletes.
+        // an eager disk, a sidecar block, a grow, an unmap and two deletes.
         let fixture = try await DatastoreFixture(size: 8 << 20, maxHosts: 2, maxDisks: 4, clusterBlocks: 32)
         let pristine = try Data(contentsOf: URL(fileURLWithPath: fixture.path))
         let counting = CrashingBlockDevice(try FileBlockDevice(path: fixture.path), failAfter: .max)

@@ -7,16 +7,9 @@ import NIOCore
 import Testing
 
 @Suite struct DatastoreDamageTests {
-    private func scribble(_ path: String, at offset: UInt64, count: Int, seed: UInt64) throws {
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
-        try handle.seek(toOffset: offset)
-        try handle.write(contentsOf: Data(DatastoreFixture.pattern(count, seed: seed)))
-        try handle.close()
-    }
-
     @Test func badPrimaryHeaderFallsBackToTheBackup() async throws {
         let fixture = try await DatastoreFixture()
-        try scribble(fixture.path, at: 40, count: 100, seed: 3)
+        try DatastoreFixture.scribble(fixture.path, at: 40, count: 100, seed: 3)
         let store = try await fixture.mount("a")
         #expect(store.mountedFromBackupHeader)
         let report = try await store.check(repair: true)
@@ -30,8 +23,8 @@ import Testing
 
     @Test func bothHeadersBadIsAClearError() async throws {
         let fixture = try await DatastoreFixture()
-        try scribble(fixture.path, at: 40, count: 100, seed: 3)
-        try scribble(fixture.path, at: (256 << 20) - 4096 + 40, count: 100, seed: 4)
+        try DatastoreFixture.scribble(fixture.path, at: 40, count: 100, seed: 3)
+        try DatastoreFixture.scribble(fixture.path, at: (256 << 20) - 4096 + 40, count: 100, seed: 4)
         await #expect { try await fixture.mount("a") } throws: { error in
             let error = error as? DatastoreError
             return error?.code == .corrupt && error!.message.contains("primary volume header") && error!.message.contains("backup volume header")
@@ -43,7 +36,7 @@ import Testing
         let store = try await fixture.mount("a")
         try await store.createDisk(name: "victim", size: 4 << 20)
         let offset = store.header.descriptorUnit(0) + 300
-        try scribble(fixture.path, at: offset, count: 64, seed: 5)
+        try DatastoreFixture.scribble(fixture.path, at: offset, count: 64, seed: 5)
         await #expect { try await store.openDisk(name: "victim") } throws: { error in
             (error as? DatastoreError)?.message.contains("descriptor 0") == true
         }
@@ -62,7 +55,7 @@ import Testing
         let (_, descriptor) = try await store.findDisk("deep")
         let pointerBlock = descriptor.single[0]
         #expect(pointerBlock != 0)
-        try scribble(fixture.path, at: pointerBlock * UInt64(store.fileBlockSize) + 100, count: 200, seed: 6)
+        try DatastoreFixture.scribble(fixture.path, at: pointerBlock * UInt64(store.fileBlockSize) + 100, count: 200, seed: 6)
         let reopened = try await store.openDisk(name: "deep")
         await #expect { try await reopened.read(offset: 20 << 20, length: 4096) } throws: { error in
             (error as? BlockDeviceError)?.message.contains("pointer block \(pointerBlock)") == true

@@ -53,6 +53,14 @@ final class DatastoreFixture {
         return try await Datastore.mount(device: device, host: HostIdentity(uuid: uuid, name: name), options: options(clock: clock))
     }
 
+    /// Overwrites `count` bytes of the image at `offset` with a pattern: damage, on purpose.
+    static func scribble(_ path: String, at offset: UInt64, count: Int, seed: UInt64) throws {
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: offset)
+        try handle.write(contentsOf: Data(pattern(count, seed: seed)))
+        try handle.close()
+    }
+
     static func pattern(_ count: Int, seed: UInt64) -> [UInt8] {
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         return (0..<count).map { _ in

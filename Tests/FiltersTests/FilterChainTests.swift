@@ -90,4 +90,20 @@ import Testing
         _ = try await FilterRegistry.build([spec("ioControl", ["reservation": .int(300)])], context: FilterContext(disk: "ds1/vm3", ioControlHost: host))
         #expect(first.filters.count == 1)
     }
+
+    @Test func aFilterThatCannotAttachRefusesTheChainLocatedAndReleasesTheOthers() async throws {
+        let host = IOControlHost(name: "datastore ds1", capacity: 1000)
+        let chain = [spec("ioControl", ["reservation": .int(700)]), spec("faultInjection", ["fail_attach": .bool(true)])]
+        do {
+            _ = try await FilterRegistry.build(chain, context: FilterContext(disk: "ds1/vm1", ioControlHost: host))
+            Issue.record("a chain whose filter could not attach was built")
+        } catch {
+            #expect(error.code == .attachFailed)
+            #expect(error.location == "filters[2]")
+            #expect(error.message == "the faultInjection filter could not attach to disk ds1/vm1: injected fault at attach", "\(error)")
+        }
+        // The ioControl filter built before it was detached: its reservation is free again.
+        let whole = try await FilterRegistry.build([spec("ioControl", ["reservation": .int(1000)])], context: FilterContext(disk: "ds1/vm2", ioControlHost: host))
+        #expect(whole.filters.count == 1)
+    }
 }

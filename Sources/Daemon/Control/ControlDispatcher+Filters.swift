@@ -65,10 +65,12 @@ extension ControlDispatcher {
             case "disks.filters.add":
                 let spec = FilterSpec(name: name, parameters: parameters)
                 if let error = FilterRegistry.check([spec]).first { throw error }
-                let filter = try FilterRegistry.make(spec, context: FilterChains.context(for: reference, state: state))
+                let filter = try FilterRegistry.make(spec, context: FilterChains.context(for: reference, disk: state.storage.disk(reference), state: state, logger: logger))
                 let grown: FilterChain
                 do {
                     grown = try current.inserting(filter)
+                    // A filter with a sidecar loads its state here, before it sees any I/O.
+                    try await filter.attach()
                 } catch {
                     try? await filter.detach()
                     throw error
@@ -113,7 +115,7 @@ extension ControlDispatcher {
         }
         let snapshot = filter.snapshot
         let histograms = snapshot.histograms[kind] ?? [:]
-        return .success(.object([
+        var fields: [String: JSONValue] = [
             "kind": .string(kind.rawValue),
             "unit": .string(kind.unit),
             "collecting": .bool(snapshot.collecting),
@@ -121,7 +123,10 @@ extension ControlDispatcher {
             "classes": .object(Dictionary(uniqueKeysWithValues: IOClass.allCases.map { ioClass in
                 (ioClass.rawValue, .array((histograms[ioClass]?.counts ?? []).map { .int(Int($0)) }))
             })),
-        ]))
+        ]
+        // Set while the saved histograms could not be loaded (and saving is off until a reset).
+        if let problem = filter.sidecarProblem { fields["sidecar_problem"] = .string(problem) }
+        return .success(.object(fields))
     }
 
     /// A "parameters" object as filter parameters; numbers, strings and booleans only.

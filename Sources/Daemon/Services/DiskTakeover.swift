@@ -46,7 +46,7 @@ struct DiskTakeover: Sendable {
         do {
             let mode: DiskOpenMode = settings.mode == .exclusive ? .exclusive : .sharedReadOnly
             let disk = try await store.openDisk(name: settings.name, mode: mode)
-            state.storage.addDisk(settings.reference, disk)
+            try await StorageService.addOpened(disk, settings, state: state, logger: logger)
             state.setService(key, .running)
             if previous != nil {
                 let recovered = store.recoveries.last.map { "; \($0)" } ?? ""

@@ -187,18 +187,24 @@ struct StorageService: Service {
         await open(key, failing: "cannot open disk", state: state, logger: logger) {
             let mode: DiskOpenMode = settings.mode == .exclusive ? .exclusive : .sharedReadOnly
             let disk = try await store.openDisk(name: settings.name, mode: mode)
-            guard let specs = settings.filters else {
-                state.storage.addDisk(settings.reference, disk)
-                return
-            }
-            do {
-                let chain = try await FilterChains.build(specs, for: settings.reference, state: state)
-                let device = FilteredBlockDevice(base: disk, disk: settings.reference, chain: chain, events: FilterChains.eventSink(state: state, logger: logger))
-                state.storage.addDisk(settings.reference, disk, chain: device)
-            } catch {
-                try? await disk.close()
-                throw error
-            }
+            try await addOpened(disk, settings, state: state, logger: logger)
+        }
+    }
+
+    /// Records a disk just opened (at start, on a reload, or by a takeover), behind its filter
+    /// chain when the config gives one; closes it again when the chain cannot be built.
+    static func addOpened(_ disk: VirtualDisk, _ settings: DiskSettings, state: DaemonState, logger: Logger) async throws {
+        guard let specs = settings.filters else {
+            state.storage.addDisk(settings.reference, disk)
+            return
+        }
+        do {
+            let chain = try await FilterChains.build(specs, for: settings.reference, disk: disk, state: state, logger: logger)
+            let device = FilteredBlockDevice(base: disk, disk: settings.reference, chain: chain, events: FilterChains.eventSink(state: state, logger: logger))
+            state.storage.addDisk(settings.reference, disk, chain: device)
+        } catch {
+            try? await disk.close()
+            throw error
         }
     }
 

@@ -3,6 +3,7 @@
 // value that encodes and decodes back to itself. The whole-volume half is in
 // MetadataFuzzing+Volume.swift.
 
+import Foundation
 import NIOCore
 
 /// Runs the datastore's record decoders on arbitrary bytes; errors are expected, traps are bugs.
@@ -25,6 +26,7 @@ import NIOCore
             decodePointerPage(buffer)
             decodeBitmap(buffer)
             decodeJournal(buffer)
+            decodeSidecarDirectory(buffer)
         }
     }
 
@@ -119,6 +121,23 @@ import NIOCore
                 try ClusterBitmap.decode(bitmap.encoded(), index: index, firstBlock: first, blockCount: count)
             }
         } catch { refused(error, by: "ClusterBitmap.decode") }
+    }
+
+    private static func decodeSidecarDirectory(_ buffer: ByteBuffer) {
+        // The identity the directory claims, so the fuzzer reaches past the misdirection check.
+        let index = Int(field(buffer, 4, as: UInt32.self))
+        let block: UInt64 = field(buffer, 8)
+        let uuid = (try? buffer.uuid(16)) ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        // The smallest sidecar block (64 KiB file blocks) and the largest area.
+        for areaUnits in [16, 257] {
+            do {
+                let directory = try SidecarDirectory.decode(buffer, disk: "fuzzed", index: index, uuid: uuid, block: block, areaUnits: areaUnits)
+                precondition(directory.entries.allSatisfy { $0.units.upperBound <= areaUnits }, "SidecarDirectory: an entry past \(areaUnits) units")
+                expectRoundTrip(directory, "SidecarDirectory") {
+                    try SidecarDirectory.decode(directory.encoded(), disk: "fuzzed", index: index, uuid: uuid, block: block, areaUnits: areaUnits)
+                }
+            } catch { refused(error, by: "SidecarDirectory.decode") }
+        }
     }
 
     private static func decodeJournal(_ buffer: ByteBuffer) {

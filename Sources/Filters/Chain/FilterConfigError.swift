@@ -17,6 +17,7 @@ public struct FilterConfigError: Error, Sendable, Hashable, CustomStringConverti
         public static let notChangeable = Code("not changeable in place")
         public static let exceedsCapacity = Code("more than the device can give")
         public static let notFound = Code("not in the chain")
+        public static let attachFailed = Code("could not attach")
 
         public var description: String { name }
     }

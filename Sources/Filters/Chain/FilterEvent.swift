@@ -11,6 +11,8 @@ public struct FilterEvent: Sendable, Hashable, CustomStringConvertible {
         /// The filter broke and its policy is `bypass`: the chain skips it on this disk from now
         /// on; the I/O that found it broken went on without it.
         case bypassed(String)
+        /// The filter's persistent state (a sidecar) could not be loaded or saved; I/O goes on.
+        case sidecar(String)
     }
 
     public var disk: String
@@ -30,6 +32,7 @@ public struct FilterEvent: Sendable, Hashable, CustomStringConvertible {
         case .failed(let operation, let error): "filter \(filter) on disk \(disk) failed a \(operation): \(error)"
         case .timedOut(let operation, let limit): "filter \(filter) on disk \(disk) did not answer a \(operation) within \(limit); the I/O failed"
         case .bypassed(let reason): "filter \(filter) on disk \(disk) is bypassed from now on: \(reason)"
+        case .sidecar(let problem): "filter \(filter) on disk \(disk): \(problem)"
         }
     }
 }

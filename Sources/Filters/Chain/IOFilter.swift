@@ -29,6 +29,11 @@ public protocol IOFilter: AnyObject, Sendable {
 
     func handle(_ request: FilterRequest, next: FilterNext) async throws -> FilterReply
 
+    /// Called once after the filter is built for its disk and before it takes I/O (when the
+    /// disk opens, or when the filter is added live): a filter with state in a sidecar loads it
+    /// here. A throw refuses the chain (or the live add) with that error.
+    func attach() async throws
+
     /// Changes parameters in place, without a quiesce; throws a `FilterConfigError` (and
     /// changes nothing) for a bad value or a parameter that needs the filter to be re-added.
     func update(_ parameters: FilterParameters) throws(FilterConfigError)
@@ -44,6 +49,8 @@ extension IOFilter {
     public func update(_ parameters: FilterParameters) throws(FilterConfigError) {
         throw FilterConfigError(.notChangeable, filter: name, parameter: nil, "the \(name) filter cannot change parameters in place; remove it and add it again")
     }
+
+    public func attach() async throws {}
 
     public func detach() async throws {}
 }

@@ -13,6 +13,14 @@ public struct IOHistogram: Sendable, Hashable {
         self.counts = Array(repeating: 0, count: kind.edges.count + 1)
     }
 
+    /// Saved counts (a sidecar's), one more than the kind has edges.
+    init(_ kind: HistogramKind, counts: [UInt64]) {
+        precondition(counts.count == kind.edges.count + 1, "a \(kind) histogram has \(kind.edges.count + 1) buckets")
+        self.kind = kind
+        self.edges = kind.edges
+        self.counts = counts
+    }
+
     public var total: UInt64 { counts.reduce(0, +) }
 
     /// The bucket a value falls in (binary search over the edges).

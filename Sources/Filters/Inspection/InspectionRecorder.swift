@@ -74,6 +74,14 @@ public struct InspectionRecorder: Sendable {
         })
     }
 
+    /// Puts saved histograms (a sidecar's) in place of the current ones; a kind or class the
+    /// saved ones lack starts empty.
+    mutating func restore(_ saved: [HistogramKind: [IOClass: IOHistogram]]) {
+        counts = HistogramKind.allCases.flatMap { kind in
+            [IOClass.reads, .writes, .all].map { saved[kind]?[$0] ?? IOHistogram(kind) }
+        }
+    }
+
     public mutating func start() { collecting = true }
     public mutating func stop() { collecting = false }
 

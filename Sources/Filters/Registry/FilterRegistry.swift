@@ -91,6 +91,14 @@ public enum FilterRegistry {
                 throw located
             }
         }
+        for (offset, filter) in filters.enumerated() {
+            do {
+                try await filter.attach()
+            } catch {
+                for built in filters { try? await built.detach() }
+                throw FilterConfigError(.attachFailed, filter: filter.name, parameter: nil, index: offset + 1, "the \(filter.name) filter could not attach to disk \(context.disk): \(error)")
+            }
+        }
         return try FilterChain(filters)
     }
 
@@ -105,7 +113,7 @@ public enum FilterRegistry {
             if let first = reader.errors.first { throw first }
             return try IOControlFilter(disk: context.disk, settings: settings, host: context.ioControlHost, clock: context.clock)
         case "inspection":
-            return try InspectionFilter(parameters: spec.parameters, clock: context.clock)
+            return try InspectionFilter(parameters: spec.parameters, clock: context.clock, disk: context.disk, sidecars: context.sidecars, events: context.events)
         default:
             return try FaultInjectionFilter(parameters: spec.parameters)
         }

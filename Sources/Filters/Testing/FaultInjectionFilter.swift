@@ -7,7 +7,8 @@ import Synchronization
 /// `mode` — `throw` (an error of its own, not a `BlockDeviceError`), `hang` (never answers) or
 /// `pass` (passes everything: broken only when told) — `operations` as a comma-separated list
 /// of operations it breaks (default every one), and `policy` (`fail-io` or `bypass`).
-/// `timeout_ms` is its answer timeout (default 2000).
+/// `timeout_ms` is its answer timeout (default 2000). `fail_attach = true` makes `attach()` throw,
+/// as a filter whose persistent state is unusable would.
 public final class FaultInjectionFilter: IOFilter {
     public enum Mode: String, Sendable, CaseIterable {
         case `throw`, hang, pass
@@ -21,6 +22,7 @@ public final class FaultInjectionFilter: IOFilter {
     public let mode: Mode
     public let broken: Set<FilterOperation>
     public let parameters: FilterParameters
+    public let failsAttach: Bool
     private let hung = Mutex<[CheckedContinuation<Void, Never>]>([])
 
     public init(parameters: FilterParameters) throws(FilterConfigError) {
@@ -29,6 +31,7 @@ public final class FaultInjectionFilter: IOFilter {
         let mode = reader.string("mode", choices: Mode.allCases.map(\.rawValue)).flatMap(Mode.init(rawValue:)) ?? .throw
         let policy = reader.string("policy", choices: ["fail-io", "bypass"]).flatMap(FilterFailurePolicy.init(rawValue:)) ?? .failIO
         let timeout = reader.integer("timeout_ms", range: 10...600_000) ?? 2000
+        let failsAttach = reader.bool("fail_attach") ?? false
         var broken = Set(FilterOperation.allCases)
         if let list = reader.text("operations") {
             broken = []
@@ -48,6 +51,11 @@ public final class FaultInjectionFilter: IOFilter {
         self.answerTimeout = .milliseconds(timeout)
         self.broken = broken
         self.parameters = parameters
+        self.failsAttach = failsAttach
+    }
+
+    public func attach() async throws {
+        if failsAttach { throw InjectedAttachFault() }
     }
 
     public func detach() async throws {
@@ -75,6 +83,11 @@ public final class FaultInjectionFilter: IOFilter {
 public struct InjectedFault: Error, CustomStringConvertible {
     public var operation: FilterOperation
     public var description: String { "injected fault on \(operation)" }
+}
+
+/// The error a `fail_attach` fault filter's `attach()` raises.
+public struct InjectedAttachFault: Error, CustomStringConvertible {
+    public var description: String { "injected fault at attach" }
 }
 
 extension Substring {

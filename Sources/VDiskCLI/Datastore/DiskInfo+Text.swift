@@ -9,7 +9,8 @@ extension DiskInfo {
     }
 
     var detailText: String {
-        """
+        let sidecars = sidecarBlock == 0 ? "" : "\nsidecars:   file block \(sidecarBlock)"
+        return """
         name:       \(name)
         uuid:       \(uuid)
         kind:       \(kind)
@@ -17,7 +18,7 @@ extension DiskInfo {
         allocated:  \(allocatedBlocks) file blocks (\(ByteCount(bytes: allocatedBytes)))
         created:    \(created.formatted(.iso8601))
         modified:   \(modified.formatted(.iso8601))
-        descriptor: \(descriptorIndex)
+        descriptor: \(descriptorIndex)\(sidecars)
         """
     }
 }
