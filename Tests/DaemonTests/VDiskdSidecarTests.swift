@@ -4,6 +4,7 @@
 // "auto"); a corrupted sidecar is reported with its disk and filter, the daemon stays up, the
 // saved counts are not overwritten until a person resets them, and `datastore check` names it.
 
+import Control
 import Daemon
 import Foundation
 import Testing
