@@ -1,9 +1,11 @@
 // A host lost whole: its machine crashes, or its link goes down. The surviving host takes the
 // lost host's disk over by itself once the lease has run out, never before, and serves it with
-// every write the lost host acknowledged; a partitioned host fences itself and stays silent when
-// its link returns. Both need automatic takeover (`takeover = "auto"` on the disk).
+// every write the lost host acknowledged; a partitioned host fences itself, and the target's LUN
+// file shows that nothing of it arrives after its lease, nor when its link returns. Both need
+// automatic takeover (`takeover = "auto"` on B's copy of A's disk).
 
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 import TestSupport
 
@@ -11,6 +13,9 @@ extension ContainerSuite {
     @Suite(.serialized, .timeLimit(.minutes(10))) struct HostFailureContainerTests {
         /// B's port for A's disk once it has taken it over.
         static let takeoverPort = 3263
+        static let chunk = 64 << 10
+        static let lease = Duration.seconds(SharedLUNCluster.heartbeatLease)
+        static let interval = Duration.seconds(SharedLUNCluster.heartbeatInterval)
 
         /// Host B's config: its own disk and export, and A's disk with automatic takeover and an
         /// export of its own on B.
@@ -54,9 +59,12 @@ extension ContainerSuite {
                 try await cluster.lab.client(try ExternalTool.iscsiInq.path(), [SharedLUNCluster.exportURL(b)]).succeeded
             }
             let bJournal = bServes ? "" : try await b.journal("vdiskd.service")
-            #expect(bServes, "B never served its own disk: \(bJournal.suffix(3000))")
+            try #require(bServes, "B never served its own disk: \(bJournal.suffix(3000))")
             #expect(try await cluster.writeAndVerify(SharedLUNCluster.exportURL(a), seed: seed), "A's data read back differs")
-            // While A lives, B must not serve A's disk.
+            // While A lives, B waits for A's disk, naming A, and does not serve it.
+            let disks = try #require(try await cluster.json(b, ["disks"]) as? [[String: Any]])
+            let waiting = disks.first { $0["name"] as? String == SharedLUNCluster.diskName(a) }
+            #expect(waiting?["state"] as? String == "waiting" && (waiting?["reason"] as? String ?? "").contains("host-a"), "\(disks)")
             let early = try await cluster.lab.client(try ExternalTool.iscsiInq.path(), [takeoverURL(cluster)])
             #expect(!early.succeeded, "B serves A's disk while A is alive")
         }
@@ -84,59 +92,125 @@ extension ContainerSuite {
             return try Data(contentsOf: URL(fileURLWithPath: back)) == Data(TestPattern.bytes(seed: seed, count: count).readableBytesView)
         }
 
+        /// Writes 64 KiB chunks through `url` from `firstChunk` on, one qemu-io per chunk (the chunk's
+        /// number as its byte pattern, then a flush), until one fails or `count` are done; returns
+        /// the chunks acknowledged. `acknowledged` sees each as it completes.
+        private func writeChunks(_ cluster: SharedLUNCluster, _ url: String, from firstChunk: Int, count: Int,
+                                 acknowledged: @Sendable (Int) -> Void = { _ in }) async -> [Int] {
+            var done: [Int] = []
+            for chunk in firstChunk..<firstChunk + count {
+                let result = try? await cluster.lab.client(try ExternalTool.qemuIo.path(), [
+                    "-f", "raw", "-c", "write -P \(chunk % 255 + 1) \(chunk * Self.chunk) 64k", "-c", "flush", url,
+                ], timeout: .seconds(10))
+                guard let result, result.succeeded, result.stdout.contains("wrote \(Self.chunk)/\(Self.chunk)") else {
+                    break
+                }
+                done.append(chunk)
+                acknowledged(chunk)
+            }
+            return done
+        }
+
         @Test func afterAHostCrashTheOtherTakesItsDiskOverAfterTheLease() async throws {
             try await SharedLUNCluster.with(hostCount: 2) { cluster in
+                let a = cluster.hosts[0]
                 try await startBoth(cluster, seed: 0xC4A54)
+                // A client writes flushed chunks through A, after the first MiB, while A crashes.
+                let acknowledgedCount = NIOLockedValueBox(0)
+                let writer = Task {
+                    await writeChunks(cluster, SharedLUNCluster.exportURL(a), from: 16, count: 200) { _ in acknowledgedCount.withLockedValue { $0 += 1 } }
+                }
+                let writing = await BoundedWait.until(timeout: .seconds(60), interval: .milliseconds(20)) { acknowledgedCount.withLockedValue { $0 } >= 5 }
                 let crashed = ContinuousClock.now
-                await cluster.hosts[0].crash()
-                let lease = Duration.seconds(SharedLUNCluster.heartbeatLease), interval = Duration.seconds(SharedLUNCluster.heartbeatInterval)
-                let took = try await waitForTakeover(cluster, since: crashed, limit: lease * 3 + .seconds(30))
+                await a.crash()
+                let acknowledged = await writer.value
+                #expect(writing && acknowledged.count < 200, "the writer was not writing when A crashed: \(acknowledged.count) chunks")
+
+                let took = try await waitForTakeover(cluster, since: crashed, limit: Self.lease * 3 + .seconds(30))
                 let journal = try await cluster.hosts[1].journal("vdiskd.service")
                 let elapsed = try #require(took, "B never served A's disk: \(journal.suffix(3000))")
                 // A's last heartbeat was at most one interval before the crash.
-                #expect(elapsed >= lease - interval, "B took A's disk over after \(elapsed), before the lease (\(lease)) ran out")
+                #expect(elapsed >= Self.lease - Self.interval, "B took A's disk over after \(elapsed), before the lease (\(Self.lease)) ran out")
                 // lease + two heartbeats, and slack for a loaded 2-core machine.
-                #expect(elapsed <= lease + interval * 2 + .seconds(15), "takeover took \(elapsed)")
-                #expect(try await readsBack(cluster, takeoverURL(cluster), seed: 0xC4A54), "a write A acknowledged did not read back through B")
+                #expect(elapsed <= Self.lease + Self.interval * 2 + .seconds(15), "takeover took \(elapsed)")
+                let url = takeoverURL(cluster)
+                #expect(try await readsBack(cluster, url, seed: 0xC4A54), "a write A acknowledged did not read back through B")
+                let verify = try await cluster.lab.client(try ExternalTool.qemuIo.path(), ["-f", "raw"] + acknowledged.flatMap { chunk in
+                    ["-c", "read -P \(chunk % 255 + 1) \(chunk * Self.chunk) 64k"]
+                } + [url], timeout: .seconds(60))
+                #expect(verify.succeeded && !verify.stdout.contains("verification failed")
+                        && verify.stdout.components(separatedBy: "read \(Self.chunk)/\(Self.chunk)").count - 1 == acknowledged.count,
+                        "\(acknowledged.count) chunks A acknowledged, read through B: \(verify.output.suffix(1500))")
                 let check = try await cluster.hosts[1].run(["vdiskctl", "datastore", "check", cluster.lunURL, "--host-name", "checker"])
-                #expect(check.succeeded, "datastore check: \(check.output)")
+                #expect(check.succeeded && check.stdout.contains("clean"), "datastore check: \(check.output)")
             }
         }
 
-        @Test func aPartitionedHostFencesAndStaysSilentWhenItsLinkReturns() async throws {
+        @Test func aPartitionedHostFencesAndNothingOfItReachesTheLUNAfterItsLease() async throws {
             try await SharedLUNCluster.with(hostCount: 2) { cluster in
                 let (a, b) = (cluster.hosts[0], cluster.hosts[1])
+                let lunFile = cluster.target.root + SharedLUNCluster.lunPath
                 try await startBoth(cluster, seed: 0x9A27)
+                // A client writes through A from 4 MiB on as the link goes down: whatever A holds
+                // queued when its lease runs out must never reach the LUN.
+                let acknowledgedCount = NIOLockedValueBox(0)
+                let writer = Task {
+                    await writeChunks(cluster, SharedLUNCluster.exportURL(a), from: 64, count: 128) { _ in acknowledgedCount.withLockedValue { $0 += 1 } }
+                }
+                _ = await BoundedWait.until(timeout: .seconds(60), interval: .milliseconds(20)) { acknowledgedCount.withLockedValue { $0 } >= 3 }
                 let cut = ContinuousClock.now
                 try await a.setLink(up: false)
-                let lease = Duration.seconds(SharedLUNCluster.heartbeatLease)
-                let took = try await waitForTakeover(cluster, since: cut, limit: lease * 3 + .seconds(30))
+                let acknowledged = await writer.value
+                #expect(acknowledged.count < 128, "A's writer never met the partition")
+
+                // A's last renewal was before the cut, so its lease has run out a lease after it.
+                try await Task.sleep(until: cut + Self.lease + .milliseconds(500))
+                let atLease = try LUNSnapshot(path: lunFile)
+                let aUnits = try #require(atLease.diskUnits[SharedLUNCluster.diskName(a)], "A's disk is not on the LUN: \(atLease.diskUnits.keys)")
+
+                let took = try await waitForTakeover(cluster, since: cut, limit: Self.lease * 3 + .seconds(30))
                 let bJournal = took != nil ? "" : try await b.journal("vdiskd.service")
-                #expect(took != nil, "B never took A's disk over: \(bJournal.suffix(3000))")
+                try #require(took != nil, "B never took A's disk over: \(bJournal.suffix(3000))")
                 #expect(try await readsBack(cluster, takeoverURL(cluster), seed: 0x9A27), "a write A acknowledged did not read back through B")
 
                 // A fenced itself and says so, seen from inside A (its control socket needs no network).
-                let fenced = try await BoundedWait.until(timeout: lease * 2, interval: .seconds(1)) {
+                let fenced = try await BoundedWait.until(timeout: Self.lease * 2, interval: .seconds(1)) {
                     try await a.run(["vdiskctl", "datastores"]).stdout.contains("fenced")
                 }
                 let aSays = fenced ? "" : try await a.run(["vdiskctl", "datastores"]).output
                 #expect(fenced, "A does not report fenced: \(aSays)")
 
-                // What B writes now must survive A's link coming back: A writes nothing more.
+                // B writes over A's first MiB; the rest of what A had written stays A's last word.
                 let bURL = takeoverURL(cluster)
                 #expect(try await cluster.writeAndVerify(bURL, seed: 0xB0B), "B's write differs")
+                let firstBlock = Set(atLease.diskUnits[SharedLUNCluster.diskName(a)]?.prefix(1 << 20 / LUNSnapshot.unit) ?? [])
+                let onlyA = aUnits.filter { !firstBlock.contains($0) }
+                let partitioned = try LUNSnapshot(path: lunFile)
+                let whilePartitioned = partitioned.changed(since: atLease, among: onlyA)
+                #expect(whilePartitioned.isEmpty, "A's data changed on the LUN after its lease: \(whilePartitioned.prefix(8).map(partitioned.describe))")
+
+                // The link returns: A stays fenced and the LUN gets nothing of it. From here on the
+                // only unit that may change is B's own heartbeat.
                 try await a.setLink(up: true)
-                try await Task.sleep(for: lease * 2)
+                try await Task.sleep(for: Self.lease * 2)
                 let clientOfA = try await cluster.lab.client(try ExternalTool.qemuImg.path(), ["dd", "-f", "raw", "-O", "raw", "bs=4096", "count=1",
                     "if=/dev/zero", "of=\(SharedLUNCluster.exportURL(a))"], timeout: .seconds(60))
                 #expect(!clientOfA.succeeded, "a fenced A accepted a write after its link returned")
+                let back = try LUNSnapshot(path: lunFile)
+                let bHeartbeat = try #require(back.slots["host-b"], "no heartbeat of host-b on the LUN: \(back.slots)")
+                let afterReturn = back.changed(since: partitioned).filter { $0 != bHeartbeat }
+                #expect(afterReturn.isEmpty, "the LUN changed after A's link returned: \(afterReturn.prefix(8).map(back.describe))")
+                #expect(back.slots["host-a"] == nil, "A's heartbeat slot is live again: \(back.slots)")
+                #expect(back.changed(since: atLease, among: onlyA).isEmpty, "A's data changed on the LUN after its lease")
+
+                #expect(try await a.run(["vdiskctl", "datastores"]).stdout.contains("fenced"), "A no longer reports fenced")
                 #expect(try await readsBack(cluster, bURL, seed: 0xB0B), "B's data changed after A's link returned")
                 // On the LUN, A's disk is B's: the lock names host-b, and the datastore is consistent.
                 let locks = try await b.must(["vdiskctl", "datastore", "locks", cluster.lunURL, "--host-name", "checker"]).stdout
                 let lockLine = locks.split(separator: "\n").first { $0.contains(SharedLUNCluster.diskName(a)) }
                 #expect(lockLine?.contains("host-b") == true, "\(locks)")
                 let check = try await b.run(["vdiskctl", "datastore", "check", cluster.lunURL, "--host-name", "checker"])
-                #expect(check.succeeded, "datastore check: \(check.output)")
+                #expect(check.succeeded && check.stdout.contains("clean"), "datastore check: \(check.output)")
             }
         }
     }
