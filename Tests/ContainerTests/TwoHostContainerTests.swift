@@ -1,6 +1,7 @@
 // Two hosts, each a container running the packaged vdiskd.service, sharing one datastore on the
 // target container's LUN: both serve their own disk at once, the datastore stays consistent, and
-// a restarted target costs the clients nothing.
+// a restarted target costs the clients nothing. Two hosts left with the shipped example's
+// host_uuid are two processes claiming one identity: the second is refused, naming it.
 
 import Foundation
 import Testing
@@ -59,6 +60,28 @@ extension ContainerSuite {
                     #expect(try await host.property("vdiskd.service", "NRestarts") == "0", "\(host.machine)'s daemon was restarted")
                 }
                 #expect(ContinuousClock.now - restarted < .seconds(120))
+            }
+        }
+
+        @Test func aSecondHostWithTheExampleHostUUIDIsRefusedNamingIt() async throws {
+            // The host_uuid of the example config the package installs (its /etc/vdiskd/vdiskd.toml).
+            let example = try String(contentsOfFile: try await ContainerImage.shared.layers()[0] + "/etc/vdiskd/vdiskd.toml", encoding: .utf8)
+            let uuidLine = try #require(example.split(separator: "\n").first { $0.hasPrefix("host_uuid = ") }, "the example sets no host_uuid (then give both hosts any one UUID)")
+            let uuid = String(uuidLine.dropFirst("host_uuid = ".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            try await SharedLUNCluster.with(hostCount: 2) { cluster in
+                let (a, b) = (cluster.hosts[0], cluster.hosts[1])
+                try cluster.writeConfig(a, uuid: uuid)
+                try cluster.writeConfig(b, uuid: uuid)
+                try await cluster.start(a)
+                try await cluster.start(b)
+                let datastores = try #require(try await cluster.json(b, ["datastores"]) as? [[String: Any]])
+                let reason = "\(datastores.first?["reason"] ?? datastores)".lowercased()
+                #expect(datastores.first?["state"] as? String == "failed", "\(datastores)")
+                #expect(reason.contains(uuid) && reason.contains("already mounted") && reason.contains("host-a") && reason.contains("use another host id"), "\(reason)")
+                // a keeps its slot and serves; the LUN has one live host.
+                #expect(try await cluster.writeAndVerify(SharedLUNCluster.exportURL(a), seed: 0x1D), "a's data read back differs")
+                let hosts = try #require(try await cluster.json(a, ["datastore", "hosts", cluster.lunURL, "--host-name", "checker"]) as? [[String: Any]])
+                #expect(hosts.count == 1, "\(hosts)")
             }
         }
     }
