@@ -151,17 +151,22 @@ extension ContainerSuite {
                 let (a, b) = (cluster.hosts[0], cluster.hosts[1])
                 let lunFile = cluster.target.root + SharedLUNCluster.lunPath
                 try await startBoth(cluster, seed: 0x9A27)
-                // A client writes through A from 4 MiB on as the link goes down: whatever A holds
-                // queued when its lease runs out must never reach the LUN.
-                let acknowledgedCount = NIOLockedValueBox(0)
+                // One client session keeps A writing (1 MiB writes over 4-12 MiB, a new pattern each
+                // pass) as the link goes down, so A holds writes in flight for its session's recovery:
+                // none of them may reach the LUN after A's lease.
                 let writer = Task {
-                    await writeChunks(cluster, SharedLUNCluster.exportURL(a), from: 64, count: 128) { _ in acknowledgedCount.withLockedValue { $0 += 1 } }
+                    try? await cluster.lab.client(try ExternalTool.qemuIo.path(), ["-f", "raw"] + (0..<96).flatMap { write in
+                        ["-c", "write -P \(write % 255 + 1) \(4 + write % 8)M 1M"]
+                    } + [SharedLUNCluster.exportURL(a)], timeout: .seconds(20))
                 }
-                _ = await BoundedWait.until(timeout: .seconds(60), interval: .milliseconds(20)) { acknowledgedCount.withLockedValue { $0 } >= 3 }
+                // Writing has begun when A's disk has blocks past its first MiB on the LUN.
+                let writing = try await BoundedWait.until(timeout: .seconds(30), interval: .milliseconds(100)) {
+                    (try LUNSnapshot(path: lunFile).diskUnits[SharedLUNCluster.diskName(a)]?.count ?? 0) > (1 << 20) / LUNSnapshot.unit
+                }
                 let cut = ContinuousClock.now
                 try await a.setLink(up: false)
-                let acknowledged = await writer.value
-                #expect(acknowledged.count < 128, "A's writer never met the partition")
+                let written = await writer.value
+                #expect(writing && written?.succeeded != true, "A's writer never met the partition: \(written?.stdout.suffix(300) ?? "")")
 
                 // A's last renewal was before the cut, so its lease has run out a lease after it.
                 try await Task.sleep(until: cut + Self.lease + .milliseconds(500))
