@@ -8,6 +8,8 @@ import TestSupport
 struct SharedLUNCluster {
     static let lunIQN = "iqn.2026-11.org.vdiskd.test:shared"
     static let lunSize: UInt64 = 256 << 20
+    /// The LUN's backing file inside the target machine.
+    static let lunPath = "/var/lib/vdct/lun.img"
     static let exportPort = 3261
     /// Short leases, so takeover and fencing tests wait seconds, not minutes.
     static let heartbeatInterval = 2
@@ -39,14 +41,14 @@ struct SharedLUNCluster {
         try await ContainerLab.with { lab in
             let target = try await lab.boot("target", host: 10) { root in
                 try FileManager.default.createDirectory(atPath: "\(root)/var/lib/vdct", withIntermediateDirectories: true)
-                let lun = "\(root)/var/lib/vdct/lun.img"
+                let lun = root + lunPath
                 _ = FileManager.default.createFile(atPath: lun, contents: nil)
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: lun))
                 try handle.truncate(atOffset: lunSize)
                 try handle.close()
                 try """
                     <target \(lunIQN)>
-                        backing-store /var/lib/vdct/lun.img
+                        backing-store \(lunPath)
                     </target>
 
                     """.write(toFile: "\(root)/etc/tgt/conf.d/vdct.conf", atomically: true, encoding: .utf8)
