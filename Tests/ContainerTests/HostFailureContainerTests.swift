@@ -153,9 +153,10 @@ extension ContainerSuite {
                 try await startBoth(cluster, seed: 0x9A27)
                 // One client session keeps A writing (1 MiB writes over 4-12 MiB, a new pattern each
                 // pass) as the link goes down, so A holds writes in flight for its session's recovery:
-                // none of them may reach the LUN after A's lease.
+                // none of them may reach the LUN after A's lease. 1536 writes outlast the cut: an
+                // unloaded machine wrote 96 of them in under a second, before the link went down.
                 let writer = Task {
-                    try? await cluster.lab.client(try ExternalTool.qemuIo.path(), ["-f", "raw"] + (0..<96).flatMap { write in
+                    try? await cluster.lab.client(try ExternalTool.qemuIo.path(), ["-f", "raw"] + (0..<1536).flatMap { write in
                         ["-c", "write -P \(write % 255 + 1) \(4 + write % 8)M 1M"]
                     } + [SharedLUNCluster.exportURL(a)], timeout: .seconds(20))
                 }

@@ -93,7 +93,7 @@ extension ContainerSuite {
             }
         }
 
-        @Test func controlGroupMembersChangeReadersReadOthersAreRefused() async throws {
+        @Test func controlGroupMembersChangeReadersReadOthersAreRefusedAndChangesSurviveARestart() async throws {
             try await SharedLUNCluster.with(hostCount: 1) { cluster in
                 let host = cluster.hosts[0]
                 try await host.must(["useradd", "--no-create-home", "--groups", "\(SharedLUNCluster.readGroup),\(SharedLUNCluster.adminGroup)", "alice"])
@@ -110,6 +110,15 @@ extension ContainerSuite {
                 #expect(open.succeeded, "\(open.output)")
                 let disks = try await host.run(as: "alice", ["vdiskctl", "disks"])
                 #expect(disks.stdout.contains("extra"), "\(disks.output)")
+
+                // The change survives `systemctl restart`: a new daemon opens the disk again from
+                // the live changes it keeps in its state directory.
+                let firstPID = try await host.property("vdiskd.service", "MainPID")
+                try await host.must(["systemctl", "restart", "vdiskd.service"], timeout: .seconds(90))
+                #expect(try await host.property("vdiskd.service", "ActiveState") == "active")
+                #expect(try await host.property("vdiskd.service", "MainPID") != firstPID, "systemctl restart did not start a new daemon")
+                let afterRestart = try await host.run(as: "alice", ["vdiskctl", "disks"])
+                #expect(afterRestart.stdout.contains("extra"), "the disk opened through the control socket is gone after systemctl restart: \(afterRestart.output)")
 
                 // carol (readers only) reads, and is refused a change.
                 #expect(try await host.run(as: "carol", ["vdiskctl", "disks"]).succeeded)
