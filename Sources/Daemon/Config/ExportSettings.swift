@@ -26,6 +26,25 @@ public struct ExportSettings: Sendable, Hashable, Codable {
     public var connectionWriteBudgetBytes: Int = 128 << 20
     public var dataPhaseTimeoutSeconds: Int = 20
     public var maxFailedLogins: Int = 5
+    public var maxPendingLogins: Int = 64
+    public var maxPendingLoginsPerSource: Int = 16
+    public var maxSessionsPerInitiator: Int = 32
+    /// Descriptors the export's client connections leave free for the rest of the daemon.
+    public var descriptorReserve: Int = 64
+
+    /// Descriptors this export may hold at its limits: a socket per session of either kind
+    /// and per connection still logging in (the `LimitNOFILE` arithmetic in the unit).
+    public var descriptorsAtLimits: Int { maxSessions + maxDiscoverySessions + maxPendingLogins }
+
+    /// What the process itself holds besides exports and the reserve: stdio, the journal,
+    /// each event loop's epoll, eventfd and timer, the listeners (measured: about 40).
+    public static let processDescriptors = 64
+
+    /// The descriptor limit `exports` need at their limits: their sockets, the largest
+    /// reserve any of them keeps for the daemon, and the process's own.
+    public static func descriptorsNeeded(by exports: [ExportSettings]) -> Int {
+        exports.reduce(0) { $0 + $1.descriptorsAtLimits } + (exports.map(\.descriptorReserve).max() ?? 0) + processDescriptors
+    }
 
     public enum Discovery: String, Sendable, Hashable, CaseIterable, Codable {
         case automatic
