@@ -88,8 +88,13 @@ final class DaemonProcess: @unchecked Sendable {
         return await waitForExit(timeout: timeout)
     }
 
-    /// Kills it if it still runs (the end of a failed test).
+    /// Kills it if it still runs (the end of a failed test), and hands its stderr to the run's
+    /// transcript: every test ends with `stop()` (a `defer`), whether it terminated vdiskd or not.
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        ChildTranscript.append(fileAt: errorsPath, of: ["vdiskd"])
     }
 }

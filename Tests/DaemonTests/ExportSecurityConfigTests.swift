@@ -3,7 +3,9 @@
 
 import Daemon
 import Foundation
+import ISCSI
 import Testing
+import TestSupport
 
 @Suite struct ExportSecurityConfigTests {
     /// `minimal` with `exportKeys` added to its export, `targetKeys` to its target, and a
@@ -39,7 +41,7 @@ import Testing
             connection_write_budget_bytes = 67108864
             data_phase_timeout_seconds = 5
             max_failed_logins = 3
-            """, secrets: "client = \"client-secret-16b\"\nexport = \"export-secret-16b\"\n", in: scratch)
+            """, secrets: "client = \"\(TestSecrets.daemonClient)\"\nexport = \"\(TestSecrets.daemonExportMutual)\"\n", in: scratch)
         let export = try ConfigFixtures.parse(text).exports[0]
         #expect(export.mutualChapUser == "export" && export.mutualChapSecret == "export")
         #expect(export.allowedInitiators == ["iqn.2026-11.example:host1"] && export.discovery == .open)
@@ -55,14 +57,34 @@ import Testing
             chap_secret = "alice"
             mutual_chap_user = "tgt"
             mutual_chap_secret = "tgt"
-            """, secrets: "alice = \"alice-secret-16\"\ntgt = \"target-secret-16\"\n", in: scratch)
+            """, secrets: "alice = \"\(TestSecrets.daemonTargetInitiator)\"\ntgt = \"\(TestSecrets.daemonTargetMutual)\"\n", in: scratch)
         let target = try ConfigFixtures.parse(text).targets[0]
         #expect(target.mutualChapUser == "tgt" && target.mutualChapSecret == "tgt")
+        #expect(target.chapAlgorithms == nil, "no chap_algorithms: the default offer")
+    }
+
+    /// `chap_algorithms` is the CHAP_A offer for one target (tgt needs ["md5"]).
+    @Test func targetsTakeTheirCHAPAlgorithms() throws {
+        let scratch = try ScratchDirectory()
+        let secrets = "alice = \"\(TestSecrets.daemonTargetInitiator)\"\n"
+        func parsed(_ list: String) throws -> DaemonConfig {
+            try ConfigFixtures.parse(try config(targetKeys: "chap_user = \"alice\"\nchap_secret = \"alice\"\nchap_algorithms = \(list)\n", secrets: secrets, in: scratch))
+        }
+        #expect(try parsed("[\"md5\"]").targets[0].chapAlgorithms == [.md5])
+        #expect(try parsed("[\"sha256\", \"md5\"]").targets[0].chapAlgorithms == [.sha256, .md5])
+        func errors(_ keys: String) throws -> [ConfigError] {
+            ConfigFixtures.errors(try config(targetKeys: keys, secrets: secrets, in: scratch))
+        }
+        let unknown = try errors("chap_user = \"alice\"\nchap_secret = \"alice\"\nchap_algorithms = [\"md4\"]\n")
+        #expect(unknown.map(\.key) == ["target[1].chap_algorithms"])
+        #expect(unknown.first?.message.contains("'md4'") == true, "\(unknown)")
+        #expect(try errors("chap_user = \"alice\"\nchap_secret = \"alice\"\nchap_algorithms = []\n").map(\.key) == ["target[1].chap_algorithms"])
+        #expect(try errors("chap_algorithms = [\"md5\"]\n").map(\.key) == ["target[1].chap_algorithms"])
     }
 
     @Test func wrongKeysAreRefusedAtTheirKey() throws {
         let scratch = try ScratchDirectory()
-        let secrets = "client = \"client-secret-16b\"\nsame = \"client-secret-16b\"\nshort = \"tiny\"\n"
+        let secrets = "client = \"\(TestSecrets.daemonClient)\"\nsame = \"\(TestSecrets.daemonClient)\"\nshort = \"tiny\"\n"
         func keys(_ exportKeys: String) throws -> [String] {
             ConfigFixtures.errors(try config(exportKeys: exportKeys, secrets: secrets, in: scratch)).map(\.key)
         }

@@ -133,6 +133,8 @@ public final class ChildProcess: Sendable {
             } else if result == -1 && errno == ECHILD {
                 status = .lost
             }
+            // Reaped just now: our programs' stderr goes to the run's transcript, once.
+            if status != nil { ChildTranscript.append(fileAt: stderrPath, of: commandLine) }
             return status
         }
     }
