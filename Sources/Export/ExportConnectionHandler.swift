@@ -49,6 +49,9 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     private var sourceAddress: String?
     /// Counted by the admission as waiting to log in (until it logs in or closes).
     private var pendingLogin = false
+    /// The admission already warned about this refusal (rate-limited): the per-connection
+    /// lines go to debug, so a flood of refused logins cannot flood the log.
+    private var refusalWarned = false
 
     init(server: ExportServerContext, logger: Logger) {
         self.server = server
@@ -190,7 +193,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
             if case .login(let login) = state, login.rejectedCredentials, let address = sourceAddress {
                 server.loginFailures.recordFailure(address)
             }
-            logger.info("login refused (\(status)): \(LogText.escaped(reason))")
+            logger.log(level: refusalWarned ? .debug : .info, "login refused (\(status)): \(LogText.escaped(reason))")
             write(.loginResponse(response))
             close(reason: "login refused: \(reason)")
         case .admit(let candidate):
@@ -225,6 +228,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         case .failure(let refusal):
             if refusal.perInitiator {
                 server.admission.refusedSession(reason: refusal.reason)
+                refusalWarned = true
             }
             action = login.refused(refusal.status, reason: refusal.reason)
         }
@@ -436,7 +440,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
 
     private func close(reason: String) {
         if case .closed = state { return }
-        logger.info("closing connection: \(LogText.escaped(reason))")
+        logger.log(level: refusalWarned ? .debug : .info, "closing connection: \(LogText.escaped(reason))")
         flushIfNeeded()
         teardown()
         context?.close(promise: nil)
