@@ -26,6 +26,7 @@ import TestSupport
         let plain = try ConfigFixtures.parse(ConfigFixtures.minimal).exports[0]
         #expect(plain.allowedInitiators.isEmpty && plain.discovery == .automatic && plain.maxDiscoverySessions == 16)
         #expect(plain.loginTimeoutSeconds == 15 && plain.dataPhaseTimeoutSeconds == 20 && plain.writeBudgetBytes == 512 << 20)
+        #expect(plain.maxPendingLogins == 64 && plain.maxPendingLoginsPerSource == 16 && plain.maxSessionsPerInitiator == 32 && plain.descriptorReserve == 64)
         let text = try config(exportKeys: """
             chap_user = "client"
             chap_secret = "client"
@@ -41,6 +42,10 @@ import TestSupport
             connection_write_budget_bytes = 67108864
             data_phase_timeout_seconds = 5
             max_failed_logins = 3
+            max_pending_logins = 8
+            max_pending_logins_per_source = 2
+            max_sessions_per_initiator = 4
+            descriptor_reserve = 0
             """, secrets: "client = \"\(TestSecrets.daemonClient)\"\nexport = \"\(TestSecrets.daemonExportMutual)\"\n", in: scratch)
         let export = try ConfigFixtures.parse(text).exports[0]
         #expect(export.mutualChapUser == "export" && export.mutualChapSecret == "export")
@@ -48,6 +53,7 @@ import TestSupport
         #expect(export.maxSessions == 64 && export.maxDiscoverySessions == 4 && export.loginTimeoutSeconds == 10)
         #expect(export.discoveryIdleTimeoutSeconds == 60 && export.writeBudgetBytes == 256 << 20 && export.connectionWriteBudgetBytes == 64 << 20)
         #expect(export.dataPhaseTimeoutSeconds == 5 && export.maxFailedLogins == 3)
+        #expect(export.maxPendingLogins == 8 && export.maxPendingLoginsPerSource == 2 && export.maxSessionsPerInitiator == 4 && export.descriptorReserve == 0)
     }
 
     @Test func targetsTakeMutualCHAP() throws {
@@ -96,6 +102,9 @@ import TestSupport
         #expect(try keys("discovery = \"sometimes\"") == ["export[1].discovery"])
         #expect(try keys("max_discovery_sessions = 0") == ["export[1].max_discovery_sessions"])
         #expect(try keys("write_budget_bytes = 1024") == ["export[1].write_budget_bytes"])
+        #expect(try keys("max_pending_logins = 0") == ["export[1].max_pending_logins"])
+        #expect(try keys("max_sessions_per_initiator = 0") == ["export[1].max_sessions_per_initiator"])
+        #expect(try keys("descriptor_reserve = -1") == ["export[1].descriptor_reserve"])
         let messages = ConfigFixtures.errors(try config(exportKeys: "chap_user = \"c\"\nchap_secret = \"short\"", secrets: secrets, in: scratch)).map(\.message)
         #expect(messages.allSatisfy { !$0.contains("tiny") }, "the secret stays out of the message: \(messages)")
     }
