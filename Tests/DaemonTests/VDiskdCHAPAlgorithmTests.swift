@@ -22,7 +22,9 @@ import TestSupport
         let daemon = try DaemonProcess.start(
             in: scratch, tgt: "\(tgt.portal.host):\(tgt.portal.port)", lunIQN: Self.iqn, exportPort: try LoopbackPort.reserve()
         ) { text in
-            text.replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nsecrets_file = \"\(secrets)\"\n")
+            // At debug level, where ServiceLifecycle logs every service with its config.
+            text.replacingOccurrences(of: "log_level = \"info\"", with: "log_level = \"debug\"")
+                .replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nsecrets_file = \"\(secrets)\"\n")
                 .replacingOccurrences(of: "lun = 1\n", with: "lun = 1\nchap_user = \"alice\"\nchap_secret = \"lun1\"\n" + targetKeys)
         }
         defer { daemon.stop() }
@@ -40,7 +42,11 @@ import TestSupport
             let offered = try await targetState(tgt, targetKeys: "")
             #expect(offered.state == "failed", "\(offered)")
             #expect(offered.reason?.contains("authentication") == true, "\(offered)")
-            #expect(!offered.stderr.contains(TestSecrets.daemonTargetInitiator))
+            // Not even the debug log of the services (with the config inside) shows the secret.
+            for run in [md5, offered] {
+                #expect(run.stderr.contains("debug"), "not at debug level")
+                #expect(!run.stderr.contains(TestSecrets.daemonTargetInitiator), "the secret is in vdiskd's log")
+            }
         }
     }
 
