@@ -22,14 +22,19 @@ import Testing
         }
     }
 
-    /// Opens a connection from `source` and says whether the export closed it on arrival
-    /// (true) or kept it waiting for a login (false, after 300 ms of silence).
-    static func connect(_ port: Int, from source: String) async throws -> (client: RawISCSIClient, closed: Bool) {
-        try await OffPool.run { () throws -> (RawISCSIClient, Bool) in
-            let client = try RawISCSIClient(port: port, timeoutSeconds: 10, source: source)
-            guard client.isReadable(within: 300) else { return (client, false) }
-            return (client, try client.receive() == nil)
-        }
+    /// Opens a connection from `source` (the export sees it once it has counted it).
+    static func connect(_ port: Int, from source: String) async throws -> RawISCSIClient {
+        try await OffPool.run { try RawISCSIClient(port: port, timeoutSeconds: 10, source: source) }
+    }
+
+    /// Whether the export closes `client` without a word, waiting up to 5 s for it.
+    static func closedOnArrival(_ client: RawISCSIClient) async throws -> Bool {
+        try await OffPool.run { try client.isReadable(within: 5000) && client.receive() == nil }
+    }
+
+    /// Whether `client` is still open with nothing to read (an admitted connection waiting for a login).
+    static func waiting(_ client: RawISCSIClient) -> Bool {
+        !client.isReadable(within: 0)
     }
 
     @Test func connectionsWaitingToLogInAreCappedPerSourceAndPerExport() async throws {
@@ -42,33 +47,31 @@ import Testing
             let port = harness.portal.port
             let server = harness.server
             var first: [RawISCSIClient] = []
-            for index in 0..<4 {
-                let (client, closed) = try await Self.connect(port, from: "127.0.0.1")
-                #expect(!closed, "connection \(index) from 127.0.0.1 is within the per-source cap")
-                first.append(client)
+            for count in 1...4 {
+                first.append(try await Self.connect(port, from: "127.0.0.1"))
+                try await Self.waitUntil("\(count) pending logins") { server.pendingLogins == count }
             }
-            try await Self.waitUntil("4 pending logins") { server.pendingLogins == 4 }
+            #expect(first.allSatisfy(Self.waiting), "the first four from 127.0.0.1 are within the per-source cap")
             let overSource = try await Self.connect(port, from: "127.0.0.1")
-            #expect(overSource.closed, "a fifth connection from 127.0.0.1 is closed on arrival")
+            #expect(try await Self.closedOnArrival(overSource), "a fifth connection from 127.0.0.1 is closed on arrival")
             #expect(server.refusals.pendingLoginsPerSource == 1)
 
             // Another address is not held back by 127.0.0.1's cap, and logs in.
             let other = try await Self.connect(port, from: "127.0.0.2")
-            #expect(!other.closed)
-            let login = try await OffPool.run { try other.client.login(target: ExportHarness.iqn, initiator: "iqn.2025-01.io.vdiskd:other") }
+            try await Self.waitUntil("5 pending logins") { server.pendingLogins == 5 }
+            let login = try await OffPool.run { try other.login(target: ExportHarness.iqn, initiator: "iqn.2025-01.io.vdiskd:other") }
             #expect(login.statusClass == 0, "status \(login.statusClass)/\(login.statusDetail)")
             try await Self.waitUntil("the login to leave the pending count") { server.pendingLogins == 4 }
 
             // The export-wide cap (6): two more from a third address fit, the next does not.
             var third: [RawISCSIClient] = []
             for count in 5...6 {
-                let (client, closed) = try await Self.connect(port, from: "127.0.0.3")
-                #expect(!closed)
-                third.append(client)
+                third.append(try await Self.connect(port, from: "127.0.0.3"))
                 try await Self.waitUntil("\(count) pending logins") { server.pendingLogins == count }
             }
+            #expect(third.allSatisfy(Self.waiting))
             let overExport = try await Self.connect(port, from: "127.0.0.4")
-            #expect(overExport.closed, "a seventh waiting connection is closed on arrival")
+            #expect(try await Self.closedOnArrival(overExport), "a seventh waiting connection is closed on arrival")
             #expect(server.refusals.pendingLogins == 1)
             #expect(server.refusals.pendingLoginsPerSource == 1)
 
@@ -76,7 +79,8 @@ import Testing
             first.removeLast()
             try await Self.waitUntil("the closed connection to leave the pending count") { server.pendingLogins == 5 }
             let again = try await Self.connect(port, from: "127.0.0.1")
-            #expect(!again.closed, "127.0.0.1 has a free place again")
+            try await Self.waitUntil("127.0.0.1's new connection to be admitted") { server.pendingLogins == 6 }
+            #expect(Self.waiting(again), "127.0.0.1 has a free place again")
             #expect(server.refusals.total == 2)
             withExtendedLifetime((first, third, other, again)) {}
         }
