@@ -33,6 +33,26 @@ import TestSupport
         return try await device.read(at: lba, blockCount: blocks) == data
     }
 
+    /// Under a descriptor limit below what its exports' limits add up to (one export at the
+    /// defaults: 1104 sockets, 64 reserved, 64 for the process), vdiskd says so at start.
+    @Test func aDescriptorLimitBelowTheConfiguredLimitsIsWarnedAbout() async throws {
+        let needed = ExportSettings.descriptorsNeeded(by: [ExportSettings(name: "vm1", iqn: Self.exportIQN, listen: [], disks: [])])
+        for (limit, warned) in [(needed - 1, true), (needed, false)] {
+            let scratch = try ScratchDirectory()
+            // No target listens on port 1: the daemon runs with just its control socket and export.
+            let daemon = try DaemonProcess.start(
+                in: scratch, tgt: "127.0.0.1:1", lunIQN: "iqn.2026-11.example:none", exportPort: try LoopbackPort.reserve(),
+                launcher: ["/usr/bin/prlimit", "--nofile=\(limit):\(limit)", "--"]
+            )
+            defer { daemon.stop() }
+            _ = try #require(await daemon.notify.waitFor("READY=1", timeout: 30), "no READY=1: \(daemon.stderr)")
+            let warning = daemon.stderr.split(separator: "\n").first { $0.contains("the descriptor limit is below") }
+            #expect((warning != nil) == warned, "limit \(limit), needed \(needed): \(daemon.stderr.suffix(1500))")
+            if let warning { #expect(warning.contains("vdiskd.nofile_needed=\(needed)"), "\(warning)") }
+            #expect(await daemon.terminate() == 0)
+        }
+    }
+
     @Test func aFloodAtTheDescriptorLimitLeavesTheDaemonItsOwnDescriptors() async throws {
         try await PreparedLUN.with(iqn: Self.lunIQN, diskSize: "16MiB") { lun in
             let exportPort = try LoopbackPort.reserve()
