@@ -43,6 +43,16 @@ public struct ExportConfiguration: Sendable {
     public var maximumDiscoverySessions: Int
     /// A discovery session that sends no request for this long is closed; nil: never.
     public var discoveryIdleTimeout: TimeAmount?
+    /// Connections that have not logged in yet, across the export; one past it is closed at once.
+    public var maximumPendingLogins: Int
+    /// Connections not logged in yet from one source address; one past it is closed at once.
+    public var maximumPendingLoginsPerSource: Int
+    /// Sessions (normal and discovery) one initiator name may hold; past it 0x0302.
+    public var maximumSessionsPerInitiator: Int
+    /// Descriptors below RLIMIT_NOFILE that client connections must leave free for the rest
+    /// of the process (its target sessions, control socket, files); a connection accepted
+    /// with fewer free is closed at once. 0 turns the check off.
+    public var descriptorReserve: Int
 
     public init(
         portals: [ExportPortal],
@@ -61,7 +71,11 @@ public struct ExportConfiguration: Sendable {
         failedLoginWindow: TimeAmount = .seconds(60),
         discovery: DiscoveryAccess = .automatic,
         maximumDiscoverySessions: Int = 16,
-        discoveryIdleTimeout: TimeAmount? = .seconds(30)
+        discoveryIdleTimeout: TimeAmount? = .seconds(30),
+        maximumPendingLogins: Int = 64,
+        maximumPendingLoginsPerSource: Int = 16,
+        maximumSessionsPerInitiator: Int = 32,
+        descriptorReserve: Int = 64
     ) {
         self.portals = portals
         self.limits = limits
@@ -80,5 +94,9 @@ public struct ExportConfiguration: Sendable {
         self.discovery = discovery
         self.maximumDiscoverySessions = max(1, maximumDiscoverySessions)
         self.discoveryIdleTimeout = discoveryIdleTimeout
+        self.maximumPendingLogins = max(1, maximumPendingLogins)
+        self.maximumPendingLoginsPerSource = max(1, maximumPendingLoginsPerSource)
+        self.maximumSessionsPerInitiator = max(1, maximumSessionsPerInitiator)
+        self.descriptorReserve = max(0, descriptorReserve)
     }
 }

@@ -47,6 +47,11 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     private var registeredTSIH: UInt16?
     /// The peer's IP address, for the per-source limits.
     private var sourceAddress: String?
+    /// Counted by the admission as waiting to log in (until it logs in or closes).
+    private var pendingLogin = false
+    /// The admission already warned about this refusal (rate-limited): the per-connection
+    /// lines go to debug, so a flood of refused logins cannot flood the log.
+    private var refusalWarned = false
 
     init(server: ExportServerContext, logger: Logger) {
         self.server = server
@@ -71,6 +76,20 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         teardown()
         self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        // Over a pending-login cap or into the descriptor reserve: closed before reading a byte.
+        if let refusal = server.admission.admitConnection(from: sourceAddress ?? "?") {
+            loginDeadline?.cancel()
+            loginDeadline = nil
+            state = .closed
+            logger.debug("connection closed on arrival: \(refusal)")
+            context.close(promise: nil)
+            return
+        }
+        pendingLogin = true
+        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -174,7 +193,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
             if case .login(let login) = state, login.rejectedCredentials, let address = sourceAddress {
                 server.loginFailures.recordFailure(address)
             }
-            logger.info("login refused (\(status)): \(LogText.escaped(reason))")
+            logger.log(level: refusalWarned ? .debug : .info, "login refused (\(status)): \(LogText.escaped(reason))")
             write(.loginResponse(response))
             close(reason: "login refused: \(reason)")
         case .admit(let candidate):
@@ -206,8 +225,12 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         case .success(let tsih):
             registeredTSIH = tsih
             action = login.admitted(tsih: tsih)
-        case .failure(let status):
-            action = login.refused(status, reason: "the session registry refused TSIH \(candidate.requestedTSIH)")
+        case .failure(let refusal):
+            if refusal.perInitiator {
+                server.admission.refusedSession(reason: refusal.reason)
+                refusalWarned = true
+            }
+            action = login.refused(refusal.status, reason: refusal.reason)
         }
         state = .login(login)
         perform(action)
@@ -216,6 +239,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     private func enterFullFeaturePhase(_ result: TargetLoginResult) {
         loginDeadline?.cancel()
         loginDeadline = nil
+        leavePendingLogins()
         let parameters = result.parameters
         // Digests and limits change exactly between the final Login Response and the next PDU.
         encoder.headerDigest = parameters.headerDigest == .crc32c
@@ -416,10 +440,17 @@ final class ExportConnectionHandler: ChannelInboundHandler {
 
     private func close(reason: String) {
         if case .closed = state { return }
-        logger.info("closing connection: \(LogText.escaped(reason))")
+        logger.log(level: refusalWarned ? .debug : .info, "closing connection: \(LogText.escaped(reason))")
         flushIfNeeded()
         teardown()
         context?.close(promise: nil)
+    }
+
+    /// This connection stops counting as one waiting to log in (once).
+    private func leavePendingLogins() {
+        guard pendingLogin else { return }
+        pendingLogin = false
+        server.admission.leftLogin(source: sourceAddress ?? "?")
     }
 
     private func teardown() {
@@ -427,6 +458,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         timer = nil
         loginDeadline?.cancel()
         loginDeadline = nil
+        leavePendingLogins()
         if case .fullFeature(var machine, let session) = state {
             machine.connectionClosed()
             // The session ends with its only connection (ErrorRecoveryLevel 0): an I_T nexus loss,

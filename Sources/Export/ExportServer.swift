@@ -78,6 +78,12 @@ public final class ExportServer: Sendable {
     /// Sessions logged in right now.
     public var sessionCount: Int { context.registry.count }
 
+    /// Connections turned away by the admission limits since the server started.
+    public var refusals: ExportRefusals { context.admission.refusals }
+
+    /// Connections accepted and not logged in yet.
+    public var pendingLogins: Int { context.admission.pendingLogins }
+
     /// Every session logged in right now, discovery sessions included.
     public var sessions: [ExportSessionInfo] { context.registry.sessions }
 

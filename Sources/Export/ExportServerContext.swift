@@ -16,6 +16,8 @@ final class ExportServerContext: Sendable {
     let writeBudget: ExportWriteBudget
     /// Failed logins per source address.
     let loginFailures: LoginFailureThrottle
+    /// Connections waiting to log in, the descriptor reserve, and the refusals of both.
+    let admission: ExportAdmission
     /// Bound addresses, known once the listeners are up.
     private let portals = NIOLockedValueBox<[ExportPortal]>([])
     /// Commands handed to logical units and not yet finished, across connections (for draining).
@@ -32,7 +34,15 @@ final class ExportServerContext: Sendable {
             limits: configuration.limits,
             commandWindow: configuration.commandWindow
         )
-        self.registry = ExportSessionRegistry(maximumSessions: configuration.maximumSessions, maximumDiscoverySessions: configuration.maximumDiscoverySessions)
+        self.registry = ExportSessionRegistry(
+            maximumSessions: configuration.maximumSessions, maximumDiscoverySessions: configuration.maximumDiscoverySessions,
+            maximumSessionsPerInitiator: configuration.maximumSessionsPerInitiator
+        )
+        self.admission = ExportAdmission(
+            maximumPendingLogins: configuration.maximumPendingLogins,
+            maximumPendingLoginsPerSource: configuration.maximumPendingLoginsPerSource,
+            descriptorReserve: configuration.descriptorReserve, logger: logger
+        )
         self.logger = logger
         self.writeBudget = ExportWriteBudget(limit: configuration.exportWriteBudget)
         self.loginFailures = LoginFailureThrottle(maximumFailures: configuration.maximumFailedLogins, window: configuration.failedLoginWindow)

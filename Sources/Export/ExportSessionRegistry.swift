@@ -27,11 +27,22 @@ final class ExportSessionRegistry: Sendable {
     let maximumSessions: Int
     /// Discovery sessions are counted apart, so they cannot take the normal sessions' slots.
     let maximumDiscoverySessions: Int
+    /// Sessions of either kind one initiator name may hold at once.
+    let maximumSessionsPerInitiator: Int
     private let table = NIOLockedValueBox(Table())
 
-    init(maximumSessions: Int = 1024, maximumDiscoverySessions: Int = 16) {
+    /// Why a login was not given a session.
+    struct Refusal: Error {
+        var status: LoginStatus
+        var reason: String
+        /// The initiator's own session cap, counted and logged as an admission refusal.
+        var perInitiator = false
+    }
+
+    init(maximumSessions: Int = 1024, maximumDiscoverySessions: Int = 16, maximumSessionsPerInitiator: Int = 32) {
         self.maximumSessions = maximumSessions
         self.maximumDiscoverySessions = maximumDiscoverySessions
+        self.maximumSessionsPerInitiator = maximumSessionsPerInitiator
     }
 
     /// A TSIH for `candidate`, or the status that refuses it.
@@ -45,12 +56,16 @@ final class ExportSessionRegistry: Sendable {
         initiatorAddress: String,
         close: @escaping @Sendable (String) -> Void,
         nexusLost: @escaping @Sendable () -> Void
-    ) -> Result<UInt16, LoginStatus> {
-        let outcome: (Result<UInt16, LoginStatus>, Entry?) = table.withLockedValue { table in
-            guard table.accepting else { return (.failure(.outOfResources), nil) }
+    ) -> Result<UInt16, Refusal> {
+        let outcome: (Result<UInt16, Refusal>, Entry?) = table.withLockedValue { table in
+            guard table.accepting else { return (.failure(Refusal(status: .outOfResources, reason: "the export is shutting down")), nil) }
             guard candidate.requestedTSIH == 0 else {
                 // MaxConnections is 1: no session takes a second connection.
-                return (.failure(table.sessions[candidate.requestedTSIH] == nil ? .sessionDoesNotExist : .tooManyConnections), nil)
+                let unknown = table.sessions[candidate.requestedTSIH] == nil
+                return (.failure(Refusal(
+                    status: unknown ? .sessionDoesNotExist : .tooManyConnections,
+                    reason: unknown ? "no session has TSIH \(candidate.requestedTSIH)" : "session \(candidate.requestedTSIH) takes no second connection"
+                )), nil)
             }
             var replaced: Entry?
             if let old = table.sessions.first(where: {
@@ -63,7 +78,20 @@ final class ExportSessionRegistry: Sendable {
             // A discovery session names no target; a normal session always does.
             let discovery = candidate.sessionType == .discovery
             let alike = table.sessions.values.count { ($0.targetName == nil) == discovery }
-            guard alike < (discovery ? maximumDiscoverySessions : maximumSessions) else { return (.failure(.outOfResources), replaced) }
+            let cap = discovery ? maximumDiscoverySessions : maximumSessions
+            guard alike < cap else {
+                return (.failure(Refusal(status: .outOfResources, reason: "all \(cap) \(discovery ? "discovery " : "")session slots are taken")), replaced)
+            }
+            // iSCSI names compare without case (RFC 3722 normalises them to lower case).
+            let name = candidate.initiatorName.lowercased()
+            let ofInitiator = table.sessions.values.count { $0.initiatorName.lowercased() == name }
+            guard ofInitiator < maximumSessionsPerInitiator else {
+                return (.failure(Refusal(
+                    status: .outOfResources,
+                    reason: "initiator \(candidate.initiatorName) already has \(ofInitiator) sessions (max_sessions_per_initiator \(maximumSessionsPerInitiator))",
+                    perInitiator: true
+                )), replaced)
+            }
             // Bounded: fewer than both maximums together are taken, so a free TSIH is that close.
             var tsih = table.nextTSIH
             var probes = 0

@@ -38,10 +38,10 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Starts vdiskd from the minimal config, after `edit` has had its say on the text. With a
     /// `user`, the daemon runs as that user, who is given the scratch directory (config, socket,
-    /// NOTIFY_SOCKET) first.
+    /// NOTIFY_SOCKET) first. A `launcher` (prlimit, say) execs vdiskd in turn, so the pid stays the daemon's.
     static func start(
         in scratch: ScratchDirectory, tgt: String, lunIQN: String, exportPort: Int, shutdownTimeout: Int = 30,
-        user: UnprivilegedUser? = nil, edit: (String) -> String = { $0 }
+        user: UnprivilegedUser? = nil, launcher: [String] = [], edit: (String) -> String = { $0 }
     ) throws -> DaemonProcess {
         let socketPath = "\(scratch.path)/control.sock"
         let text = edit(config(tgt: tgt, lunIQN: lunIQN, exportPort: exportPort, socketPath: socketPath, shutdownTimeout: shutdownTimeout))
@@ -54,8 +54,9 @@ final class DaemonProcess: @unchecked Sendable {
             process.executableURL = URL(fileURLWithPath: line[0])
             process.arguments = Array(line.dropFirst())
         } else {
-            process.executableURL = URL(fileURLWithPath: "\(ProcessRunner.productsDirectory)/vdiskd")
-            process.arguments = ["--config", configPath]
+            let line = launcher + ["\(ProcessRunner.productsDirectory)/vdiskd", "--config", configPath]
+            process.executableURL = URL(fileURLWithPath: line[0])
+            process.arguments = Array(line.dropFirst())
         }
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notify.path
@@ -88,8 +89,13 @@ final class DaemonProcess: @unchecked Sendable {
         return await waitForExit(timeout: timeout)
     }
 
-    /// Kills it if it still runs (the end of a failed test).
+    /// Kills it if it still runs (the end of a failed test), and hands its stderr to the run's
+    /// transcript: every test ends with `stop()` (a `defer`), whether it terminated vdiskd or not.
     func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        ChildTranscript.append(fileAt: errorsPath, of: ["vdiskd"])
     }
 }

@@ -3,7 +3,9 @@
 
 import Daemon
 import Foundation
+import ISCSI
 import Testing
+import TestSupport
 
 @Suite struct ExportSecurityConfigTests {
     /// `minimal` with `exportKeys` added to its export, `targetKeys` to its target, and a
@@ -24,6 +26,7 @@ import Testing
         let plain = try ConfigFixtures.parse(ConfigFixtures.minimal).exports[0]
         #expect(plain.allowedInitiators.isEmpty && plain.discovery == .automatic && plain.maxDiscoverySessions == 16)
         #expect(plain.loginTimeoutSeconds == 15 && plain.dataPhaseTimeoutSeconds == 20 && plain.writeBudgetBytes == 512 << 20)
+        #expect(plain.maxPendingLogins == 64 && plain.maxPendingLoginsPerSource == 16 && plain.maxSessionsPerInitiator == 32 && plain.descriptorReserve == 64)
         let text = try config(exportKeys: """
             chap_user = "client"
             chap_secret = "client"
@@ -39,13 +42,18 @@ import Testing
             connection_write_budget_bytes = 67108864
             data_phase_timeout_seconds = 5
             max_failed_logins = 3
-            """, secrets: "client = \"client-secret-16b\"\nexport = \"export-secret-16b\"\n", in: scratch)
+            max_pending_logins = 8
+            max_pending_logins_per_source = 2
+            max_sessions_per_initiator = 4
+            descriptor_reserve = 0
+            """, secrets: "client = \"\(TestSecrets.daemonClient)\"\nexport = \"\(TestSecrets.daemonExportMutual)\"\n", in: scratch)
         let export = try ConfigFixtures.parse(text).exports[0]
         #expect(export.mutualChapUser == "export" && export.mutualChapSecret == "export")
         #expect(export.allowedInitiators == ["iqn.2026-11.example:host1"] && export.discovery == .open)
         #expect(export.maxSessions == 64 && export.maxDiscoverySessions == 4 && export.loginTimeoutSeconds == 10)
         #expect(export.discoveryIdleTimeoutSeconds == 60 && export.writeBudgetBytes == 256 << 20 && export.connectionWriteBudgetBytes == 64 << 20)
         #expect(export.dataPhaseTimeoutSeconds == 5 && export.maxFailedLogins == 3)
+        #expect(export.maxPendingLogins == 8 && export.maxPendingLoginsPerSource == 2 && export.maxSessionsPerInitiator == 4 && export.descriptorReserve == 0)
     }
 
     @Test func targetsTakeMutualCHAP() throws {
@@ -55,14 +63,34 @@ import Testing
             chap_secret = "alice"
             mutual_chap_user = "tgt"
             mutual_chap_secret = "tgt"
-            """, secrets: "alice = \"alice-secret-16\"\ntgt = \"target-secret-16\"\n", in: scratch)
+            """, secrets: "alice = \"\(TestSecrets.daemonTargetInitiator)\"\ntgt = \"\(TestSecrets.daemonTargetMutual)\"\n", in: scratch)
         let target = try ConfigFixtures.parse(text).targets[0]
         #expect(target.mutualChapUser == "tgt" && target.mutualChapSecret == "tgt")
+        #expect(target.chapAlgorithms == nil, "no chap_algorithms: the default offer")
+    }
+
+    /// `chap_algorithms` is the CHAP_A offer for one target (tgt needs ["md5"]).
+    @Test func targetsTakeTheirCHAPAlgorithms() throws {
+        let scratch = try ScratchDirectory()
+        let secrets = "alice = \"\(TestSecrets.daemonTargetInitiator)\"\n"
+        func parsed(_ list: String) throws -> DaemonConfig {
+            try ConfigFixtures.parse(try config(targetKeys: "chap_user = \"alice\"\nchap_secret = \"alice\"\nchap_algorithms = \(list)\n", secrets: secrets, in: scratch))
+        }
+        #expect(try parsed("[\"md5\"]").targets[0].chapAlgorithms == [.md5])
+        #expect(try parsed("[\"sha256\", \"md5\"]").targets[0].chapAlgorithms == [.sha256, .md5])
+        func errors(_ keys: String) throws -> [ConfigError] {
+            ConfigFixtures.errors(try config(targetKeys: keys, secrets: secrets, in: scratch))
+        }
+        let unknown = try errors("chap_user = \"alice\"\nchap_secret = \"alice\"\nchap_algorithms = [\"md4\"]\n")
+        #expect(unknown.map(\.key) == ["target[1].chap_algorithms"])
+        #expect(unknown.first?.message.contains("'md4'") == true, "\(unknown)")
+        #expect(try errors("chap_user = \"alice\"\nchap_secret = \"alice\"\nchap_algorithms = []\n").map(\.key) == ["target[1].chap_algorithms"])
+        #expect(try errors("chap_algorithms = [\"md5\"]\n").map(\.key) == ["target[1].chap_algorithms"])
     }
 
     @Test func wrongKeysAreRefusedAtTheirKey() throws {
         let scratch = try ScratchDirectory()
-        let secrets = "client = \"client-secret-16b\"\nsame = \"client-secret-16b\"\nshort = \"tiny\"\n"
+        let secrets = "client = \"\(TestSecrets.daemonClient)\"\nsame = \"\(TestSecrets.daemonClient)\"\nshort = \"tiny\"\n"
         func keys(_ exportKeys: String) throws -> [String] {
             ConfigFixtures.errors(try config(exportKeys: exportKeys, secrets: secrets, in: scratch)).map(\.key)
         }
@@ -74,6 +102,9 @@ import Testing
         #expect(try keys("discovery = \"sometimes\"") == ["export[1].discovery"])
         #expect(try keys("max_discovery_sessions = 0") == ["export[1].max_discovery_sessions"])
         #expect(try keys("write_budget_bytes = 1024") == ["export[1].write_budget_bytes"])
+        #expect(try keys("max_pending_logins = 0") == ["export[1].max_pending_logins"])
+        #expect(try keys("max_sessions_per_initiator = 0") == ["export[1].max_sessions_per_initiator"])
+        #expect(try keys("descriptor_reserve = -1") == ["export[1].descriptor_reserve"])
         let messages = ConfigFixtures.errors(try config(exportKeys: "chap_user = \"c\"\nchap_secret = \"short\"", secrets: secrets, in: scratch)).map(\.message)
         #expect(messages.allSatisfy { !$0.contains("tiny") }, "the secret stays out of the message: \(messages)")
     }

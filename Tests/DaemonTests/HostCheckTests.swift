@@ -85,7 +85,7 @@ import TestSupport
         let (scratch, _) = try config("")
         let hidden = "\(scratch.path)/hidden"
         try FileManager.default.createDirectory(atPath: hidden, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        let secrets = try scratch.write("hidden/secrets.toml", "lun1 = \"s3cret-s3cret\"\n", mode: 0o600)
+        let secrets = try scratch.write("hidden/secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o600)
         let path = try scratch.write("secrets.toml", ConfigFixtures.minimal
             .replacingOccurrences(of: "/run/vdiskd/control.sock", with: "\(scratch.path)/control.sock")
             .replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nstate_directory = \"\(scratch.path)/state\"\nsecrets_file = \"\(secrets)\"\n"))

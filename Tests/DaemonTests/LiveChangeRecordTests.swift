@@ -21,6 +21,26 @@ import Testing
         return record
     }
 
+    /// An export recorded by a vdiskd without the admission limits decodes with their defaults,
+    /// and one with every key round-trips.
+    @Test func anExportRecordedBeforeTheAdmissionLimitsDecodesWithTheirDefaults() throws {
+        var full = export("e2", port: 3262, disks: ["ds1/vm2"])
+        full.maxPendingLogins = 8
+        full.descriptorReserve = 0
+        full.chapUser = "client"
+        let encoded = try JSONEncoder().encode(full)
+        #expect(try JSONDecoder().decode(ExportSettings.self, from: encoded) == full)
+        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        for key in ["maxPendingLogins", "maxPendingLoginsPerSource", "maxSessionsPerInitiator", "descriptorReserve"] {
+            #expect(object.removeValue(forKey: key) != nil, "\(key) was encoded")
+        }
+        let old = try JSONDecoder().decode(ExportSettings.self, from: try JSONSerialization.data(withJSONObject: object))
+        var expected = full
+        expected.maxPendingLogins = 64
+        expected.descriptorReserve = 64
+        #expect(old == expected)
+    }
+
     @Test func liveChangesApplyOverTheFileThatSaysWhatItSaidThen() {
         let (config, kept, dropped) = record.applied(to: file)
         #expect(config.disks.map(\.reference) == ["ds1/vm1", "ds1/vm2"])

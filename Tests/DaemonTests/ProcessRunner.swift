@@ -32,6 +32,7 @@ enum ProcessRunner {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
         process.waitUntilExit()
         killer.cancel()
+        ChildTranscript.append(fileAt: errPath, of: [path] + arguments)
         let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         return Output(status: process.terminationStatus, stdout: stdout, stderr: stderr)

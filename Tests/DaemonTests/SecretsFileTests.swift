@@ -4,6 +4,7 @@
 import Daemon
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct SecretsFileTests {
     private func config(secrets path: String) -> String {
@@ -14,15 +15,15 @@ import Testing
 
     @Test func privateSecretsFileIsAccepted() throws {
         let scratch = try ScratchDirectory()
-        let path = try scratch.write("secrets.toml", "lun1 = \"s3cret-s3cret\"\n", mode: 0o600)
+        let path = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o600)
         let loaded = try ConfigFixtures.parse(config(secrets: path))
-        #expect(loaded.secrets == ["lun1": "s3cret-s3cret"])
+        #expect(loaded.secrets == ["lun1": TestSecrets.daemonLUN])
         #expect(loaded.targets.first?.chapUser == "alice")
     }
 
     @Test func groupReadableSecretsFileIsRefused() throws {
         let scratch = try ScratchDirectory()
-        let path = try scratch.write("secrets.toml", "lun1 = \"s3cret-s3cret\"\n", mode: 0o640)
+        let path = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o640)
         let errors = ConfigFixtures.errors(config(secrets: path))
         #expect(errors.count == 1)
         #expect(errors.first?.file == path)
@@ -31,7 +32,7 @@ import Testing
 
     @Test func worldReadableSecretsFileIsRefused() throws {
         let scratch = try ScratchDirectory()
-        let path = try scratch.write("secrets.toml", "lun1 = \"s3cret-s3cret\"\n", mode: 0o604)
+        let path = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o604)
         let errors = ConfigFixtures.errors(config(secrets: path))
         #expect(errors.first?.message.contains("chmod 600") == true)
     }
@@ -65,7 +66,7 @@ import Testing
 
     @Test func missingSecretNameIsRefusedAtTheReference() throws {
         let scratch = try ScratchDirectory()
-        let path = try scratch.write("secrets.toml", "other = \"s3cret-s3cret\"\n", mode: 0o600)
+        let path = try scratch.write("secrets.toml", "other = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o600)
         let errors = ConfigFixtures.errors(config(secrets: path))
         #expect(errors.map(\.key) == ["target[1].chap_secret"])
         #expect(errors.first?.line == 12)
@@ -74,7 +75,7 @@ import Testing
 
     @Test func aSecretsFileOfAnotherUserIsRefused() throws {
         let scratch = try ScratchDirectory()
-        let path = try scratch.write("secrets.toml", "lun1 = \"s3cret-s3cret\"\n", mode: 0o600)
+        let path = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o600)
         // Owned by "nobody" (65534), read by whoever runs the tests.
         let other: UInt32 = geteuid() == 65534 ? 65533 : 65534
         guard chown(path, other, getegid()) == 0 else {
@@ -88,11 +89,11 @@ import Testing
 
     @Test func aSecretShorterThanTwelveBytesIsRefusedAtTheReference() throws {
         let scratch = try ScratchDirectory()
-        let path = try scratch.write("secrets.toml", "lun1 = \"elevenbytes\"\n", mode: 0o600)
+        let path = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.elevenBytes)\"\n", mode: 0o600)
         let errors = ConfigFixtures.errors(config(secrets: path))
         #expect(errors.map(\.key) == ["target[1].chap_secret"])
         #expect(errors.first?.message == "the secret \"lun1\" in \(path) has 11 bytes; CHAP secrets need at least 12")
-        #expect(errors.first?.message.contains("elevenbytes") == false)
+        #expect(errors.first?.message.contains(TestSecrets.elevenBytes) == false)
     }
 
     @Test func chapWithoutSecretsFileIsRefused() {

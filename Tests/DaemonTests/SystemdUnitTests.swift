@@ -1,7 +1,9 @@
 // The shipped unit file: verified by systemd itself, and holding the settings the issue requires.
 
+import Daemon
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct SystemdUnitTests {
     private var unitPath: String { "\(ConfigFixtures.repositoryRoot)/systemd/vdiskd.service" }
@@ -28,6 +30,11 @@ import Testing
         }
         #expect(!text.contains("/bin/kill"))
         #expect(lines.filter { $0.hasPrefix("LimitNOFILE=") }.count == 1)
+        // The limit holds the 14 exports at default limits that the unit's comment counts.
+        let limit = lines.first { $0.hasPrefix("LimitNOFILE=") }.flatMap { Int($0.dropFirst("LimitNOFILE=".count)) }
+        let exports = (0..<14).map { ExportSettings(name: "e\($0)", iqn: "iqn.2026-11.example:e\($0)", listen: [], disks: []) }
+        #expect(ExportSettings.descriptorsNeeded(by: exports) == 15584)
+        #expect((limit ?? 0) >= ExportSettings.descriptorsNeeded(by: exports), "LimitNOFILE=\(String(describing: limit))")
     }
 
     @Test func sysusersAndTmpfilesMakeTheUserAndGiveItTheConfig() async throws {
@@ -35,7 +42,7 @@ import Testing
         let root = try ScratchDirectory()
         try FileManager.default.createDirectory(atPath: "\(root.path)/etc/vdiskd", withIntermediateDirectories: true)
         try root.write("etc/vdiskd/vdiskd.toml", ConfigFixtures.minimal, mode: 0o644)
-        try root.write("etc/vdiskd/secrets.toml", "lun1 = \"s3cret-s3cret\"\n", mode: 0o644)
+        try root.write("etc/vdiskd/secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o644)
         let repository = ConfigFixtures.repositoryRoot
         let sysusers = try await ProcessRunner.run("/bin/sh", ["-c", "systemd-sysusers --root=\"$1\" - < \"$2\"", "sh", root.path, "\(repository)/systemd/vdiskd.sysusers"])
         #expect(sysusers.status == 0, "\(sysusers.stderr)")

@@ -129,7 +129,7 @@ import TestSupport
 
     @Test func anExportRequiresCHAPWithTheSecretFromTheSecretsFile() async throws {
         try await PreparedLUN.with(iqn: Self.lunIQN, diskSize: "4MiB") { lun in
-            let secrets = try lun.scratch.write("secrets.toml", "vm1-export = \"export-secret-16\"\n", mode: 0o600)
+            let secrets = try lun.scratch.write("secrets.toml", "vm1-export = \"\(TestSecrets.daemonExport)\"\n", mode: 0o600)
             let port = try LoopbackPort.reserve()
             let daemon = try lun.startDaemon(exportPort: port) { text in
                 text.replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nsecrets_file = \"\(secrets)\"\n")
@@ -140,9 +140,9 @@ import TestSupport
             let portal = Portal(host: "127.0.0.1", port: port)
             let anonymous = try await LibISCSIClient.inquiry(portal.libiscsiURL(target: Self.exportIQN, lun: 0))
             #expect(!anonymous.succeeded, "a login without CHAP was let in")
-            let wrong = try await LibISCSIClient.inquiry(portal.libiscsiURL(target: Self.exportIQN, lun: 0, chap: .oneWay(user: "client", secret: "not-the-secret-1")))
+            let wrong = try await LibISCSIClient.inquiry(portal.libiscsiURL(target: Self.exportIQN, lun: 0, chap: .oneWay(user: "client", secret: TestSecrets.wrongLong)))
             #expect(!wrong.succeeded, "a login with the wrong secret was let in")
-            let right = try await LibISCSIClient.inquiry(portal.libiscsiURL(target: Self.exportIQN, lun: 0, chap: .oneWay(user: "client", secret: "export-secret-16")))
+            let right = try await LibISCSIClient.inquiry(portal.libiscsiURL(target: Self.exportIQN, lun: 0, chap: .oneWay(user: "client", secret: TestSecrets.daemonExport)))
             #expect(right.succeeded, "\(right.stdout) \(right.stderr)")
             daemon.signal(SIGTERM)
             #expect(await daemon.waitForExit(timeout: .seconds(30)) == 0, "\(daemon.stderr)")

@@ -44,7 +44,7 @@ import TestSupport
         try #require(getuid() == 0, "needs root to act as another user")
         let scratch = try ScratchDirectory()
         chmod(scratch.path, 0o755)
-        let secrets = try scratch.write("secrets.toml", "lun1 = \"s3cret-s3cret\"\n", mode: 0o600)
+        let secrets = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o600)
         let text = ConfigFixtures.minimal
             .replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nsecrets_file = \"\(secrets)\"\n")
             .replacingOccurrences(of: "lun = 1", with: "lun = 1\nchap_user = \"alice\"\nchap_secret = \"lun1\"")
@@ -91,7 +91,10 @@ import TestSupport
         let errorsPath = try scratch.write("vdiskd.stderr", "")
         process.standardError = FileHandle(forWritingAtPath: errorsPath)
         try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        defer {
+            if process.isRunning { process.terminate() }
+            ChildTranscript.append(fileAt: errorsPath, of: [vdiskd])
+        }
 
         let started = try #require(await receiver.waitFor("READY=1", timeout: 30), "no READY=1 from vdiskd")
         #expect(started.last?.contains("STATUS=control socket ready") == true)

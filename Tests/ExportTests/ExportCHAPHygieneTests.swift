@@ -12,11 +12,11 @@ import TestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct ExportCHAPHygieneTests {
-    static let alice = CHAPCredentials(user: "alice", secret: "alice-secret-1")
+    static let alice = CHAPCredentials(user: "alice", secret: TestSecrets.alice)
 
     @Test func aShortSecretOrOneSecretBothWaysKeepsTheExportFromStarting() async throws {
         let short = TargetAccessPolicy(chap: CHAPCredentials(user: "alice", secret: "abc"))
-        let sameBothWays = TargetAccessPolicy(chap: Self.alice, mutualCHAP: CHAPCredentials(user: "export", secret: "alice-secret-1"))
+        let sameBothWays = TargetAccessPolicy(chap: Self.alice, mutualCHAP: CHAPCredentials(user: "export", secret: TestSecrets.alice))
         for (policy, fragment) in [(short, "has 3 bytes; use at least 12"), (sameBothWays, "use a different secret for each direction")] {
             do {
                 let harness = try await ExportHarness.start(access: policy)
@@ -24,7 +24,7 @@ import Testing
                 Issue.record("the export started with a policy it must refuse (\(fragment))")
             } catch let error as ISCSIError {
                 #expect(error.message.contains(fragment), "\(error.message)")
-                #expect(!error.message.contains("alice-secret-1") && !error.message.contains("abc;"))
+                #expect(!error.message.contains(TestSecrets.alice) && !error.message.contains("abc;"))
             }
         }
     }
@@ -36,7 +36,7 @@ import Testing
             configuration.failedLoginWindow = .seconds(600)
         }) { harness in
             // SHA-256 only, so each attempt is one login.
-            let wrong = LoginAuthentication.chap(CHAPCredentials(user: "alice", secret: "not-the-secret"), mutual: nil, algorithms: [.sha256])
+            let wrong = LoginAuthentication.chap(CHAPCredentials(user: "alice", secret: TestSecrets.wrong), mutual: nil, algorithms: [.sha256])
             for attempt in 1...3 {
                 do {
                     _ = try await harness.session(authentication: wrong)

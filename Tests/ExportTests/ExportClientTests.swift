@@ -38,29 +38,29 @@ import Testing
 
     @Test func chapOneWayAndMutualAndAWrongSecretRefused() async throws {
         let policy = TargetAccessPolicy(
-            chap: CHAPCredentials(user: "alice", secret: "alice-secret-1"),
-            mutualCHAP: CHAPCredentials(user: "export", secret: "export-secret-2")
+            chap: CHAPCredentials(user: "alice", secret: TestSecrets.alice),
+            mutualCHAP: CHAPCredentials(user: "export", secret: TestSecrets.exportMutual)
         )
         try await ExportHarness.with(access: policy) { harness in
-            let good = try await LibISCSIClient.inquiry(harness.url(chap: .oneWay(user: "alice", secret: "alice-secret-1")))
+            let good = try await LibISCSIClient.inquiry(harness.url(chap: .oneWay(user: "alice", secret: TestSecrets.alice)))
             #expect(good.status.isSuccess, "\(good)")
-            let mutual = try await LibISCSIClient.inquiry(harness.url(chap: .mutual(user: "alice", secret: "alice-secret-1", targetUser: "export", targetSecret: "export-secret-2")))
+            let mutual = try await LibISCSIClient.inquiry(harness.url(chap: .mutual(user: "alice", secret: TestSecrets.alice, targetUser: "export", targetSecret: TestSecrets.exportMutual)))
             #expect(mutual.status.isSuccess, "\(mutual)")
-            let wrong = try await LibISCSIClient.inquiry(harness.url(chap: .oneWay(user: "alice", secret: "not-the-secret")))
+            let wrong = try await LibISCSIClient.inquiry(harness.url(chap: .oneWay(user: "alice", secret: TestSecrets.wrong)))
             #expect(!wrong.status.isSuccess)
             let none = try await LibISCSIClient.inquiry(harness.url())
             #expect(!none.status.isSuccess)
 
             // Our own initiator, SHA-256 first, with mutual CHAP checking the export's proof.
             let session = try await harness.session(authentication: .chap(
-                CHAPCredentials(user: "alice", secret: "alice-secret-1"), mutual: CHAPCredentials(user: "export", secret: "export-secret-2")
+                CHAPCredentials(user: "alice", secret: TestSecrets.alice), mutual: CHAPCredentials(user: "export", secret: TestSecrets.exportMutual)
             ))
             let ready = try await session.execute(SCSITaskRequest(lun: 0, cdb: [0, 0, 0, 0, 0, 0]))
             #expect(ready.status == 0 || ready.status == 2)
             try await session.logout()
             await #expect(throws: ISCSIError.self) {
                 _ = try await harness.session(authentication: .chap(
-                    CHAPCredentials(user: "alice", secret: "alice-secret-1"), mutual: CHAPCredentials(user: "export", secret: "a-wrong-target-secret")
+                    CHAPCredentials(user: "alice", secret: TestSecrets.alice), mutual: CHAPCredentials(user: "export", secret: TestSecrets.wrongTarget)
                 ))
             }
         }

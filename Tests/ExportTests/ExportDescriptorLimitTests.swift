@@ -20,7 +20,10 @@ import Testing
             let port = try LoopbackPort.reserve()
             let url = "iscsi://127.0.0.1:\(backend.portal.port)/\(ExportHarness.iqn)/0"
             try await ExportServeProcessTests.serving(
-                ["--raw", url, "--listen", "127.0.0.1:\(port)", "--iqn", Self.front, "--login-timeout", "4", "--nop-interval", "0"],
+                // No reserve and no pending-login caps: this test drives accept into EMFILE itself
+                // (VDiskdDescriptorReserveTests shows the reserve keeping it away from there).
+                ["--raw", url, "--listen", "127.0.0.1:\(port)", "--iqn", Self.front, "--login-timeout", "4", "--nop-interval", "0",
+                 "--descriptor-reserve", "0", "--max-pending-logins", "1000", "--max-pending-logins-per-source", "1000"],
                 in: directory, launcher: ["/usr/bin/prlimit", "--nofile=64:64"]
             ) { _, process in
                 try await Self.flood(port: port, process: process)

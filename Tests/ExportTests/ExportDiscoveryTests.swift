@@ -16,7 +16,7 @@ import Testing
 import VSCSI
 
 @Suite(.serialized, .timeLimit(.minutes(4))) struct ExportDiscoveryTests {
-    static let alice = CHAPCredentials(user: "alice", secret: "alice-secret-1")
+    static let alice = CHAPCredentials(user: "alice", secret: TestSecrets.alice)
     static let attempts = 2000
 
     /// A raw discovery login with AuthMethod=None; the status class and detail of its answer.
@@ -115,7 +115,7 @@ import VSCSI
     @Test func sendTargetsListsOnlyTheTargetsTheAuthenticatedInitiatorMayUse() async throws {
         let directory = try ScratchDirectory(prefix: "export-discovery")
         defer { directory.remove() }
-        let bob = CHAPCredentials(user: "bob", secret: "bob-secret-123")
+        let bob = CHAPCredentials(user: "bob", secret: TestSecrets.bob)
         let registry = LogicalUnitRegistry()
         var devices: [FileBlockDevice] = []
         var targets: [ExportTarget] = []

@@ -13,7 +13,7 @@ import TestSupport
 import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(3))) struct ExportSecretHygieneTests {
-    static let secret = "Backend-Secret-7Qz9"
+    static let secret = TestSecrets.backend
     static let front = "iqn.2025-01.io.vdiskd:front"
 
     @Test func aBackendSecretStaysOutOfCommandLinesOutputAndSerialsAndForgedLogLinesAreEscaped() async throws {
@@ -48,11 +48,11 @@ import Testing
                 in: directory, timeout: .seconds(30)
             )
         }
-        let open = try await serve(secret: "a-good-long-secret", mode: 0o644)
+        let open = try await serve(secret: TestSecrets.openFile, mode: 0o644)
         #expect(!open.status.isSuccess && open.stderr.contains("can be read or written by group or others (mode 644); run chmod 600"), "\(open)")
         let short = try await serve(secret: "abc", mode: 0o600)
         #expect(!short.status.isSuccess && short.stderr.contains("has 3 bytes; use at least 12"), "\(short)")
-        #expect(!(open.stdout + open.stderr + short.stdout + short.stderr).contains("a-good-long-secret"))
+        #expect(!(open.stdout + open.stderr + short.stdout + short.stderr).contains(TestSecrets.openFile))
     }
 
     struct Served: Sendable {

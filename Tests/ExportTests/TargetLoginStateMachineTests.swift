@@ -5,6 +5,7 @@ import ISCSI
 import NIOCore
 import TestSupport
 import Testing
+import TestSupport
 
 @Suite struct TargetLoginStateMachineTests {
     typealias R = LoginRequests
@@ -75,8 +76,8 @@ import Testing
     @Test(arguments: [CHAPAlgorithm.md5, .sha256])
     func chapAcceptsTheRightSecretAndAnswersMutualCHAP(algorithm: CHAPAlgorithm) throws {
         let policy = TargetAccessPolicy(
-            chap: CHAPCredentials(user: "alice", secret: "initiator-secret"),
-            mutualCHAP: CHAPCredentials(user: "target", secret: "target-secret-12")
+            chap: CHAPCredentials(user: "alice", secret: TestSecrets.stateMachineInitiator),
+            mutualCHAP: CHAPCredentials(user: "target", secret: TestSecrets.stateMachineTarget)
         )
         var login = machine(policy)
         let first = try #require(sent(login.received(R.request(.securityNegotiation, to: .operationalNegotiation, transit: false, [
@@ -92,19 +93,19 @@ import Testing
         let challenge = try #require(keys["CHAP_C"].flatMap(TextValue.binary))
         #expect(challenge.count >= 16)
 
-        let answer = algorithm.response(identifier: UInt8(identifier), secret: Array("initiator-secret".utf8), challenge: challenge)
+        let answer = algorithm.response(identifier: UInt8(identifier), secret: Array(TestSecrets.stateMachineInitiator.utf8), challenge: challenge)
         let ourChallenge: [UInt8] = Array(0..<16)
         let proof = try #require(sent(login.received(R.request(.securityNegotiation, to: .operationalNegotiation, [
             ("CHAP_N", "alice"), ("CHAP_R", TextValue.hex(answer)), ("CHAP_I", "9"), ("CHAP_C", TextValue.hex(ourChallenge)),
         ]))))
         #expect(proof.transit && proof.nextStage == .operationalNegotiation)
-        let expected = algorithm.response(identifier: 9, secret: Array("target-secret-12".utf8), challenge: ourChallenge)
+        let expected = algorithm.response(identifier: 9, secret: Array(TestSecrets.stateMachineTarget.utf8), challenge: ourChallenge)
         #expect(R.keys(proof)["CHAP_N"] == "target")
         #expect(R.keys(proof)["CHAP_R"].flatMap(TextValue.binary) == expected)
     }
 
     @Test func aWrongCHAPSecretIsAuthenticationFailure() throws {
-        var login = machine(TargetAccessPolicy(chap: CHAPCredentials(user: "alice", secret: "initiator-secret")))
+        var login = machine(TargetAccessPolicy(chap: CHAPCredentials(user: "alice", secret: TestSecrets.stateMachineInitiator)))
         _ = login.received(R.request(.securityNegotiation, to: .operationalNegotiation, transit: false, [
             ("InitiatorName", R.initiator), ("TargetName", R.target), ("AuthMethod", "CHAP"),
         ]))
@@ -117,17 +118,17 @@ import Testing
     }
 
     @Test func mutualCHAPWithoutAMutualUserIsRefused() throws {
-        var login = machine(TargetAccessPolicy(chap: CHAPCredentials(user: "alice", secret: "initiator-secret")))
+        var login = machine(TargetAccessPolicy(chap: CHAPCredentials(user: "alice", secret: TestSecrets.stateMachineInitiator)))
         _ = login.received(R.request(.securityNegotiation, to: .operationalNegotiation, transit: false, [
             ("InitiatorName", R.initiator), ("TargetName", R.target), ("AuthMethod", "CHAP"), ("CHAP_A", "5"),
         ]))
         // CHAP_A arrived with AuthMethod: the machine answered both; find the challenge it issued.
-        var probe = machine(TargetAccessPolicy(chap: CHAPCredentials(user: "alice", secret: "initiator-secret")))
+        var probe = machine(TargetAccessPolicy(chap: CHAPCredentials(user: "alice", secret: TestSecrets.stateMachineInitiator)))
         let keys = try R.keys(#require(sent(probe.received(R.request(.securityNegotiation, to: .operationalNegotiation, transit: false, [
             ("InitiatorName", R.initiator), ("TargetName", R.target), ("AuthMethod", "CHAP"), ("CHAP_A", "5"),
         ])))))
         let challenge = try #require(keys["CHAP_C"].flatMap(TextValue.binary))
-        let answer = CHAPAlgorithm.md5.response(identifier: UInt8(keys["CHAP_I"].flatMap(TextValue.number) ?? 0), secret: Array("initiator-secret".utf8), challenge: challenge)
+        let answer = CHAPAlgorithm.md5.response(identifier: UInt8(keys["CHAP_I"].flatMap(TextValue.number) ?? 0), secret: Array(TestSecrets.stateMachineInitiator.utf8), challenge: challenge)
         let action = login.received(R.request(.securityNegotiation, to: .operationalNegotiation, [
             ("CHAP_N", "alice"), ("CHAP_R", TextValue.hex(answer)), ("CHAP_I", "1"), ("CHAP_C", "0x00112233445566778899aabbccddeeff"),
         ]))
@@ -151,12 +152,12 @@ import Testing
             ("InitiatorName", R.initiator), ("TargetName", R.target),
         ]))) == .notAuthorized)
 
-        var skipped = machine(TargetAccessPolicy(chap: CHAPCredentials(user: "alice", secret: "initiator-secret")))
+        var skipped = machine(TargetAccessPolicy(chap: CHAPCredentials(user: "alice", secret: TestSecrets.stateMachineInitiator)))
         #expect(refusal(skipped.received(R.request(.operationalNegotiation, to: .fullFeaturePhase, [
             ("InitiatorName", R.initiator), ("TargetName", R.target),
         ]))) == .authenticationFailed)
 
-        var noneOffered = machine(TargetAccessPolicy(chap: CHAPCredentials(user: "alice", secret: "initiator-secret")))
+        var noneOffered = machine(TargetAccessPolicy(chap: CHAPCredentials(user: "alice", secret: TestSecrets.stateMachineInitiator)))
         #expect(refusal(noneOffered.received(R.request(.securityNegotiation, to: .operationalNegotiation, [
             ("InitiatorName", R.initiator), ("TargetName", R.target), ("AuthMethod", "None"),
         ]))) == .authenticationFailed)

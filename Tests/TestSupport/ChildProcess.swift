@@ -16,6 +16,9 @@ public final class ChildProcess: Sendable {
     /// Set once the child is reaped; after that its PID may belong to
     /// someone else, so it must never be signalled again.
     private let status = NIOLockedValueBox<ProcessExitStatus?>(nil)
+    /// Whether its stderr went to the run's transcript already (at reaping, or at SIGKILL for
+    /// a child a test kills and never waits for).
+    private let transcribed = NIOLockedValueBox(false)
 
     /// The Linux parent-death signal fires when the *thread* that forked the
     /// child exits, not the process. Swift's cooperative and Dispatch worker
@@ -133,8 +136,18 @@ public final class ChildProcess: Sendable {
             } else if result == -1 && errno == ECHILD {
                 status = .lost
             }
+            // Reaped just now: our programs' stderr goes to the run's transcript, once.
+            if status != nil { transcribe() }
             return status
         }
+    }
+
+    private func transcribe() {
+        let first = transcribed.withLockedValue { done in
+            defer { done = true }
+            return !done
+        }
+        if first { ChildTranscript.append(fileAt: stderrPath, of: commandLine) }
     }
 
     public var isRunning: Bool {
@@ -147,6 +160,8 @@ public final class ChildProcess: Sendable {
         status.withLockedValue { status in
             if status == nil {
                 _ = kill(pid, signal)
+                // A killed child writes nothing more; a test may never reap it.
+                if signal == SIGKILL { transcribe() }
             }
         }
     }

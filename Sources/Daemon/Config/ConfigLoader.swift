@@ -229,6 +229,7 @@ public enum ConfigLoader {
         let chapSecret = reader.string("chap_secret")
         let mutualUser = reader.string("mutual_chap_user")
         let mutualSecret = reader.string("mutual_chap_secret")
+        let algorithmNames = reader.stringArray("chap_algorithms")
         let login = reader.int("login_timeout_seconds", range: 1...600)
         let command = reader.int("command_timeout_seconds", range: 1...3600)
         let recovery = reader.int("recovery_timeout_seconds", range: 0...86400)
@@ -244,6 +245,15 @@ public enum ConfigLoader {
             reader.fail(chapUser == nil ? "chap_secret" : "chap_user", "chap_user and chap_secret go together")
         }
         checkMutual(&reader, chapUser: chapUser, mutualUser: mutualUser, mutualSecret: mutualSecret, chapSecret: chapSecret)
+        var algorithms: [CHAPAlgorithm]?
+        if let algorithmNames {
+            do {
+                algorithms = try CHAPAlgorithm.parse(names: algorithmNames)
+            } catch {
+                reader.fail("chap_algorithms", error.message)
+            }
+            if chapUser == nil { reader.fail("chap_algorithms", "is only used with chap_user and chap_secret") }
+        }
         reader.finish()
         guard let name, let portal, let iqn, let lun, reader.errors.isEmpty else { return nil }
         var target = TargetSettings(name: name, portal: portal, iqn: iqn, lun: lun)
@@ -252,6 +262,7 @@ public enum ConfigLoader {
         target.chapSecret = chapSecret
         target.mutualChapUser = mutualUser
         target.mutualChapSecret = mutualSecret
+        target.chapAlgorithms = algorithms
         target.loginTimeoutSeconds = login ?? target.loginTimeoutSeconds
         target.commandTimeoutSeconds = command ?? target.commandTimeoutSeconds
         target.recoveryTimeoutSeconds = recovery ?? target.recoveryTimeoutSeconds
@@ -347,6 +358,10 @@ public enum ConfigLoader {
         let connectionBudget = reader.int("connection_write_budget_bytes", range: (1 << 20)...(64 << 30))
         let dataPhase = reader.int("data_phase_timeout_seconds", range: 1...3600)
         let failedLogins = reader.int("max_failed_logins", range: 1...1000)
+        let pendingLogins = reader.int("max_pending_logins", range: 1...65535)
+        let pendingPerSource = reader.int("max_pending_logins_per_source", range: 1...65535)
+        let perInitiator = reader.int("max_sessions_per_initiator", range: 1...65535)
+        let reserve = reader.int("descriptor_reserve", range: 0...65535)
         var listen: [Endpoint] = []
         for text in listenTexts ?? [] {
             if let endpoint = Endpoint(parsing: text) { listen.append(endpoint) } else { reader.fail("listen", "\"\(text)\" is not host:port") }
@@ -378,6 +393,10 @@ public enum ConfigLoader {
         export.connectionWriteBudgetBytes = connectionBudget ?? export.connectionWriteBudgetBytes
         export.dataPhaseTimeoutSeconds = dataPhase ?? export.dataPhaseTimeoutSeconds
         export.maxFailedLogins = failedLogins ?? export.maxFailedLogins
+        export.maxPendingLogins = pendingLogins ?? export.maxPendingLogins
+        export.maxPendingLoginsPerSource = pendingPerSource ?? export.maxPendingLoginsPerSource
+        export.maxSessionsPerInitiator = perInitiator ?? export.maxSessionsPerInitiator
+        export.descriptorReserve = reserve ?? export.descriptorReserve
         return export
     }
 

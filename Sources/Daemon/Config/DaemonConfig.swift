@@ -18,3 +18,14 @@ public struct DaemonConfig: Sendable, Hashable {
         self.path = path
     }
 }
+
+/// A config printed anywhere (ServiceLifecycle logs each service, config included, at debug
+/// level) names its file and what it configures, and only the names of its secrets.
+extension DaemonConfig: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String {
+        "DaemonConfig(path: \(path), \(targets.count) targets, \(datastores.count) datastores, \(disks.count) disks, "
+            + "\(exports.count) exports, secrets: \(secrets.keys.sorted()) (values not shown))"
+    }
+
+    public var debugDescription: String { description }
+}

@@ -26,6 +26,64 @@ public struct ExportSettings: Sendable, Hashable, Codable {
     public var connectionWriteBudgetBytes: Int = 128 << 20
     public var dataPhaseTimeoutSeconds: Int = 20
     public var maxFailedLogins: Int = 5
+    public var maxPendingLogins: Int = 64
+    public var maxPendingLoginsPerSource: Int = 16
+    public var maxSessionsPerInitiator: Int = 32
+    /// Descriptors the export's client connections leave free for the rest of the daemon.
+    public var descriptorReserve: Int = 64
+
+    /// Descriptors this export may hold at its limits: a socket per session of either kind
+    /// and per connection still logging in (the `LimitNOFILE` arithmetic in the unit).
+    public var descriptorsAtLimits: Int { maxSessions + maxDiscoverySessions + maxPendingLogins }
+
+    /// What the process itself holds besides exports and the reserve: stdio, the journal,
+    /// each event loop's epoll, eventfd and timer, the listeners (measured: about 40).
+    public static let processDescriptors = 64
+
+    /// The descriptor limit `exports` need at their limits: their sockets, the largest
+    /// reserve any of them keeps for the daemon, and the process's own.
+    public static func descriptorsNeeded(by exports: [ExportSettings]) -> Int {
+        exports.reduce(0) { $0 + $1.descriptorsAtLimits } + (exports.map(\.descriptorReserve).max() ?? 0) + processDescriptors
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, iqn, listen, disks, chapUser, chapSecret, mutualChapUser, mutualChapSecret, allowedInitiators, discovery
+        case readOnly, maxSessions, maxDiscoverySessions, loginTimeoutSeconds, discoveryIdleTimeoutSeconds, writeBudgetBytes
+        case connectionWriteBudgetBytes, dataPhaseTimeoutSeconds, maxFailedLogins, maxPendingLogins, maxPendingLoginsPerSource
+        case maxSessionsPerInitiator, descriptorReserve
+    }
+
+    /// Decodes what `encode(to:)` wrote; a key written by an older vdiskd that did not have it
+    /// yet takes its default, so the live-change record survives an upgrade that adds settings.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try values.decode(String.self, forKey: .name), iqn: try values.decode(String.self, forKey: .iqn),
+            listen: try values.decode([Endpoint].self, forKey: .listen), disks: try values.decode([String].self, forKey: .disks)
+        )
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try values.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        chapUser = try values.decodeIfPresent(String.self, forKey: .chapUser)
+        chapSecret = try values.decodeIfPresent(String.self, forKey: .chapSecret)
+        mutualChapUser = try values.decodeIfPresent(String.self, forKey: .mutualChapUser)
+        mutualChapSecret = try values.decodeIfPresent(String.self, forKey: .mutualChapSecret)
+        allowedInitiators = try value(.allowedInitiators, allowedInitiators)
+        discovery = try value(.discovery, discovery)
+        readOnly = try value(.readOnly, readOnly)
+        maxSessions = try value(.maxSessions, maxSessions)
+        maxDiscoverySessions = try value(.maxDiscoverySessions, maxDiscoverySessions)
+        loginTimeoutSeconds = try value(.loginTimeoutSeconds, loginTimeoutSeconds)
+        discoveryIdleTimeoutSeconds = try value(.discoveryIdleTimeoutSeconds, discoveryIdleTimeoutSeconds)
+        writeBudgetBytes = try value(.writeBudgetBytes, writeBudgetBytes)
+        connectionWriteBudgetBytes = try value(.connectionWriteBudgetBytes, connectionWriteBudgetBytes)
+        dataPhaseTimeoutSeconds = try value(.dataPhaseTimeoutSeconds, dataPhaseTimeoutSeconds)
+        maxFailedLogins = try value(.maxFailedLogins, maxFailedLogins)
+        maxPendingLogins = try value(.maxPendingLogins, maxPendingLogins)
+        maxPendingLoginsPerSource = try value(.maxPendingLoginsPerSource, maxPendingLoginsPerSource)
+        maxSessionsPerInitiator = try value(.maxSessionsPerInitiator, maxSessionsPerInitiator)
+        descriptorReserve = try value(.descriptorReserve, descriptorReserve)
+    }
 
     public enum Discovery: String, Sendable, Hashable, CaseIterable, Codable {
         case automatic

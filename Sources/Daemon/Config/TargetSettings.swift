@@ -1,5 +1,7 @@
 // One `[[target]]`: an iSCSI LUN the daemon logs in to.
 
+import ISCSI
+
 /// A LUN on an iSCSI target, reached through the engine named here.
 public struct TargetSettings: Sendable, Hashable {
     public enum Engine: String, Sendable, Hashable, CaseIterable {
@@ -18,6 +20,8 @@ public struct TargetSettings: Sendable, Hashable {
     /// Mutual CHAP: the name the target must answer with, and its secret's name in the secrets file.
     public var mutualChapUser: String? = nil
     public var mutualChapSecret: String? = nil
+    /// The CHAP algorithms offered to this target, strongest first; nil: `CHAPAlgorithm.defaultOffer`.
+    public var chapAlgorithms: [CHAPAlgorithm]? = nil
     public var loginTimeoutSeconds: Int = 10
     /// A command unanswered this long is aborted and fails with a timeout.
     public var commandTimeoutSeconds: Int = 30

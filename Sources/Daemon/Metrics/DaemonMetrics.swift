@@ -14,6 +14,7 @@ import VSCSI
 /// `vdiskd_datastore_heartbeat_failures_total`, `vdiskd_datastore_fenced` (1 while fenced) and
 /// `vdiskd_datastore_reregistrations_total`, `vdiskd_datastore_space_low` and
 /// `vdiskd_datastore_free_bytes` (`datastore`); `vdiskd_export_sessions` (`export`);
+/// `vdiskd_export_refusals` (`export`, `limit`);
 /// `vdiskd_control_requests_total` (`method`).
 public final class DaemonMetrics: Sendable {
     /// Histogram buckets for I/O latency, 50 µs to 10 s.
@@ -52,6 +53,13 @@ public final class DaemonMetrics: Sendable {
     /// The gauge of open sessions on one export.
     public func exportSessions(export: String) -> CoreMetrics.Gauge {
         CoreMetrics.Gauge(label: "vdiskd_export_sessions", dimensions: [("export", export)], factory: factory)
+    }
+
+    /// Connections or logins one export turned away at one admission limit since it started
+    /// (`limit`: pending_logins, pending_logins_per_source, descriptor_reserve,
+    /// sessions_per_initiator). A gauge: an export restarted by a reload starts again at 0.
+    public func exportRefusals(export: String, limit: String) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: "vdiskd_export_refusals", dimensions: [("export", export), ("limit", limit)], factory: factory)
     }
 
     /// Counts one heartbeat renewal of `datastore`.

@@ -2,6 +2,7 @@
 // shutdown: stop accepting, let commands in flight finish, log sessions out, flush the disks.
 
 import Export
+import Glibc
 import ISCSI
 import Logging
 import NIOCore
@@ -16,6 +17,7 @@ struct ExportService: Service {
     let onServing: @Sendable () -> Void
 
     func run() async throws {
+        Self.checkDescriptorLimit(state.config.exports, logger: logger)
         await state.storage.waitUntilOpened()
         // A SIGTERM that came while storage was still opening: nothing is started only to stop.
         if !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -32,6 +34,21 @@ struct ExportService: Service {
         for (name, export) in state.exports.removeAll() {
             await Self.stop(name, export, state: state, logger: logger)
         }
+    }
+
+    /// Warns when the soft descriptor limit is below what the exports can use at their limits:
+    /// they would then hit it (and refuse clients for the reserve) before their own caps.
+    static func checkDescriptorLimit(_ exports: [ExportSettings], logger: Logger) {
+        var limits = rlimit()
+        guard !exports.isEmpty, getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limits) == 0,
+              limits.rlim_cur != rlim_t.max  // RLIM_INFINITY
+        else { return }
+        let needed = ExportSettings.descriptorsNeeded(by: exports)
+        guard Int(clamping: limits.rlim_cur) < needed else { return }
+        logger.warning(
+            "the descriptor limit is below what the exports can use at their limits; raise LimitNOFILE or lower max_sessions",
+            metadata: ["vdiskd.nofile": "\(limits.rlim_cur)", "vdiskd.nofile_needed": "\(needed)"]
+        )
     }
 
     /// Starts one export (at start, or when a reload or `exports.add` adds it). Every disk it
@@ -70,7 +87,11 @@ struct ExportService: Service {
             maximumFailedLogins: settings.maxFailedLogins,
             discovery: settings.discovery == .open ? .open : .automatic,
             maximumDiscoverySessions: settings.maxDiscoverySessions,
-            discoveryIdleTimeout: .seconds(Int64(settings.discoveryIdleTimeoutSeconds))
+            discoveryIdleTimeout: .seconds(Int64(settings.discoveryIdleTimeoutSeconds)),
+            maximumPendingLogins: settings.maxPendingLogins,
+            maximumPendingLoginsPerSource: settings.maxPendingLoginsPerSource,
+            maximumSessionsPerInitiator: settings.maxSessionsPerInitiator,
+            descriptorReserve: settings.descriptorReserve
         )
         // A third of the shutdown budget for commands in flight leaves the rest for closing storage.
         configuration.drainTimeout = .seconds(Int64(max(1, config.daemon.shutdownTimeoutSeconds / 3)))

@@ -38,7 +38,8 @@ struct StorageService: Service {
                 user: target.chapUser,
                 password: secret,
                 targetUser: mutualSecret == nil ? nil : target.mutualChapUser,
-                targetPassword: mutualSecret
+                targetPassword: mutualSecret,
+                chapAlgorithms: target.chapAlgorithms
             )
             var session = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: url.authentication)
             // Bounded so an unreachable portal fails this target instead of holding READY back forever.

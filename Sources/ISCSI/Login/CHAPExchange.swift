@@ -44,6 +44,14 @@ struct CHAPExchange {
         using generator: inout some RandomNumberGenerator
     ) throws(ISCSIError) -> [TextKeyValue] {
         let chosenText = try require("CHAP_A", in: pairs)
+        // The target's only way to refuse algorithms: none of ours is acceptable to it. Every
+        // algorithm the configuration allows was in the offer, so there is nothing to retry with.
+        guard chosenText != "Reject" else {
+            throw failure(
+                "target \(target) refused every CHAP algorithm we offered (CHAP_A=\(algorithmOffer().value)); "
+                    + "configure the algorithms it supports (e.g. md5)"
+            )
+        }
         guard let number = TextValue.number(chosenText), let chosen = CHAPAlgorithm(rawValue: UInt8(clamping: number)),
             number <= 255, algorithms.contains(chosen)
         else {

@@ -50,28 +50,18 @@ public final class ISCSISession: Sendable {
     }
 
     /// Connects, logs in (following redirections) and returns the session in its full feature phase.
+    ///
+    /// A failed CHAP login is never retried with a weaker algorithm: the CHAP_A offer is
+    /// the whole list the configuration allows, and the target picks from it (RFC 7143
+    /// §12.1.3), so the only way a target "refuses an algorithm" is by choosing another
+    /// from the offer or answering Reject. Retrying after a refused response would let a
+    /// rogue target that fails the strong answer collect a weak one (MD5) to attack offline.
     public static func connect(
         _ configuration: ISCSISessionConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "vdisk.iscsi")
     ) async throws -> ISCSISession {
-        do {
-            return try await connectFollowingRedirects(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
-        } catch let error as ISCSIError where error.code == .authenticationFailed {
-            // tgt 1.0.85 picks CHAP_A=7 (SHA-256) when offered and then refuses every SHA-256
-            // response. Try once more without SHA-256 so such targets still work; a wrong secret
-            // fails the second attempt too and is reported from it.
-            guard case .chap(let credentials, let mutual, let algorithms) = configuration.authentication,
-                  algorithms.first == .sha256, algorithms.count > 1
-            else { throw error }
-            var fallback = configuration
-            fallback.authentication = .chap(credentials, mutual: mutual, algorithms: Array(algorithms.dropFirst()))
-            logger.notice(
-                "CHAP with SHA-256 was refused; retrying with \(fallback.authentication)",
-                metadata: ["iscsi.target": "\(configuration.targetName ?? "discovery")"]
-            )
-            return try await connectFollowingRedirects(fallback, eventLoopGroup: eventLoopGroup, logger: logger)
-        }
+        try await connectFollowingRedirects(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
     }
 
     private static func connectFollowingRedirects(

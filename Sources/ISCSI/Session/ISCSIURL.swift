@@ -1,4 +1,5 @@
-// Target URLs in libiscsi's form: iscsi://[user[%password]@]host[:port]/IQN/LUN[?target_user=U&target_password=P].
+// Target URLs in libiscsi's form: iscsi://[user[%password]@]host[:port]/IQN/LUN[?target_user=U&target_password=P],
+// plus our own chap_algorithms=md5,sha256 (the CHAP_A offer, strongest first).
 
 /// A parsed `iscsi://` URL naming one LUN of one target.
 ///
@@ -14,6 +15,8 @@ public struct ISCSIURL: Sendable, Hashable, CustomStringConvertible {
     /// Mutual CHAP: the name and secret the target must answer with (libiscsi's URL arguments).
     public var targetUser: String?
     public var targetPassword: String?
+    /// The CHAP algorithms to offer, strongest first; nil offers `CHAPAlgorithm.defaultOffer`.
+    public var chapAlgorithms: [CHAPAlgorithm]?
 
     public init(
         portal: TargetPortal,
@@ -22,7 +25,8 @@ public struct ISCSIURL: Sendable, Hashable, CustomStringConvertible {
         user: String? = nil,
         password: String? = nil,
         targetUser: String? = nil,
-        targetPassword: String? = nil
+        targetPassword: String? = nil,
+        chapAlgorithms: [CHAPAlgorithm]? = nil
     ) {
         self.portal = portal
         self.targetName = targetName
@@ -31,6 +35,7 @@ public struct ISCSIURL: Sendable, Hashable, CustomStringConvertible {
         self.password = password
         self.targetUser = targetUser
         self.targetPassword = targetPassword
+        self.chapAlgorithms = chapAlgorithms
     }
 
     public init(parsing text: String) throws(ISCSIError) {
@@ -50,7 +55,14 @@ public struct ISCSIURL: Sendable, Hashable, CustomStringConvertible {
                 switch parts[0] {
                 case "target_user": targetUser = String(parts[1])
                 case "target_password": targetPassword = String(parts[1])
-                default: throw bad("unknown argument '\(parts[0])' (only target_user and target_password are understood)")
+                case "chap_algorithms":
+                    do {
+                        chapAlgorithms = try CHAPAlgorithm.parse(list: String(parts[1]))
+                    } catch {
+                        throw bad(error.message)
+                    }
+                default:
+                    throw bad("unknown argument '\(parts[0])' (only target_user, target_password and chap_algorithms are understood)")
                 }
             }
             rest = rest[..<question]
@@ -91,7 +103,10 @@ public struct ISCSIURL: Sendable, Hashable, CustomStringConvertible {
         var text = "iscsi://"
         if let user { text += password == nil ? "\(user)@" : "\(user)%***@" }
         text += "\(portal)/\(targetName)/\(lun)"
-        if let targetUser { text += "?target_user=\(targetUser)&target_password=***" }
+        var arguments: [String] = []
+        if let targetUser { arguments.append("target_user=\(targetUser)&target_password=***") }
+        if let chapAlgorithms { arguments.append("chap_algorithms=\(chapAlgorithms.map(\.name).joined(separator: ","))") }
+        if !arguments.isEmpty { text += "?" + arguments.joined(separator: "&") }
         return text
     }
 
@@ -111,6 +126,6 @@ public struct ISCSIURL: Sendable, Hashable, CustomStringConvertible {
     public var authentication: LoginAuthentication {
         guard let user else { return .none }
         let mutual = targetUser.flatMap { name in targetPassword.map { CHAPCredentials(user: name, secret: $0) } }
-        return .chap(CHAPCredentials(user: user, secret: password ?? ""), mutual: mutual)
+        return .chap(CHAPCredentials(user: user, secret: password ?? ""), mutual: mutual, algorithms: chapAlgorithms ?? CHAPAlgorithm.defaultOffer)
     }
 }

@@ -61,6 +61,14 @@ struct ExportServeCommand: AsyncParsableCommand {
     var loginTimeout = 15
     @Option(help: "Seconds a write may wait for its next Data-Out before it fails (0: for ever).")
     var dataPhaseTimeout = 20
+    @Option(help: "Connections not yet logged in the export holds at once; more are closed on arrival.")
+    var maxPendingLogins = 64
+    @Option(help: "Connections not yet logged in from one source address; more are closed on arrival.")
+    var maxPendingLoginsPerSource = 16
+    @Option(help: "Sessions one initiator name may hold; more logins get 0x0302 (out of resources).")
+    var maxSessionsPerInitiator = 32
+    @Option(help: "File descriptors client connections leave free below the process limit (0: no reserve).")
+    var descriptorReserve = 64
     @Option(help: ArgumentHelp("Run SANITIZE at most this many bytes of the disk per second (default: unlimited).", valueName: "bytes"))
     var sanitizeRate: ByteCount?
     @Flag(help: "Log every login and connection to stderr.")
@@ -92,6 +100,14 @@ struct ExportServeCommand: AsyncParsableCommand {
         guard (1...600).contains(loginTimeout) else { throw ValidationError("--login-timeout must be between 1 and 600 seconds") }
         guard dataPhaseTimeout >= 0 else { throw ValidationError("--data-phase-timeout must be ≥ 0 seconds") }
         guard nopInterval >= 0, nopTimeout > 0 else { throw ValidationError("--nop-interval must be ≥ 0 and --nop-timeout > 0") }
+        guard (1...65535).contains(maxPendingLogins) else { throw ValidationError("--max-pending-logins must be between 1 and 65535") }
+        guard (1...65535).contains(maxPendingLoginsPerSource) else {
+            throw ValidationError("--max-pending-logins-per-source must be between 1 and 65535")
+        }
+        guard (1...65535).contains(maxSessionsPerInitiator) else {
+            throw ValidationError("--max-sessions-per-initiator must be between 1 and 65535")
+        }
+        guard (0...65535).contains(descriptorReserve) else { throw ValidationError("--descriptor-reserve must be between 0 and 65535") }
     }
 
     func run() async throws {
@@ -186,7 +202,11 @@ struct ExportServeCommand: AsyncParsableCommand {
             loginTimeout: .seconds(Int64(loginTimeout)),
             connectionWriteBudget: connectionWriteBudget.map { Int(clamping: $0.bytes) } ?? defaults.connectionWriteBudget,
             exportWriteBudget: writeBudget.map { Int(clamping: $0.bytes) } ?? defaults.exportWriteBudget,
-            dataPhaseTimeout: dataPhaseTimeout == 0 ? nil : .seconds(Int64(dataPhaseTimeout))
+            dataPhaseTimeout: dataPhaseTimeout == 0 ? nil : .seconds(Int64(dataPhaseTimeout)),
+            maximumPendingLogins: maxPendingLogins,
+            maximumPendingLoginsPerSource: maxPendingLoginsPerSource,
+            maximumSessionsPerInitiator: maxSessionsPerInitiator,
+            descriptorReserve: descriptorReserve
         )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
         let export = ServedExport(

@@ -28,6 +28,12 @@ struct TargetOptions: ParsableArguments {
     @Option(name: .customLong("target-secret-env"), help: "Mutual CHAP: read the target's secret from this environment variable.")
     var targetSecretEnvironment: String?
 
+    @Option(
+        name: .customLong("chap-algorithms"),
+        help: "CHAP algorithms to offer, strongest first (sha256, sha1, md5; default sha256,md5). tgt 1.0.85 needs md5."
+    )
+    var chapAlgorithms: String?
+
     @Flag(name: .customLong("header-digest"), help: "Ask for CRC32C header digests.")
     var headerDigest = false
 
@@ -50,6 +56,13 @@ struct TargetOptions: ParsableArguments {
         if engine == .libiscsi, dataDigest {
             throw ValidationError("--data-digest needs --engine native: libiscsi negotiates header digests only")
         }
+        if let chapAlgorithms {
+            do {
+                _ = try CHAPAlgorithm.parse(list: chapAlgorithms)
+            } catch {
+                throw ValidationError("--chap-algorithms: \(error.message)")
+            }
+        }
         if !(1...600).contains(loginTimeout) {
             throw ValidationError("--login-timeout must be between 1 and 600 seconds")
         }
@@ -60,7 +73,8 @@ struct TargetOptions: ParsableArguments {
         user: String?,
         urlPassword: String?,
         urlTargetUser: String? = nil,
-        urlTargetPassword: String? = nil
+        urlTargetPassword: String? = nil,
+        urlAlgorithms: [CHAPAlgorithm]? = nil
     ) throws -> LoginAuthentication {
         let secret = try SecretSource.read(file: chapSecretFile, variable: chapSecretEnvironment, purpose: "CHAP secret")
             ?? urlPassword
@@ -82,7 +96,9 @@ struct TargetOptions: ParsableArguments {
             )
         }
         let mutual = targetUser.flatMap { name in mutualSecret.map { CHAPCredentials(user: name, secret: $0) } }
-        return .chap(CHAPCredentials(user: user, secret: secret), mutual: mutual)
+        // The option wins over the URL's chap_algorithms; validate() already parsed it.
+        let algorithms = try chapAlgorithms.map { try CHAPAlgorithm.parse(list: $0) } ?? urlAlgorithms ?? CHAPAlgorithm.defaultOffer
+        return .chap(CHAPCredentials(user: user, secret: secret), mutual: mutual, algorithms: algorithms)
     }
 
     func sessionConfiguration(
@@ -91,7 +107,8 @@ struct TargetOptions: ParsableArguments {
         user: String?,
         password: String?,
         targetUser: String? = nil,
-        targetPassword: String? = nil
+        targetPassword: String? = nil,
+        chapAlgorithms: [CHAPAlgorithm]? = nil
     ) throws -> ISCSISessionConfiguration {
         var proposal = OperationalProposal()
         if headerDigest { proposal.headerDigests = [.crc32c] }
@@ -104,7 +121,8 @@ struct TargetOptions: ParsableArguments {
                 user: user,
                 urlPassword: password,
                 urlTargetUser: targetUser,
-                urlTargetPassword: targetPassword
+                urlTargetPassword: targetPassword,
+                urlAlgorithms: chapAlgorithms
             ),
             proposal: proposal,
             loginTimeout: .seconds(Int64(loginTimeout))
@@ -118,7 +136,8 @@ struct TargetOptions: ParsableArguments {
             user: url.user,
             password: url.password,
             targetUser: url.targetUser,
-            targetPassword: url.targetPassword
+            targetPassword: url.targetPassword,
+            chapAlgorithms: url.chapAlgorithms
         )
     }
 }
@@ -132,11 +151,18 @@ extension TargetOptions {
             user: url.user,
             urlPassword: url.password,
             urlTargetUser: url.targetUser,
-            urlTargetPassword: url.targetPassword
+            urlTargetPassword: url.targetPassword,
+            urlAlgorithms: url.chapAlgorithms
         ) {
         case .none:
             chap = nil
-        case .chap(let credentials, let mutual, _):
+        case .chap(let credentials, let mutual, let algorithms):
+            guard algorithms.contains(.md5) else {
+                throw CLIError(
+                    "libiscsi offers CHAP with MD5 only, and the CHAP algorithms allowed here leave it out; use --engine native",
+                    exitCode: CLIExitCode.usage
+                )
+            }
             chap = LibISCSIConfiguration.CHAP(
                 user: credentials.user,
                 secret: try Self.text(of: credentials.secret, purpose: "CHAP secret"),

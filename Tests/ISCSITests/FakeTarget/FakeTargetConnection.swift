@@ -132,6 +132,8 @@ final class FakeTargetConnection: ChannelInboundHandler {
             redirect(request, to: TargetPortal(host: "127.0.0.1", port: port), permanent: false)
         case .reply(let bytes):
             sendRaw(bytes)
+        case .chapRefusingEveryResponse:
+            refuseCHAP(request, pairs)
         case .accept:
             switch request.currentStage {
             case .securityNegotiation:
@@ -158,6 +160,27 @@ final class FakeTargetConnection: ChannelInboundHandler {
                 log.decodeError("Login Request in the full feature phase stage")
                 close()
             }
+        }
+    }
+
+    /// AuthMethod=CHAP, then CHAP_A (the first offered), CHAP_I and a 32-byte CHAP_C,
+    /// then 0x0201 (authentication failure) for the CHAP_R, and the connection closes.
+    private func refuseCHAP(_ request: LoginRequest, _ pairs: [TextKeyValue]) {
+        let value = { (key: String) in pairs.last(where: { $0.key == key })?.value }
+        if value("CHAP_R") != nil {
+            send(.loginResponse(loginResponse(to: request, transit: false, statusClass: 2, statusDetail: 1, [(String, String)]())))
+            close()
+        } else if let offer = value("CHAP_A") {
+            let chosen = String(offer.split(separator: ",").first ?? "")
+            let challenge = (0..<32).map { _ in
+                let byte = UInt8.random(in: 0...255)
+                return String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
+            }.joined()
+            send(.loginResponse(loginResponse(
+                to: request, transit: false, ["CHAP_A": chosen, "CHAP_I": "1", "CHAP_C": "0x" + challenge]
+            )))
+        } else {
+            send(.loginResponse(loginResponse(to: request, transit: false, ["AuthMethod": "CHAP"])))
         }
     }
 

@@ -15,4 +15,8 @@ enum FakeTargetLogin: Sendable {
     case redirectToItself
     /// Answers the first Login Request with these bytes, as a server that is no iSCSI target would.
     case reply(ByteBuffer)
+    /// Asks for CHAP, picks the first algorithm of the initiator's CHAP_A offer, and refuses
+    /// whatever response comes back with 0x0201: a rogue target fishing for a weaker answer
+    /// (or tgt 1.0.85 failing SHA-256), which no real target can be told to do on purpose.
+    case chapRefusingEveryResponse
 }

@@ -19,7 +19,8 @@ enum InitiatorEngine: String, CaseIterable, Sendable, CustomStringConvertible {
     func open(_ url: String, offer: InitiatorOffer = InitiatorOffer()) async throws -> any BlockDevice {
         switch self {
         case .native:
-            let parsed = try ISCSIURL(parsing: url)
+            var parsed = try ISCSIURL(parsing: url)
+            parsed.chapAlgorithms = offer.chapAlgorithms ?? parsed.chapAlgorithms
             var configuration = ISCSISessionConfiguration(
                 portal: parsed.portal,
                 targetName: parsed.targetName,

@@ -24,6 +24,9 @@ struct InitiatorOffer: Sendable {
     /// the target's lower limits decide.
     var bursts: Bursts?
     var loginTimeout: TimeAmount = .seconds(10)
+    /// Native only: the CHAP algorithms offered (nil: the default offer). libiscsi offers MD5
+    /// alone. tgt needs `[.md5]` (`TargetKind.chapAlgorithms`).
+    var chapAlgorithms: [CHAPAlgorithm]?
 
     /// Bursts small enough that sizes of a few hundred KiB cross them.
     static let smallBursts = Bursts(firstBurstLength: 65536, maxBurstLength: 262_144, maxRecvDataSegmentLength: 65536)

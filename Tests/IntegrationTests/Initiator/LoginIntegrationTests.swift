@@ -38,9 +38,10 @@ struct LoginIntegrationTests {
     /// prove the secret we expect are all refused as authentication failures.
     @Test(arguments: InitiatorEngine.allCases, TargetKind.allCases)
     func chap(engine: InitiatorEngine, kind: TargetKind) async throws {
+        let offer = InitiatorOffer(chapAlgorithms: kind.chapAlgorithms)
         try await kind.with([(Self.oneWayIQN, Self.oneWay), (Self.mutualIQN, Self.mutual)], lunSize: 8 << 20) { daemon in
             for (index, iqn) in [Self.oneWayIQN, Self.mutualIQN].enumerated() {
-                let device = try await engine.open(daemon.url(iqn, lun: kind.lun))
+                let device = try await engine.open(daemon.url(iqn, lun: kind.lun), offer: offer)
                 let data = TestPattern.bytes(seed: 7 + UInt64(index), count: 4096)
                 try await device.write(data, at: 8)
                 #expect(try await device.read(at: 8, blockCount: 8) == data, "\(engine) on \(kind), \(iqn)")
@@ -49,15 +50,31 @@ struct LoginIntegrationTests {
 
             let wrongSecret = CHAPAuthentication.oneWay(user: "alice", secret: "not-the-secret")
             await expectAuthenticationRefused(engine, "\(kind): wrong secret") {
-                try await engine.open(daemon.portal.libiscsiURL(target: Self.oneWayIQN, lun: kind.lun, chap: wrongSecret))
+                try await engine.open(daemon.portal.libiscsiURL(target: Self.oneWayIQN, lun: kind.lun, chap: wrongSecret), offer: offer)
             }
             await expectAuthenticationRefused(engine, "\(kind): no credentials for a CHAP target") {
                 try await engine.open(daemon.portal.libiscsiURL(target: Self.oneWayIQN, lun: kind.lun))
             }
             let wrongTarget = CHAPAuthentication.mutual(user: "alice", secret: "alice-secret-12", targetUser: "target", targetSecret: "a-wrong-secret!")
             await expectAuthenticationRefused(engine, "\(kind): target proves a different secret") {
-                try await engine.open(daemon.portal.libiscsiURL(target: Self.mutualIQN, lun: kind.lun, chap: wrongTarget))
+                try await engine.open(daemon.portal.libiscsiURL(target: Self.mutualIQN, lun: kind.lun, chap: wrongTarget), offer: offer)
             }
+        }
+    }
+
+    /// tgt 1.0.85 offered SHA-256 first picks it and refuses even the right answer. The
+    /// login fails as an authentication failure and is not retried with MD5 behind the
+    /// user's back (a rogue target could fish for an MD5 answer that way); the same
+    /// credentials with MD5 configured log in.
+    @Test func tgtOfferedSHA256FailsAndIsNotDowngraded() async throws {
+        try await TargetKind.tgt.with([(Self.oneWayIQN, Self.oneWay)], lunSize: 8 << 20) { daemon in
+            let url = daemon.url(Self.oneWayIQN, lun: TargetKind.tgt.lun)
+            await expectAuthenticationRefused(.native, "tgt offered SHA-256 then MD5") {
+                try await InitiatorEngine.native.open(url, offer: InitiatorOffer(chapAlgorithms: [.sha256, .md5]))
+            }
+            let device = try await InitiatorEngine.native.open(url, offer: InitiatorOffer(chapAlgorithms: [.md5]))
+            #expect(device.geometry.blockCount > 0)
+            try await device.close()
         }
     }
 

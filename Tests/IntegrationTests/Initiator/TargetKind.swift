@@ -1,6 +1,7 @@
 // The real targets the engine tests run against, started through TestSupport with
 // one file-backed LUN per target, so a test body can take the kind as an argument.
 
+import ISCSI
 import TestSupport
 
 enum TargetKind: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -14,6 +15,16 @@ enum TargetKind: String, CaseIterable, Sendable, CustomStringConvertible {
         switch self {
         case .tgt: 1
         case .istgt: 0
+        }
+    }
+
+    /// What the native initiator must offer for CHAP. tgt 1.0.85 picks SHA-256 when offered
+    /// and then refuses every SHA-256 answer, and a refused answer is never retried with a
+    /// weaker algorithm, so logins to tgt say MD5 (docs/INITIATOR.md). istgt picks MD5 itself.
+    var chapAlgorithms: [CHAPAlgorithm]? {
+        switch self {
+        case .tgt: [.md5]
+        case .istgt: nil
         }
     }
 
