@@ -4,6 +4,7 @@
 // no silent retry with MD5); `vdiskctl target inquiry --chap-algorithms md5` likewise, and an
 // unknown algorithm is a usage error naming it.
 
+import Control
 import Daemon
 import Foundation
 import Testing
