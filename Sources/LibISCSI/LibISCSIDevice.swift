@@ -135,14 +135,10 @@ public final class LibISCSIDevice: SCSIBlockCommands {
     @discardableResult
     public func refreshGeometry() async throws -> BlockGeometry {
         try checkOpen()
-        let capacity = try await readCapacity()
-        let geometry = BlockGeometry(blockSize: Int(capacity.blockLength), blockCount: capacity.blockCount)
+        let (geometry, provisioning) = try await probeGeometry()
         state.withLockedValue { state in
             state.geometry = geometry
-            if capacity.logicalBlockProvisioningManagementEnabled {
-                state.capabilities.insert(.unmap)
-                if capacity.logicalBlockProvisioningReadZeros { state.capabilities.insert(.unmappedReadsZero) }
-            }
+            state.capabilities.formUnion(provisioning)
         }
         return geometry
     }
@@ -158,11 +154,7 @@ public final class LibISCSIDevice: SCSIBlockCommands {
         if limits.maximumCompareAndWriteBlocks == 0, capabilities.contains(.compareAndWrite) {
             limits.maximumCompareAndWriteBlocks = 1
         }
-        if let result = try? await execute(
-            CDB.persistentReserveIn(.reportCapabilities, allocationLength: 8),
-            name: "PERSISTENT RESERVE IN",
-            dataIn: 8
-        ), result.isGood {
+        if await supportsPersistentReservations() {
             capabilities.insert(.persistentReservations)
         }
         state.withLockedValue { state in
