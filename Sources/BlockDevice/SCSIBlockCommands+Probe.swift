@@ -1,6 +1,5 @@
 // What both SCSI engines ask a logical unit at open in the same way: its capacity and
-// block size, its block limits page and its provisioning page, and whether it has persistent
-// reservations. Each engine keeps its own
+// block size, its block limits page and its provisioning page. Each engine keeps its own
 // COMPARE AND WRITE trial, since the targets mislead the engines' probes differently.
 
 import NIOCore
@@ -23,24 +22,6 @@ extension SCSIBlockCommands {
             )
         }
         return capacity
-    }
-
-    /// The geometry READ CAPACITY(16) gives, and what it says of thin provisioning: UNMAP when
-    /// the unit manages provisioning (LBPME), unmapped blocks reading zeros (LBPRZ).
-    public func probeGeometry() async throws -> (geometry: BlockGeometry, provisioning: BlockDeviceCapabilities) {
-        let capacity = try await readCapacity()
-        var provisioning: BlockDeviceCapabilities = []
-        if capacity.logicalBlockProvisioningManagementEnabled {
-            provisioning.insert(.unmap)
-            if capacity.logicalBlockProvisioningReadZeros { provisioning.insert(.unmappedReadsZero) }
-        }
-        return (BlockGeometry(blockSize: Int(capacity.blockLength), blockCount: capacity.blockCount), provisioning)
-    }
-
-    /// Whether the unit answers PERSISTENT RESERVE IN (REPORT CAPABILITIES) with GOOD.
-    public func supportsPersistentReservations() async -> Bool {
-        let command = CDB.persistentReserveIn(.reportCapabilities, allocationLength: 8)
-        return (try? await runCommand(command, name: "PERSISTENT RESERVE IN", dataOut: nil, dataInLength: 8)) != nil
     }
 
     /// The block limits page (VPD B0) read into `blockLimits`, and the capabilities that page and

@@ -135,10 +135,14 @@ public final class LibISCSIDevice: SCSIBlockCommands {
     @discardableResult
     public func refreshGeometry() async throws -> BlockGeometry {
         try checkOpen()
-        let (geometry, provisioning) = try await probeGeometry()
+        let capacity = try await readCapacity()
+        let geometry = BlockGeometry(blockSize: Int(capacity.blockLength), blockCount: capacity.blockCount)
         state.withLockedValue { state in
             state.geometry = geometry
-            state.capabilities.formUnion(provisioning)
+            if capacity.logicalBlockProvisioningManagementEnabled {
+                state.capabilities.insert(.unmap)
+                if capacity.logicalBlockProvisioningReadZeros { state.capabilities.insert(.unmappedReadsZero) }
+            }
         }
         return geometry
     }
@@ -154,7 +158,11 @@ public final class LibISCSIDevice: SCSIBlockCommands {
         if limits.maximumCompareAndWriteBlocks == 0, capabilities.contains(.compareAndWrite) {
             limits.maximumCompareAndWriteBlocks = 1
         }
-        if await supportsPersistentReservations() {
+        if let result = try? await execute(
+            CDB.persistentReserveIn(.reportCapabilities, allocationLength: 8),
+            name: "PERSISTENT RESERVE IN",
+            dataIn: 8
+        ), result.isGood {
             capabilities.insert(.persistentReservations)
         }
         state.withLockedValue { state in
