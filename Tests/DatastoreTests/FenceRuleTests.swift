@@ -12,6 +12,44 @@ import Testing
 @Suite struct FenceRuleTests {
     private static let host = HostIdentity(uuid: UUID(), name: "host-a")
 
+    /// Host A holding vm1 open, its events recorded, and host B beside it, each on a clock of
+    /// its own: how every "A stops renewing, B takes over" test here begins.
+    private struct TakeoverScene {
+        let a: Datastore
+        let b: Datastore
+        let held: VirtualDisk
+        let clockA: ManualDatastoreClock
+        let clockB: ManualDatastoreClock
+        let events: NIOLockedValueBox<[DatastoreEvent]>
+
+        static func start(_ fixture: DatastoreFixture) async throws -> TakeoverScene {
+            let events = NIOLockedValueBox<[DatastoreEvent]>([])
+            let clockA = ManualDatastoreClock()
+            let clockB = ManualDatastoreClock()
+            var options = fixture.options(clock: clockA)
+            options.eventObserver = { event in events.withLockedValue { $0.append(event) } }
+            let a = try await Datastore.mount(device: fixture.openDevice(), host: FenceRuleTests.host, options: options)
+            let b = try await fixture.mount("host-b", clock: clockB)
+            try await a.createDisk(name: "vm1", size: 4 << 20)
+            let held = try await a.openDisk(name: "vm1")
+            return TakeoverScene(a: a, b: b, held: held, clockA: clockA, clockB: clockB, events: events)
+        }
+
+        /// The fence events A reported so far.
+        var fences: [DatastoreEvent] {
+            events.withLockedValue { $0 }.filter { if case .fenced = $0 { true } else { false } }
+        }
+
+        /// B sees A's heartbeat stand still for a lease of its own clock, breaks the lock and opens vm1.
+        func takeOver() async throws -> VirtualDisk {
+            for _ in 0..<6 {
+                clockB.advance(by: .seconds(3))
+                try await b.renewHeartbeat()
+            }
+            return try await b.openDisk(name: "vm1")
+        }
+    }
+
     private static func record(_ state: HeartbeatRecord.State, generation: UInt64, uuid: UUID = host.uuid) -> HeartbeatRecord {
         var record = HeartbeatRecord(slot: 0)
         record.state = state
@@ -78,22 +116,11 @@ import Testing
 
     @Test func aPreemptedHostStillFencesOnceAndSaysWhoActed() async throws {
         let fixture = try await DatastoreFixture(lockMode: .reservations)
-        let events = NIOLockedValueBox<[DatastoreEvent]>([])
-        let clockA = ManualDatastoreClock()
-        let clockB = ManualDatastoreClock()
-        var options = fixture.options(clock: clockA)
-        options.eventObserver = { event in events.withLockedValue { $0.append(event) } }
-        let a = try await Datastore.mount(device: fixture.openDevice(), host: Self.host, options: options)
-        let b = try await fixture.mount("host-b", clock: clockB)
-        try await a.createDisk(name: "vm1", size: 4 << 20)
-        let held = try await a.openDisk(name: "vm1")
+        let scene = try await TakeoverScene.start(fixture)
+        let (a, b, held) = (scene.a, scene.b, scene.held)
         // A stops renewing; after a lease of B's observation B breaks the lock, bumping A's
         // generation and then preempting its key.
-        for _ in 0..<6 {
-            clockB.advance(by: .seconds(3))
-            try await b.renewHeartbeat()
-        }
-        let taken = try await b.openDisk(name: "vm1")
+        let taken = try await scene.takeOver()
         #expect(b.recoveries.count == 1)
         await #expect { try await a.renewHeartbeat() } throws: { error in
             let error = error as? DatastoreError
@@ -103,7 +130,7 @@ import Testing
             (error as? BlockDeviceError)?.code == .fenced
         }
         #expect(a.reRegistrations == 0)
-        let fences = events.withLockedValue { $0 }.filter { if case .fenced = $0 { true } else { false } }
+        let fences = scene.fences
         #expect(fences.count == 1, "\(fences)")
         // Shutting down, A leaves what B took over alone and says so.
         let outcome = try await a.unmount()
@@ -174,22 +201,11 @@ import Testing
     @Test(arguments: LockMode.allCases)
     func aLeaseFenceBecomesFinalWhenAnotherHostTookOverMeanwhile(lockMode: LockMode) async throws {
         let fixture = try await DatastoreFixture(lockMode: lockMode)
-        let events = NIOLockedValueBox<[DatastoreEvent]>([])
-        let clockA = ManualDatastoreClock()
-        let clockB = ManualDatastoreClock()
-        var options = fixture.options(clock: clockA)
-        options.eventObserver = { event in events.withLockedValue { $0.append(event) } }
-        let a = try await Datastore.mount(device: fixture.openDevice(), host: Self.host, options: options)
-        let b = try await fixture.mount("host-b", clock: clockB)
-        try await a.createDisk(name: "vm1", size: 4 << 20)
-        let held = try await a.openDisk(name: "vm1")
-        clockA.advance(by: .seconds(17))
+        let scene = try await TakeoverScene.start(fixture)
+        let (a, b, held) = (scene.a, scene.b, scene.held)
+        scene.clockA.advance(by: .seconds(17))
         #expect(a.fenceReason?.contains("could not renew") == true)
-        for _ in 0..<6 {
-            clockB.advance(by: .seconds(3))
-            try await b.renewHeartbeat()
-        }
-        let taken = try await b.openDisk(name: "vm1")
+        let taken = try await scene.takeOver()
         await #expect { try await a.renewHeartbeat() } throws: { error in
             (error as? DatastoreError)?.code == .fenced && (error as? DatastoreError)?.message.contains("was bumped") == true
         }
@@ -197,7 +213,7 @@ import Testing
         // Final now: another renewal does not lift it.
         await #expect(throws: DatastoreError.self) { try await a.renewHeartbeat() }
         await #expect(throws: BlockDeviceError.self) { try await held.write(ByteBuffer(bytes: [1]), offset: 0, fua: false) }
-        let fences = events.withLockedValue { $0 }.filter { if case .fenced = $0 { true } else { false } }
+        let fences = scene.fences
         #expect(fences.count == 2, "the lease fence, then the takeover: \(fences)")
         try await taken.close()
         try await b.unmount()
