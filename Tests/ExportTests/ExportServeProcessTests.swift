@@ -106,9 +106,15 @@ import Testing
             let started = ContinuousClock.now
             #expect(try await run([0x48, 0x81, 0, 0, 0, 0, 0, 0, 5, 0], [0x01, 0, 0, 1, 0xA5]).isGood)
             let busy = try await run([0, 0, 0, 0, 0, 0])
-            let sense = try SenseData(parsing: busy.senseData)
-            #expect(sense.senseKey == .notReady)
-            #expect(sense.additionalSenseCode == .logicalUnitNotReadySanitizeInProgress)
+            if busy.isGood {
+                // A machine stalled for over a second let the whole paced sanitize pass before this
+                // TEST UNIT READY (seen once beside the parallel suite): it still took its second.
+                #expect(ContinuousClock.now - started >= .milliseconds(800))
+            } else {
+                let sense = try SenseData(parsing: busy.senseData)
+                #expect(sense.senseKey == .notReady)
+                #expect(sense.additionalSenseCode == .logicalUnitNotReadySanitizeInProgress)
+            }
             var finished = false
             for _ in 0..<300 where !finished {
                 finished = try await run([0, 0, 0, 0, 0, 0]).isGood
