@@ -77,20 +77,26 @@ extension Datastore {
         return true
     }
 
-    /// A data write as a registrant: in reservation mode a write that meets RESERVATION CONFLICT
-    /// (the target forgot our key while another host holds the reservation for a lock update)
-    /// registers again when that is safe, and is tried once more.
-    func writeAsRegistrant(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws {
+    /// A write or flush as a registrant: in reservation mode one that meets RESERVATION CONFLICT
+    /// (the target forgot our key, as a restarted tgtd does, while another host holds the
+    /// reservation for a lock update) registers again when that is safe, and is tried once more.
+    /// Data, metadata (journal, home units, zeroed blocks) and flushes alike: a restarted target
+    /// must not reach an export's client as RESERVATION CONFLICT.
+    func asRegistrant<Result>(_ operation: () async throws -> Result) async throws -> Result {
         do {
-            try await device.write(data, at: lba, fua: fua)
+            return try await operation()
         } catch let error as BlockDeviceError where error.code == .reservationConflict && header.lockMode == .reservations {
             do {
                 try await ensureRegistered()
             } catch let fenced as DatastoreError where fenced.code == .fenced {
                 throw BlockDeviceError(.fenced, fenced.message, underlying: fenced)
             }
-            try await device.write(data, at: lba, fua: fua)
+            return try await operation()
         }
+    }
+
+    func writeAsRegistrant(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws {
+        try await asRegistrant { try await device.write(data, at: lba, fua: fua) }
     }
 
     /// Tells the mount's observer what happened, outside any lock.

@@ -29,7 +29,7 @@ extension Datastore {
         let record = JournalTransaction(slot: UInt32(slot), sequence: sequence, images: images)
         let journal = header.journalStart(slot: slot)
         try await writeBytes(record.encoded(), at: journal + UInt64(VolumeLayout.unitSize))
-        try await device.flush()
+        try await asRegistrant { try await device.flush() }
         do {
             try await writeHome(images)
             try checkLive("metadata update")
@@ -79,7 +79,7 @@ extension Datastore {
             try checkLive("metadata update")
             try await writeBytes(image, at: offset)
         }
-        try await device.flush()
+        try await asRegistrant { try await device.flush() }
     }
 
     /// Step 2: a block is zero (or full of its data) before any pointer names it.
@@ -90,14 +90,14 @@ extension Datastore {
         for (block, data) in blocks.sorted(by: { $0.block < $1.block }) {
             let lba = block * UInt64(perBlock)
             if let data {
-                try await device.write(data, at: lba, fua: false)
+                try await writeAsRegistrant(data, at: lba, fua: false)
             } else if device.capabilities.contains(.writeSame) {
-                try await device.writeSame(ByteBuffer.zeros(sectorSize), at: lba, blockCount: perBlock, unmap: zeroUnmaps)
+                try await asRegistrant { try await device.writeSame(ByteBuffer.zeros(sectorSize), at: lba, blockCount: perBlock, unmap: zeroUnmaps) }
             } else {
-                try await device.write(ByteBuffer.zeros(header.fileBlockSizeInt), at: lba, fua: false)
+                try await writeAsRegistrant(ByteBuffer.zeros(header.fileBlockSizeInt), at: lba, fua: false)
             }
         }
-        try await device.flush()
+        try await asRegistrant { try await device.flush() }
     }
 
     /// Applies `slot`'s pending transaction, if any, and retires it.

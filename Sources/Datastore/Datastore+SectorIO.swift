@@ -15,7 +15,7 @@ extension Datastore {
     }
 
     func writeBytes(_ data: ByteBuffer, at offset: UInt64, fua: Bool = false) async throws {
-        try await device.write(data, at: offset / UInt64(sectorSize), fua: fua)
+        try await writeAsRegistrant(data, at: offset / UInt64(sectorSize), fua: fua)
     }
 
     /// The lock sector at `offset`: one LUN block.

@@ -95,7 +95,7 @@ extension VirtualDisk {
             let slice = data.getSlice(at: data.readerIndex + piece.bufferOffset, length: piece.length)!
             try await writePhysical(slice, block: physical, offset: piece.offsetInBlock, fua: fua)
         }
-        if fua && !written.isEmpty { try await datastore.device.flush() }
+        if fua && !written.isEmpty { try await datastore.asRegistrant { try await datastore.device.flush() } }
     }
 
     private func allocate(_ holes: [Piece], data: ByteBuffer) async throws -> Set<UInt64> {
@@ -158,7 +158,7 @@ extension VirtualDisk {
 
     public func flush() async throws {
         try checkUsable("flush", writing: false)
-        try await datastore.device.flush()
+        try await datastore.asRegistrant { try await datastore.device.flush() }
     }
 
     /// Frees whole file blocks inside the ranges (and UNMAPs them on the LUN where it can);
