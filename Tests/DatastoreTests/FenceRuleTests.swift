@@ -114,6 +114,77 @@ import Testing
         try await b.unmount()
     }
 
+    /// Where in host A's thin allocation the target restarts and host B, first to speak
+    /// again, registers and reserves for a lock update.
+    enum RestartPoint: String, CaseIterable, Sendable {
+        /// The WRITE of A's journal transaction.
+        case journalWrite
+        /// A SYNCHRONIZE CACHE of A's metadata transaction.
+        case metadataFlush
+    }
+
+    /// The journal, its flushes and the home-unit writes go out as a registrant like data
+    /// writes do: the target forgot A's key while B holds the reservation, so the command
+    /// meets RESERVATION CONFLICT once, registers A again and is sent again. It never reaches
+    /// the caller as an error and nothing fences.
+    @Test(arguments: RestartPoint.allCases)
+    func aTargetRestartAtAMetadataCommandRegistersAgainInsteadOfFailingIt(at point: RestartPoint) async throws {
+        let fixture = try await DatastoreFixture(lockMode: .reservations)
+        let target = try #require(fixture.reservationTarget)
+        let a = try await fixture.mount("host-a", clock: ManualDatastoreClock())
+        let b = try await fixture.mount("host-b", clock: ManualDatastoreClock())
+        try await a.createDisk(name: "vm1", size: 4 << 20)
+        let disk = try await a.openDisk(name: "vm1")
+        let nexusA = try #require(a.device as? ReservingBlockDevice).nexus
+        let nexusB = try #require(b.device as? ReservingBlockDevice).nexus
+        let sector = UInt64(a.sectorSize)
+        let journalStart = a.header.journalStart(slot: a.slot) / sector
+        let journal = journalStart..<(journalStart + UInt64(a.header.journalUnits) * UInt64(VolumeLayout.unitSize) / sector)
+        let keyB = b.host.reservationKey
+        let restarted = NIOLockedValueBox(false)
+        target.beforeWrite.withLockedValue { hook in
+            hook = { nexus, lba in
+                guard nexus == nexusA else { return }
+                let here = switch point {
+                case .journalWrite: lba.map { journal.contains($0) } ?? false
+                case .metadataFlush: lba == nil
+                }
+                let first = here && restarted.withLockedValue { done in
+                    defer { done = true }
+                    return !done
+                }
+                guard first else { return }
+                target.restartAndReserve(for: nexusB, key: keyB, type: Datastore.reservationType)
+                // B's lock update ends a moment later, as one does, and A's next RESERVE gets through.
+                Task {
+                    try await Task.sleep(for: .milliseconds(200))
+                    try target.reserveOut(.release(key: keyB, type: Datastore.reservationType), nexus: nexusB)
+                }
+            }
+        }
+        defer { target.beforeWrite.withLockedValue { $0 = nil } }
+
+        // A writes where vm1 has no block yet: a thin allocation, one metadata transaction.
+        let data = DatastoreFixture.pattern(64 << 10, seed: 5)
+        try await disk.write(ByteBuffer(bytes: data), offset: 1 << 20, fua: true)
+        #expect(restarted.withLockedValue { $0 }, "the allocation never reached the \(point)")
+        #expect(a.reRegistrations == 1)
+        #expect(a.fenceReason == nil)
+        #expect(Set(target.registeredKeys()) == [a.host.reservationKey, keyB])
+        #expect(target.refusedWrites == 1, "A's \(point) was refused \(target.refusedWrites) times")
+
+        try await a.renewHeartbeat()
+        try await b.renewHeartbeat()
+        #expect(a.fenceReason == nil)
+        #expect(b.fenceReason == nil)
+        #expect(Array(try await disk.read(offset: 1 << 20, length: data.count).readableBytesView) == data)
+        try await disk.close()
+        let report = try await b.check()
+        #expect(report.isClean, "\(report.issues)")
+        try await a.unmount()
+        try await b.unmount()
+    }
+
     @Test func aPreemptedHostStillFencesOnceAndSaysWhoActed() async throws {
         let fixture = try await DatastoreFixture(lockMode: .reservations)
         let scene = try await TakeoverScene.start(fixture)

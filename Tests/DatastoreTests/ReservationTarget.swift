@@ -29,6 +29,9 @@ final class ReservationTarget: Sendable {
 
     let backing: FileBlockDevice
     let state = NIOLockedValueBox(State())
+    /// Runs before each write's or flush's reservation check, with the nexus and the LBA
+    /// written (nil for a flush): how a test makes the target restart at one exact command.
+    let beforeWrite = NIOLockedValueBox<(@Sendable (_ nexus: Int, _ lba: UInt64?) -> Void)?>(nil)
 
     init(path: String) throws {
         backing = try FileBlockDevice(path: path)
@@ -55,10 +58,22 @@ final class ReservationTarget: Sendable {
         }
     }
 
+    /// The target restarts, and `nexus` (another host) registers `key` again and takes the
+    /// reservation for a lock update before anyone else speaks: everyone else's key is gone.
+    func restartAndReserve(for nexus: Int, key: UInt64, type: PersistentReservationType) {
+        state.withLockedValue { state in
+            state.registrations = [nexus: key]
+            state.holder = Holder(nexus: nexus, key: key, type: type)
+            state.generation = 1
+        }
+    }
+
     func registeredKeys() -> [UInt64] { state.withLockedValue { Array($0.registrations.values) } }
 
     /// SPC-5 table 67, for the write column: who may write under which reservation type.
-    func checkWrite(nexus: Int, _ operation: String) throws {
+    /// SYNCHRONIZE CACHE follows the same column (SBC-4 table 13).
+    func checkWrite(nexus: Int, lba: UInt64?, _ operation: String) throws {
+        beforeWrite.withLockedValue { $0 }?(nexus, lba)
         let allowed = state.withLockedValue { state -> Bool in
             let permitted: Bool
             if let holder = state.holder {

@@ -27,19 +27,22 @@ final class ReservingBlockDevice: BlockDevice {
     }
 
     func write(_ data: ByteBuffer, at lba: UInt64, fua: Bool) async throws {
-        try target.checkWrite(nexus: nexus, "WRITE at LBA \(lba)")
+        try target.checkWrite(nexus: nexus, lba: lba, "WRITE at LBA \(lba)")
         try await target.backing.write(data, at: lba, fua: fua)
     }
 
-    func flush() async throws { try await target.backing.flush() }
+    func flush() async throws {
+        try target.checkWrite(nexus: nexus, lba: nil, "SYNCHRONIZE CACHE")
+        try await target.backing.flush()
+    }
 
     func unmap(_ ranges: [BlockRange]) async throws {
-        try target.checkWrite(nexus: nexus, "UNMAP")
+        try target.checkWrite(nexus: nexus, lba: ranges.first?.lba, "UNMAP")
         try await target.backing.unmap(ranges)
     }
 
     func writeSame(_ pattern: ByteBuffer, at lba: UInt64, blockCount: Int, unmap: Bool) async throws {
-        try target.checkWrite(nexus: nexus, "WRITE SAME at LBA \(lba)")
+        try target.checkWrite(nexus: nexus, lba: lba, "WRITE SAME at LBA \(lba)")
         try await target.backing.writeSame(pattern, at: lba, blockCount: blockCount, unmap: unmap)
     }
 
