@@ -57,12 +57,21 @@ extension Datastore {
     /// still ours means the target lost its registrations (a restart of tgt, a reset): register
     /// again. A host that breaks our locks bumps our generation before it preempts our key, so
     /// a missing key after a takeover always comes with a bumped slot, and that fences.
+    ///
+    /// `evenIfListed`: the caller's command met RESERVATION CONFLICT although the key may still
+    /// be listed. Under Write Exclusive – Registrants Only a registered I_T nexus is never
+    /// refused a write, so the listed key belongs to a session this initiator has since
+    /// replaced: tgt 1.0.85 ties a registration to the session that made it, and after a
+    /// restart and a reconnection it can list our key while refusing this session's commands.
+    /// Registering the same key again (with the same slot checks) binds it to this session.
+    /// A preempt removes every registration of a key, so this never outlives a takeover.
     /// Returns true when it registered the key again.
     @discardableResult
-    func ensureRegistered() async throws -> Bool {
+    func ensureRegistered(evenIfListed: Bool = false) async throws -> Bool {
         let key = host.reservationKey
-        guard !(try await device.readReservationKeys().keys.contains(key)) else { return false }
-        _ = try await requireOwnSlot("lost its reservation key")
+        let listed = try await device.readReservationKeys().keys.contains(key)
+        guard !listed || evenIfListed else { return false }
+        _ = try await requireOwnSlot(listed ? "met RESERVATION CONFLICT with its key still listed" : "lost its reservation key")
         try await device.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: key))
         // A takeover that bumped the slot between our read and our registration found no key
         // to preempt; it reads the keys only after its bump, so looking once more closes the gap.
@@ -73,7 +82,11 @@ extension Datastore {
             throw error
         }
         state.withLockedValue { $0.reRegistrations += 1 }
-        report(.registeredAgain("the target had lost the reservation key of host '\(host.name)' on \(volumeName) while its heartbeat slot still carried generation \(generation); registered it again"))
+        if listed {
+            report(.registeredAgain("the target refused a command of host '\(host.name)' on \(volumeName) as unregistered while it still listed its reservation key (a registration of a session replaced since), and its heartbeat slot still carried generation \(generation); registered it again for this session"))
+        } else {
+            report(.registeredAgain("the target had lost the reservation key of host '\(host.name)' on \(volumeName) while its heartbeat slot still carried generation \(generation); registered it again"))
+        }
         return true
     }
 
@@ -87,7 +100,7 @@ extension Datastore {
             return try await operation()
         } catch let error as BlockDeviceError where error.code == .reservationConflict && header.lockMode == .reservations {
             do {
-                try await ensureRegistered()
+                try await ensureRegistered(evenIfListed: true)
             } catch let fenced as DatastoreError where fenced.code == .fenced {
                 throw BlockDeviceError(.fenced, fenced.message, underlying: fenced)
             }

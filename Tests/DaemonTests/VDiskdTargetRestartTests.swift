@@ -116,6 +116,68 @@ import TestSupport
         }
     }
 
+    /// Two hosts on one datastore, each serving its own disk to a client that writes, zeroes
+    /// (WRITE SAME) and flushes, while tgtd is killed and restarted twice (the two-host
+    /// container test's scene, on loopback, with a debug build's daemons). The restarted target
+    /// knows neither key; whichever host speaks first registers and reserves, and the other's
+    /// commands must still land.
+    @Test func aTgtRestartUnderTwoHostsFailsNeitherHostsClient() async throws {
+        try await PreparedLUN.with(iqn: Self.lunIQN, size: 256 << 20, diskSize: "64MiB") { lun in
+            try await lun.vdiskctl(["disk", "create", lun.url, "vm2", "--size", "64MiB"])
+            let uuids = ["0a3c36f1-6b2e-4a55-9d1e-7f4b2c8e1b01", "0a3c36f1-6b2e-4a55-9d1e-7f4b2c8e1b02"]
+            var hosts: [(daemon: DaemonProcess, scratch: ScratchDirectory, url: String)] = []
+            defer { for host in hosts { host.daemon.stop() } }
+            for (index, disk) in ["vm1", "vm2"].enumerated() {
+                let port = try LoopbackPort.reserve()
+                let scratch = try ScratchDirectory()
+                let daemon = try DaemonProcess.start(in: scratch, tgt: lun.portal, lunIQN: lun.iqn, exportPort: port) { text in
+                    hostConfigEdit(text, host: "host-\(index)", uuid: uuids[index], interval: 3, lease: 16)
+                        .replacingOccurrences(of: "vm1", with: disk)
+                }
+                hosts.append((daemon, scratch, "iscsi://127.0.0.1:\(port)/\(Self.exportIQN.replacingOccurrences(of: "vm1", with: disk))/0"))
+                try #require(await daemon.notify.waitFor("READY=1", timeout: 60) != nil, "no READY=1 from \(disk): \(daemon.stderr)")
+            }
+
+            // 400 rounds per client, 30 ms apart: a 64 KiB write, 64 KiB of zeroes beside it, a flush.
+            let rounds = 400
+            let clients = hosts.map(\.url).map { url in
+                Task {
+                    let commands = ["-f", "raw"] + (0..<rounds).flatMap { index in
+                        ["-c", "write -P \(Self.pattern(index)) \(index * 2 * Self.chunk) 64k",
+                         "-c", "write -z \((index * 2 + 1) * Self.chunk) 64k", "-c", "flush", "-c", "sleep 30"]
+                    }
+                    return try await ProcessRunner.run(try ExternalTool.qemuIo.path(), commands + [url], timeout: 240)
+                }
+            }
+            // Two restarts 8 s apart: each outage (3 s away, about 5 s until the sessions are back)
+            // stays inside the 16 s lease, so neither host may fence, even on its lease.
+            for pause in [2, 8] {
+                try await Task.sleep(for: .seconds(pause))
+                await lun.tgt.crash()
+                try await Task.sleep(for: .seconds(3))
+                try await lun.tgt.restart()
+            }
+            for (index, client) in clients.enumerated() {
+                let written = try await client.value
+                #expect(written.status == 0 && !written.stderr.contains("failed"), "host-\(index)'s client: \(written.stderr)\n\(hosts[index].daemon.stderr.suffix(3000))")
+                #expect(written.stdout.components(separatedBy: "wrote \(Self.chunk)/\(Self.chunk) bytes").count - 1 == 2 * rounds, "\(written.stdout.suffix(500))")
+            }
+            for (index, host) in hosts.enumerated() {
+                var reads: [String] = ["-f", "raw"]
+                for round in 0..<rounds {
+                    reads += ["-c", "read -P \(Self.pattern(round)) \(round * 2 * Self.chunk) 64k", "-c", "read -P 0 \((round * 2 + 1) * Self.chunk) 64k"]
+                }
+                let readBack = try await ProcessRunner.run(try ExternalTool.qemuIo.path(), reads + [host.url], timeout: 120)
+                #expect(readBack.status == 0 && !readBack.stdout.contains("Pattern verification failed"), "host-\(index): \(readBack.stdout.prefix(1500)) \(readBack.stderr)")
+                let store = try await Self.datastore(host.daemon)
+                #expect(store?["state"] == .string("running"), "host-\(index): \(store ?? .null)")
+            }
+            for host in hosts { #expect(await host.daemon.terminate() == 0, "\(host.daemon.stderr)") }
+            let check = try await Self.vdiskctl(["datastore", "check", lun.url])
+            #expect(check.status == 0, "datastore check: \(check.stdout) \(check.stderr)")
+        }
+    }
+
     @Test func aTgtRestartWithNoClientDoesNotFence() async throws {
         try await PreparedLUN.with(iqn: Self.lunIQN, diskSize: "4MiB") { lun in
             let exportPort = try LoopbackPort.reserve()

@@ -121,12 +121,16 @@ import Testing
         case journalWrite
         /// A SYNCHRONIZE CACHE of A's metadata transaction.
         case metadataFlush
+        /// The WRITE of A's journal, after the target kept A's key for a session A has since
+        /// replaced: READ KEYS lists it, the session's commands are refused (tgt 1.0.85).
+        case journalWriteOfAReplacedSession
     }
 
     /// The journal, its flushes and the home-unit writes go out as a registrant like data
     /// writes do: the target forgot A's key while B holds the reservation, so the command
-    /// meets RESERVATION CONFLICT once, registers A again and is sent again. It never reaches
-    /// the caller as an error and nothing fences.
+    /// meets RESERVATION CONFLICT once, registers A again and is sent again; the same when the
+    /// key is still listed for a session A has replaced. It never reaches the caller as an
+    /// error and nothing fences.
     @Test(arguments: RestartPoint.allCases)
     func aTargetRestartAtAMetadataCommandRegistersAgainInsteadOfFailingIt(at point: RestartPoint) async throws {
         let fixture = try await DatastoreFixture(lockMode: .reservations)
@@ -146,7 +150,7 @@ import Testing
             hook = { nexus, lba in
                 guard nexus == nexusA else { return }
                 let here = switch point {
-                case .journalWrite: lba.map { journal.contains($0) } ?? false
+                case .journalWrite, .journalWriteOfAReplacedSession: lba.map { journal.contains($0) } ?? false
                 case .metadataFlush: lba == nil
                 }
                 let first = here && restarted.withLockedValue { done in
@@ -154,7 +158,11 @@ import Testing
                     return !done
                 }
                 guard first else { return }
-                target.restartAndReserve(for: nexusB, key: keyB, type: Datastore.reservationType)
+                if point == .journalWriteOfAReplacedSession {
+                    target.replaceSession(of: nexusA, whileReserving: nexusB, type: Datastore.reservationType)
+                } else {
+                    target.restartAndReserve(for: nexusB, key: keyB, type: Datastore.reservationType)
+                }
                 // B's lock update ends a moment later, as one does, and A's next RESERVE gets through.
                 Task {
                     try await Task.sleep(for: .milliseconds(200))

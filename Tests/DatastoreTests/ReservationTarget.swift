@@ -68,6 +68,21 @@ final class ReservationTarget: Sendable {
         }
     }
 
+    /// What tgt 1.0.85 does once an initiator's session has been replaced after a
+    /// reconnection: the old session's registration stays, so READ KEYS still lists the key,
+    /// but the nexus that carries on is not registered. Then `holder` (another host's nexus,
+    /// registered) takes the reservation for a lock update.
+    func replaceSession(of nexus: Int, whileReserving holder: Int, type: PersistentReservationType) {
+        state.withLockedValue { state in
+            if let key = state.registrations.removeValue(forKey: nexus) {
+                state.registrations[-nexus] = key
+            }
+            if let key = state.registrations[holder] {
+                state.holder = Holder(nexus: holder, key: key, type: type)
+            }
+        }
+    }
+
     func registeredKeys() -> [UInt64] { state.withLockedValue { Array($0.registrations.values) } }
 
     /// SPC-5 table 67, for the write column: who may write under which reservation type.
