@@ -129,7 +129,17 @@ extension Datastore {
                     }
                 }
             }
-            state.withLockedValue { $0.heartbeatTask = task }
+            // A renewal can wait on the LUN far longer than the lease (a cut link: the command
+            // timeout, then login attempts); the lease runs out all the same, and the fence is
+            // declared (logged, reported) when it does, a quarter interval late at most.
+            let watch = Task(executorPreference: HeartbeatExecutor.shared) { [weak self] in
+                while let interval = self?.options.heartbeatInterval, let clock = self?.options.clock {
+                    do { try await HeartbeatExecutor.shared.sleep(for: interval / 4, by: clock) } catch { return }
+                    guard let self, self.state.withLockedValue({ $0.mounted }) else { return }
+                    try? self.checkLive("lease watch")
+                }
+            }
+            state.withLockedValue { $0.heartbeatTask = task; $0.leaseWatchTask = watch }
         }
     }
 
@@ -146,13 +156,14 @@ extension Datastore {
             (state.heartbeatTask, state.openDisks, state.mounted, state.fenceReason)
         }
         guard wasMounted else { return .clean }
+        state.withLockedValue { $0.leaseWatchTask }?.cancel()
         task?.cancel()
         // A renewal already sent lands whenever the target answers it: freeing the slot before
         // it has would compare against the image it replaces and leave the slot live (seen on
         // LIO, whose slow answers widen the window). The cancelled task ends with its last I/O.
         await task?.value
         if fenceReason != nil, case .takenOver(let what) = (try? await ownSlotVerdict())?.verdict ?? .takenOver("the slot could not be read") {
-            state.withLockedValue { $0.mounted = false; $0.openDisks = [:]; $0.heartbeatTask = nil }
+            state.withLockedValue { $0.mounted = false; $0.openDisks = [:]; $0.heartbeatTask = nil; $0.leaseWatchTask = nil }
             return .fencedLeftToTakeover("heartbeat slot \(slot) (\(what)), its journal and the locks of \(disks.count) open disk(s) were left to the host that took them over")
         }
         // Locks of disks still open are released so other hosts need not wait a lease.
@@ -160,7 +171,7 @@ extension Datastore {
         for (index, mode) in disks {
             if (try? await releaseDescriptorLock(index: index, mode: mode)) != nil { released += 1 }
         }
-        state.withLockedValue { $0.mounted = false; $0.openDisks = [:]; $0.heartbeatTask = nil }
+        state.withLockedValue { $0.mounted = false; $0.openDisks = [:]; $0.heartbeatTask = nil; $0.leaseWatchTask = nil }
         let (slot, record, image) = state.withLockedValue { ($0.slot, $0.heartbeat, $0.heartbeatImage) }
         var free = record
         free.state = .free

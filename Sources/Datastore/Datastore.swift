@@ -39,6 +39,10 @@ public final class Datastore: Sendable {
         var nextSequence: UInt64
         var openDisks: [Int: DiskOpenMode] = [:]
         var heartbeatTask: Task<Void, Never>?
+        /// Declares the lease fence when the lease runs out while a renewal is still waiting
+        /// on the LUN (a cut link): without it, the first I/O or status read after the lease
+        /// would be the first to notice.
+        var leaseWatchTask: Task<Void, Never>?
         var preferredCluster: Int
         /// Reservation mode: holders seen on a conflict, to preempt one that never lets go.
         var reservationHolder: (key: UInt64, since: Duration)?

@@ -173,6 +173,20 @@ extension ContainerSuite {
                 try await Task.sleep(until: cut + Self.lease + .milliseconds(500))
                 let atLease = try LUNSnapshot(path: lunFile)
                 let aUnits = try #require(atLease.diskUnits[SharedLUNCluster.diskName(a)], "A's disk is not on the LUN: \(atLease.diskUnits.keys)")
+                // A says it is fenced as its lease runs out, not when its waiting renewal gives up
+                // (that took 19 s of an 8 s lease before the lease watch): within two more heartbeat
+                // intervals, and slack for a loaded machine.
+                let fencedOnTime = try await BoundedWait.until(timeout: Self.interval * 2 + .seconds(3), interval: .milliseconds(250)) {
+                    try await a.run(["vdiskctl", "datastores"]).stdout.contains("fenced")
+                }
+                let stillSays = fencedOnTime ? "" : try await a.run(["vdiskctl", "datastores"]).output
+                #expect(fencedOnTime, "A still says running \(ContinuousClock.now - cut) after the cut (lease \(Self.lease)): \(stillSays)")
+                // The reason says how long A had gone without a renewal when it fenced: the lease
+                // and at most the watch's quarter interval, with a second of slack for a loaded machine.
+                let fenceReason = "\((try await cluster.json(a, ["datastores"]) as? [[String: Any]])?.first?["reason"] ?? "none")"
+                let silent = fenceReason.firstMatch(of: /could not renew its heartbeat .* for ([0-9.]+) seconds/).flatMap { Double($0.1) }
+                print("partition: A fenced after \(silent.map { "\($0) s" } ?? "?") without a renewal (lease \(Self.lease)): \(fenceReason)")
+                #expect(silent.map { $0 < Double(SharedLUNCluster.heartbeatLease) + 1.5 } == true, "A fenced late: \(fenceReason)")
 
                 let took = try await waitForTakeover(cluster, since: cut, limit: Self.lease * 3 + .seconds(30))
                 let bJournal = took != nil ? "" : try await b.journal("vdiskd.service")

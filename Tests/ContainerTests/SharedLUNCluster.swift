@@ -85,7 +85,9 @@ struct SharedLUNCluster {
 
     /// The host's /etc/vdiskd/vdiskd.toml: this LUN's datastore, the host's disk and its export,
     /// with the owner, group and mode the package gave the example it replaces.
-    func writeConfig(_ host: Container, uuid: String, exportPort: Int = exportPort) throws {
+    /// `uuid` nil leaves `host_uuid` out, as the shipped example does: the host's id is then
+    /// derived from its machine id.
+    func writeConfig(_ host: Container, uuid: String?, exportPort: Int = exportPort) throws {
         let disk = Self.diskName(host)
         let path = host.root + "/etc/vdiskd/vdiskd.toml"
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -109,7 +111,7 @@ struct SharedLUNCluster {
             [[datastore]]
             name = "ds1"
             target = "lun1"
-            host_uuid = "\(uuid)"
+            \(uuid.map { "host_uuid = \"\($0)\"" } ?? "# host_uuid: this machine's own")
             host_name = "host-\(host.machine)"
             heartbeat_interval_seconds = \(Self.heartbeatInterval)
             heartbeat_lease_seconds = \(Self.heartbeatLease)
@@ -153,8 +155,23 @@ struct SharedLUNCluster {
         let written = scratch.file("pattern.bin"), read = scratch.file("read.bin")
         try pattern.write(to: URL(fileURLWithPath: written))
         let blocks = count / 4096
-        try await lab.client(try ExternalTool.qemuImg.path(), ["dd", "-f", "raw", "-O", "raw", "bs=4096", "count=\(blocks)", "if=\(written)", "of=\(url)"]).check()
-        try await lab.client(try ExternalTool.qemuImg.path(), ["dd", "-f", "raw", "-O", "raw", "bs=4096", "count=\(blocks)", "if=\(url)", "of=\(read)"]).check()
+        do {
+            try await lab.client(try ExternalTool.qemuImg.path(), ["dd", "-f", "raw", "-O", "raw", "bs=4096", "count=\(blocks)", "if=\(written)", "of=\(url)"]).check()
+            try await lab.client(try ExternalTool.qemuImg.path(), ["dd", "-f", "raw", "-O", "raw", "bs=4096", "count=\(blocks)", "if=\(url)", "of=\(read)"]).check()
+        } catch {
+            throw TestSupportError(.commandFailed, "\(error)\n\(await whatTheHostsSaw())")
+        }
         return try Data(contentsOf: URL(fileURLWithPath: read)) == pattern
+    }
+
+    /// Each host's event log and the end of its vdiskd journal: what a failed client needs explained.
+    func whatTheHostsSaw() async -> String {
+        var text = ""
+        for host in hosts {
+            let events = (try? await host.run(["vdiskctl", "events"]).output) ?? "(no events)"
+            let journal = (try? await host.journal("vdiskd.service")) ?? "(no journal)"
+            text += "== host \(host.machine): events\n\(events)\n== host \(host.machine): vdiskd journal (end)\n\(journal.suffix(6000))\n"
+        }
+        return text
     }
 }

@@ -1,7 +1,7 @@
 // Two hosts, each a container running the packaged vdiskd.service, sharing one datastore on the
 // target container's LUN: both serve their own disk at once, the datastore stays consistent, and
-// a restarted target costs the clients nothing. Two hosts left with the shipped example's
-// host_uuid are two processes claiming one identity: the second is refused, naming it.
+// a restarted target costs the clients nothing. Hosts that keep the shipped example (no
+// host_uuid) get ids of their own; two given one id are refused, the second naming the first.
 
 import Foundation
 import Testing
@@ -63,25 +63,48 @@ extension ContainerSuite {
             }
         }
 
-        @Test func aSecondHostWithTheExampleHostUUIDIsRefusedNamingIt() async throws {
-            // The host_uuid of the example config the package installs (its /etc/vdiskd/vdiskd.toml).
+        @Test func hostsThatKeepTheExampleConfigGetIDsOfTheirOwnAndASharedIDIsRefused() async throws {
+            // The example config the package installs (its /etc/vdiskd/vdiskd.toml) sets no host_uuid.
             let example = try String(contentsOfFile: try await ContainerImage.shared.layers()[0] + "/etc/vdiskd/vdiskd.toml", encoding: .utf8)
-            let uuidLine = try #require(example.split(separator: "\n").first { $0.hasPrefix("host_uuid = ") }, "the example sets no host_uuid (then give both hosts any one UUID)")
-            let uuid = String(uuidLine.dropFirst("host_uuid = ".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            #expect(!example.split(separator: "\n").contains { $0.hasPrefix("host_uuid") }, "the example sets a host_uuid")
             try await SharedLUNCluster.with(hostCount: 2) { cluster in
                 let (a, b) = (cluster.hosts[0], cluster.hosts[1])
-                try cluster.writeConfig(a, uuid: uuid)
-                try cluster.writeConfig(b, uuid: uuid)
-                try await cluster.start(a)
+                try cluster.writeConfig(a, uuid: nil)
+                try cluster.writeConfig(b, uuid: nil)
+                async let startA: Void = cluster.start(a)
+                async let startB: Void = cluster.start(b)
+                _ = try await (startA, startB)
+
+                // Each host's id is its machine's application-specific id, as systemd itself
+                // derives it there, and the two differ: both serve.
+                var ids: [String] = []
+                for host in [a, b] {
+                    let datastores = try #require(try await cluster.json(host, ["datastores"]) as? [[String: Any]])
+                    #expect(datastores.first?["state"] as? String == "running", "\(host.machine): \(datastores)")
+                    let id = try #require(datastores.first?["host_uuid"] as? String, "\(datastores)")
+                    let systemd = try await host.must(["systemd-id128", "-a", "3b26735fd56f42c4849ede6ea004f788", "machine-id", "-u"]).stdout
+                    #expect(id == systemd.trimmingCharacters(in: .whitespacesAndNewlines), "\(host.machine): \(id) against systemd's \(systemd)")
+                    ids.append(id)
+                }
+                #expect(Set(ids).count == 2, "both hosts have one id: \(ids)")
+                async let servedA = cluster.writeAndVerify(SharedLUNCluster.exportURL(a), seed: 0x1D)
+                async let servedB = cluster.writeAndVerify(SharedLUNCluster.exportURL(b), seed: 0x1E)
+                let served = try await (servedA, servedB)
+                #expect(served.0 && served.1, "a host's data read back differs: \(served)")
+
+                // Two hosts given one id (machines cloned without new machine ids) are two
+                // processes claiming one identity: the second is refused, naming the first.
+                try await b.must(["systemctl", "stop", "vdiskd.service"], timeout: .seconds(60))
+                try cluster.writeConfig(b, uuid: ids[0])
                 try await cluster.start(b)
                 let datastores = try #require(try await cluster.json(b, ["datastores"]) as? [[String: Any]])
                 let reason = "\(datastores.first?["reason"] ?? datastores)".lowercased()
                 #expect(datastores.first?["state"] as? String == "failed", "\(datastores)")
-                #expect(reason.contains(uuid) && reason.contains("already mounted") && reason.contains("host-a") && reason.contains("use another host id"), "\(reason)")
+                #expect(reason.contains(ids[0]) && reason.contains("already mounted") && reason.contains("host-a") && reason.contains("use another host id"), "\(reason)")
                 // a keeps its slot and serves; the LUN has one live host.
-                #expect(try await cluster.writeAndVerify(SharedLUNCluster.exportURL(a), seed: 0x1D), "a's data read back differs")
+                #expect(try await cluster.writeAndVerify(SharedLUNCluster.exportURL(a), seed: 0x1F), "a's data read back differs")
                 let hosts = try #require(try await cluster.json(a, ["datastore", "hosts", cluster.lunURL, "--host-name", "checker"]) as? [[String: Any]])
-                #expect(hosts.count == 1, "\(hosts)")
+                #expect(hosts.filter { $0["state"] as? String == "live" }.count == 1, "\(hosts)")
             }
         }
     }

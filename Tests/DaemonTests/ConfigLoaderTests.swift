@@ -15,6 +15,8 @@ import Testing
         #expect(config.exports.first?.listen == [Endpoint(host: "127.0.0.1", port: 3261)])
         #expect(config.daemon.metricsListen == nil)
         #expect(config.daemon.controlSocket == "/run/vdiskd/control.sock")
+        // The example sets no host_uuid: each machine that keeps it is a host of its own.
+        #expect(config.datastores.first?.hostUUID == (try MachineHostID.derive()))
     }
 
     @Test func minimalConfigGetsDefaults() throws {

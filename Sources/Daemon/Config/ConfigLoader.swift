@@ -23,11 +23,13 @@ public enum ConfigLoader {
         return try parse(text: text, path: path, loadSecrets: SecretsFile.load(path:))
     }
 
-    /// Validates `text` as if read from `path`; `loadSecrets` reads the secrets file it names.
+    /// Validates `text` as if read from `path`; `loadSecrets` reads the secrets file it names,
+    /// and `machineHostID` gives the host id of a datastore without `host_uuid`.
     public static func parse(
         text: String,
         path: String,
-        loadSecrets: (String) throws(ConfigInvalid) -> [String: String]
+        loadSecrets: (String) throws(ConfigInvalid) -> [String: String],
+        machineHostID: () throws(MachineHostID.Unavailable) -> UUID = { () throws(MachineHostID.Unavailable) in try MachineHostID.derive() }
     ) throws(ConfigInvalid) -> DaemonConfig {
         let table: TOMLTable
         do {
@@ -82,7 +84,7 @@ public enum ConfigLoader {
         var datastoresSeen: Set<String> = []
         for (offset, entry) in datastoreTables.enumerated() {
             var reader = ConfigSectionReader(table: entry, section: "datastore", index: offset + 1, file: path, locator: locator)
-            if let datastore = readDatastore(&reader) {
+            if let datastore = readDatastore(&reader, machineHostID: machineHostID) {
                 if !targetNames.contains(datastore.target) {
                     reader.fail("target", "no [[target]] is named \"\(datastore.target)\"")
                 } else if !datastoresSeen.insert(datastore.name).inserted {
@@ -269,17 +271,28 @@ public enum ConfigLoader {
         return target
     }
 
-    private static func readDatastore(_ reader: inout ConfigSectionReader) -> DatastoreSettings? {
+    private static func readDatastore(
+        _ reader: inout ConfigSectionReader,
+        machineHostID: () throws(MachineHostID.Unavailable) -> UUID
+    ) -> DatastoreSettings? {
         let name = reader.string("name", required: true)
         let target = reader.string("target", required: true)
-        let uuidText = reader.string("host_uuid", required: true)
+        let uuidText = reader.string("host_uuid")
         let hostName = reader.string("host_name")
         let interval = reader.int("heartbeat_interval_seconds", range: 1...60)
         let lease = reader.int("heartbeat_lease_seconds", range: 2...600)
         let spaceWarning = reader.int("space_warning_percent", range: 0...100)
         let capacity = reader.int("io_control_capacity_iops", range: 1...100_000_000)
-        let uuid = uuidText.flatMap(UUID.init(uuidString:))
+        var uuid = uuidText.flatMap(UUID.init(uuidString:))
         if uuidText != nil && uuid == nil { reader.fail("host_uuid", "\"\(uuidText ?? "")\" is not a UUID (uuidgen makes one)") }
+        if uuidText == nil {
+            // Unset: this machine's own id, stable across restarts and distinct per machine.
+            do {
+                uuid = try machineHostID()
+            } catch {
+                reader.fail("host_uuid", "is not set, and no host id can be derived from the machine id: \(error); set host_uuid (uuidgen makes one)")
+            }
+        }
         if let interval, let lease, lease < 2 * interval {
             reader.fail("heartbeat_lease_seconds", "must be at least twice heartbeat_interval_seconds (\(interval))")
         }
