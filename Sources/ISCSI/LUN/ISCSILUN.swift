@@ -158,14 +158,10 @@ public final class ISCSILUN: SCSIBlockCommands {
 
     @discardableResult
     public func refreshGeometry() async throws -> BlockGeometry {
-        let capacity = try await readCapacity()
-        let geometry = BlockGeometry(blockSize: Int(capacity.blockLength), blockCount: capacity.blockCount)
+        let (geometry, provisioning) = try await probeGeometry()
         state.withLockedValue { state in
             state.geometry = geometry
-            if capacity.logicalBlockProvisioningManagementEnabled {
-                state.capabilities.insert(.unmap)
-                if capacity.logicalBlockProvisioningReadZeros { state.capabilities.insert(.unmappedReadsZero) }
-            }
+            state.capabilities.formUnion(provisioning)
         }
         return geometry
     }
@@ -179,6 +175,11 @@ public final class ISCSILUN: SCSIBlockCommands {
         if limits.maximumCompareAndWriteBlocks == 0, capabilities.contains(.compareAndWrite) {
             limits.maximumCompareAndWriteBlocks = 1
         }
+        // Persistent reservations: one PERSISTENT RESERVE IN taken as it comes, GOOD or not,
+        // through this engine's own `execute` and not `runCommand` (which retries UNIT
+        // ATTENTION and throws on other statuses). A shared probe on `runCommand` was tried and
+        // reverted (commit 09fa166) as a suspect in two-host container test failures, so each
+        // engine keeps its probe, as it keeps its COMPARE AND WRITE trial.
         if let result = try? await execute(
             CDB.persistentReserveIn(.reportCapabilities, allocationLength: 8),
             name: "PERSISTENT RESERVE IN",
