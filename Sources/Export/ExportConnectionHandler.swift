@@ -2,6 +2,7 @@
 // feature phase. It frames PDUs itself and performs what the state machines return.
 
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOCore
 import SCSI
@@ -472,7 +473,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     /// "HOST:PORT" of a socket address, IPv6 in brackets; "?" when unknown.
     private static func address(_ address: SocketAddress?) -> String {
         guard let address, let host = address.ipAddress, let port = address.port else { return "?" }
-        return ExportPortal(host: host, port: port).description
+        return ISCSIEndpoint(host: host, port: port).description
     }
 
     private static func portName(_ name: String, _ isid: UInt64) -> String {

@@ -2,6 +2,7 @@
 // the same operations, probing and error classes as the native engine's LUN.
 
 import BlockDevice
+import ISCSIAddress
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -15,7 +16,7 @@ import SCSI
 /// (READ CAPACITY(16), VPD B0/B2, REPORT SUPPORTED OPERATION CODES and a
 /// harmless trial for COMPARE AND WRITE, PERSISTENT RESERVE IN REPORT CAPABILITIES).
 public final class LibISCSIDevice: SCSIBlockCommands {
-    public let url: LibISCSIURL
+    public let url: ISCSITargetURL
     let loop: LibISCSIEventLoop
     private let state: NIOLockedValueBox<State>
 
@@ -29,7 +30,7 @@ public final class LibISCSIDevice: SCSIBlockCommands {
     /// How many times a command is repeated after UNIT ATTENTION (as the native engine).
     static let unitAttentionRetries = 5
 
-    private init(url: LibISCSIURL, loop: LibISCSIEventLoop) {
+    private init(url: ISCSITargetURL, loop: LibISCSIEventLoop) {
         self.url = url
         self.loop = loop
         self.state = NIOLockedValueBox(State())
@@ -51,18 +52,18 @@ public final class LibISCSIDevice: SCSIBlockCommands {
         configuration: LibISCSIConfiguration = LibISCSIConfiguration(),
         logger: Logger = Logger(label: "vdisk.libiscsi")
     ) async throws -> LibISCSIDevice {
-        let parsed: LibISCSIURL
+        let parsed: ISCSITargetURL
         do {
-            parsed = try LibISCSIURL(parsing: url)
+            parsed = try ISCSITargetURL(parsing: url)
         } catch {
-            throw BlockDeviceError(.invalidArgument, "cannot open \(LibISCSIURL.redacted(url)) with libiscsi", underlying: error)
+            throw BlockDeviceError(.invalidArgument, "cannot open \(ISCSITargetURL.redacted(url)) with libiscsi", underlying: error)
         }
         return try await connect(url: parsed, configuration: configuration, logger: logger)
     }
 
     /// Logs in to `url`'s target and opens its LUN.
     public static func connect(
-        url: LibISCSIURL,
+        url: ISCSITargetURL,
         configuration: LibISCSIConfiguration = LibISCSIConfiguration(),
         logger: Logger = Logger(label: "vdisk.libiscsi")
     ) async throws -> LibISCSIDevice {
@@ -91,10 +92,10 @@ public final class LibISCSIDevice: SCSIBlockCommands {
     /// Puts a failed login in words; a refused login usually means wrong CHAP credentials or ACL.
     private static func loginError(
         _ error: LibISCSIEngineError,
-        url: LibISCSIURL,
+        url: ISCSITargetURL,
         configuration: LibISCSIConfiguration
     ) -> BlockDeviceError {
-        let object = "login to \(url.targetName) at \(url.portal) as \(configuration.initiatorName)"
+        let object = "login to \(url.targetName) at \(url.endpoint) as \(configuration.initiatorName)"
         switch error {
         case .timeout(let reason):
             return BlockDeviceError(.timeout, "\(object) timed out", underlying: LibISCSITransportError(operation: "login", reason: reason))
@@ -227,7 +228,7 @@ public final class LibISCSIDevice: SCSIBlockCommands {
     // MARK: SCSIBlockCommands (read, write and the rest come from its extension)
 
     /// "LUN 1 of iqn... at 127.0.0.1:3260": the object every message names.
-    public var unitDescription: String { "LUN \(url.lun) of \(url.targetName) at \(url.portal)" }
+    public var unitDescription: String { "LUN \(url.lun) of \(url.targetName) at \(url.endpoint)" }
     public var isClosed: Bool { state.withLockedValue { $0.closed } }
     public var blockLimits: SCSIBlockLimits { state.withLockedValue { $0.limits } }
 
@@ -244,7 +245,7 @@ public final class LibISCSIDevice: SCSIBlockCommands {
         let command = LibISCSICommand(
             cdb: cdb,
             name: name,
-            lun: url.lun,
+            lun: Int(url.lun),
             transfer: transfer,
             deadline: .now() + loop.configuration.commandTimeout
         )

@@ -1,6 +1,7 @@
 // One LUN reached through a native iSCSI session, shown to the layers above as a BlockDevice.
 
 import BlockDevice
+import ISCSIAddress
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -89,12 +90,12 @@ public final class ISCSILUN: SCSIBlockCommands {
     /// Logs in to the URL's target and opens its LUN; closing the LUN logs the session out.
     /// A lost connection is recovered for up to `configuration.recoveryTimeout`.
     public static func connect(
-        _ url: ISCSIURL,
+        _ url: ISCSITargetURL,
         configuration: ISCSISessionConfiguration? = nil,
         logger: Logger = Logger(label: "vdisk.iscsi")
     ) async throws -> ISCSILUN {
-        var configuration = configuration
-            ?? ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: url.authentication)
+        var configuration = try configuration
+            ?? ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: url.authentication())
         configuration.portal = url.portal
         configuration.targetName = url.targetName
         let session = try await ISCSISession.connect(configuration, logger: logger)
