@@ -152,26 +152,28 @@ public final class LibISCSIDevice: SCSIBlockCommands {
         if await compareAndWriteWorks(advertised: advertised) {
             capabilities.insert(.compareAndWrite)
         }
-        if limits.maximumCompareAndWriteBlocks == 0, capabilities.contains(.compareAndWrite) {
-            limits.maximumCompareAndWriteBlocks = 1
-        }
-        // Persistent reservations: one PERSISTENT RESERVE IN taken as it comes, GOOD or not,
-        // through this engine's own `execute` and not `runCommand` (which retries UNIT
-        // ATTENTION and throws on other statuses). A shared probe on `runCommand` was tried and
-        // reverted (commit 09fa166) as a suspect in two-host container test failures, so each
-        // engine keeps its probe, as it keeps its COMPARE AND WRITE trial.
-        if let result = try? await execute(
-            CDB.persistentReserveIn(.reportCapabilities, allocationLength: 8),
-            name: "PERSISTENT RESERVE IN",
-            dataIn: 8
-        ), result.isGood {
+        limits.settleCompareAndWrite(capabilities)
+        if await answersPersistentReserveIn() {
             capabilities.insert(.persistentReservations)
         }
         state.withLockedValue { state in
-            state.capabilities.formUnion(capabilities)
-            if !capabilities.contains(.unmap) { state.capabilities.remove(.unmap) }
+            state.capabilities.settle(probed: capabilities)
             state.limits = limits
         }
+    }
+
+    /// Whether one PERSISTENT RESERVE IN (REPORT CAPABILITIES) is answered GOOD, taken as it
+    /// comes through this engine's own `execute`, not `runCommand` (which retries UNIT
+    /// ATTENTION and throws on other statuses). A probe shared on `runCommand` was tried and
+    /// reverted (commit 09fa166) as a suspect in two-host container test failures, so each
+    /// engine keeps this one, as it keeps its COMPARE AND WRITE trial.
+    private func answersPersistentReserveIn() async -> Bool {
+        let result = try? await execute(
+            CDB.persistentReserveIn(.reportCapabilities, allocationLength: 8),
+            name: "PERSISTENT RESERVE IN",
+            dataIn: 8
+        )
+        return result?.isGood == true
     }
 
     /// Whether REPORT SUPPORTED OPERATION CODES lists `opcode`; false when the target cannot say.
