@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "vdiskctl", targets: ["vdiskctl"]),
         .executable(name: "vdiskd", targets: ["vdiskd"]),
         .library(name: "SCSI", targets: ["SCSI"]),
+        .library(name: "ISCSIAddress", targets: ["ISCSIAddress"]),
         .library(name: "ISCSI", targets: ["ISCSI"]),
         .library(name: "BlockDevice", targets: ["BlockDevice"]),
         .library(name: "VSCSI", targets: ["VSCSI"]),
@@ -40,6 +41,11 @@ let package = Package(
         // Pure SCSI values: CDBs, sense data, status, VPD pages. No I/O.
         .target(name: "SCSI", swiftSettings: swiftSettings),
 
+        // Where a target or a listener is: host:port endpoints and iscsi:// target URLs, one
+        // parser for both engines, the export, the daemon and the CLI. No dependencies, so
+        // every one of them can import it (the libiscsi engine does not import ISCSI).
+        .target(name: "ISCSIAddress", swiftSettings: swiftSettings),
+
         // Hardware CRC32C (SSE4.2) with a portable fallback.
         .target(name: "CCRC32C"),
 
@@ -59,6 +65,7 @@ let package = Package(
             name: "ISCSI",
             dependencies: [
                 "SCSI",
+                "ISCSIAddress",
                 "BlockDevice",
                 "CCRC32C",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -114,6 +121,7 @@ let package = Package(
             name: "Export",
             dependencies: [
                 "SCSI",
+                "ISCSIAddress",
                 "ISCSI",
                 "VSCSI",
                 "BlockDevice",
@@ -138,6 +146,7 @@ let package = Package(
             name: "LibISCSI",
             dependencies: [
                 "CLibISCSI",
+                "ISCSIAddress",
                 "BlockDevice",
                 "SCSI",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -164,6 +173,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Control",
+                "ISCSIAddress",
                 "SCSI",
                 "ISCSI",
                 "BlockDevice",
@@ -193,6 +203,7 @@ let package = Package(
             name: "VDiskCLI",
             dependencies: [
                 "Control",
+                "ISCSIAddress",
                 "SCSI",
                 "ISCSI",
                 "LibISCSI",
@@ -231,6 +242,7 @@ let package = Package(
         ),
 
         .testTarget(name: "SCSITests", dependencies: ["SCSI"], swiftSettings: swiftSettings),
+        .testTarget(name: "ISCSIAddressTests", dependencies: ["ISCSIAddress"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BlockDeviceTests",
             dependencies: ["BlockDevice", "SCSI", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
@@ -244,6 +256,7 @@ let package = Package(
         .testTarget(
             name: "ExportTests",
             dependencies: [
+                "ISCSIAddress",
                 "Export",
                 "ISCSI",
                 "VSCSI",
@@ -269,6 +282,7 @@ let package = Package(
         .testTarget(
             name: "LibISCSITests",
             dependencies: [
+                "ISCSIAddress",
                 "TestSupport",
                 "LibISCSI",
                 "BlockDevice",
@@ -281,6 +295,7 @@ let package = Package(
         .testTarget(
             name: "ISCSITests",
             dependencies: [
+                "ISCSIAddress",
                 "ISCSI",
                 "SCSI",
                 "TestSupport",
@@ -298,6 +313,7 @@ let package = Package(
         .testTarget(
             name: "DatastoreIntegrationTests",
             dependencies: [
+                "ISCSIAddress",
                 "Datastore",
                 "ISCSI",
                 "BlockDevice",
@@ -310,6 +326,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
+                "ISCSIAddress",
                 "Control",
                 "Daemon",
                 "VDiskCLI",
@@ -343,6 +360,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "ISCSIAddress",
                 "TestSupport",
                 "ISCSI",
                 "LibISCSI",

@@ -1,6 +1,8 @@
-// What both SCSI engines ask a logical unit at open in the same way: its capacity and
-// block size, its block limits page and its provisioning page. Each engine keeps its own
-// COMPARE AND WRITE trial, since the targets mislead the engines' probes differently.
+// What both SCSI engines ask a logical unit at open in the same way: its capacity, block
+// size and provisioning bits, its block limits page and its provisioning page. Each engine
+// keeps its own COMPARE AND WRITE trial, since the targets mislead the engines' probes
+// differently, and its own persistent-reservations probe, which takes one answer as it
+// comes instead of going through `runCommand`'s retries (see the engines' comments).
 
 import NIOCore
 import SCSI
@@ -22,6 +24,18 @@ extension SCSIBlockCommands {
             )
         }
         return capacity
+    }
+
+    /// The geometry READ CAPACITY(16) gives, and what it says of thin provisioning: UNMAP when
+    /// the unit manages provisioning (LBPME), unmapped blocks reading zeros (LBPRZ).
+    public func probeGeometry() async throws -> (geometry: BlockGeometry, provisioning: BlockDeviceCapabilities) {
+        let capacity = try await readCapacity()
+        var provisioning: BlockDeviceCapabilities = []
+        if capacity.logicalBlockProvisioningManagementEnabled {
+            provisioning.insert(.unmap)
+            if capacity.logicalBlockProvisioningReadZeros { provisioning.insert(.unmappedReadsZero) }
+        }
+        return (BlockGeometry(blockSize: Int(capacity.blockLength), blockCount: capacity.blockCount), provisioning)
     }
 
     /// The block limits page (VPD B0) read into `blockLimits`, and the capabilities that page and

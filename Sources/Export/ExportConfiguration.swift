@@ -2,12 +2,13 @@
 // negotiates and the keepalive that drops dead clients.
 
 import ISCSI
+import ISCSIAddress
 import NIOCore
 
 /// Everything an `ExportServer` needs besides its logical units.
 public struct ExportConfiguration: Sendable {
     /// Addresses to listen on (loopback in tests), each "host" and port.
-    public var portals: [ExportPortal]
+    public var portals: [ISCSIEndpoint]
     public var limits: TargetOperationalLimits
     /// CmdSN window per session.
     public var commandWindow: UInt32
@@ -55,7 +56,7 @@ public struct ExportConfiguration: Sendable {
     public var descriptorReserve: Int
 
     public init(
-        portals: [ExportPortal],
+        portals: [ISCSIEndpoint],
         limits: TargetOperationalLimits = TargetOperationalLimits(),
         commandWindow: UInt32 = 64,
         pingInterval: TimeAmount? = .seconds(15),

@@ -2,6 +2,7 @@
 // feature phase. It frames PDUs itself and performs what the state machines return.
 
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOCore
 import SCSI
@@ -289,6 +290,8 @@ final class ExportConnectionHandler: ChannelInboundHandler {
                 execute(command)
             case .taskManagement(let function, let lun):
                 taskManagement(function, lun: lun)
+            case .writeFailed(let reason):
+                logger.debug("write failed: \(LogText.escaped(reason))")
             case .close(let reason):
                 flushIfNeeded()
                 close(reason: reason)
@@ -302,14 +305,14 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     private func execute(_ command: TargetCommand) {
         guard case .fullFeature(_, let session) = state, let context else { return }
         guard let unit = session.target?.unit(forField: command.lun) else {
-            if session.target != nil, command.cdb.first == 0xA0, let first = session.target?.units.keys.min(),
+            if SCSICommandRequest.isAddressedToTarget(cdb: command.cdb), let first = session.target?.units.keys.min(),
                 let unit = session.target?.units[first]
             {
-                // REPORT LUNS is answered for the target, whatever LUN it was sent to (SPC-5 §6.33).
                 run(command, on: unit, nexus: session.nexus, context: context)
                 return
             }
-            completed(command.initiatorTaskTag, UnknownLUNResponder.respond(cdb: command.cdb, expectedDataInLength: command.expectedDataInLength))
+            let response = SCSICommandResponse.unknownLUN(cdb: command.cdb, expectedDataInLength: command.expectedDataInLength)
+            completed(command.initiatorTaskTag, TargetCommandOutcome(response))
             return
         }
         run(command, on: unit, nexus: session.nexus, context: context)
@@ -327,27 +330,21 @@ final class ExportConnectionHandler: ChannelInboundHandler {
             completed(command.initiatorTaskTag, TargetCommandOutcome(status: SCSIStatus.busy.rawValue, transferLength: command.expectedDataInLength))
             return
         }
-        let blockSize = unit.device.geometry.blockSize
-        if WriteLengthClamp.compareAndWriteMismatch(cdb: command.cdb, dataOutLength: command.dataOut.readableBytes, blockSize: blockSize) {
-            // SBC-4 §5.3: the Data-Out of COMPARE AND WRITE is exactly twice the blocks it names;
-            // anything else cannot be compared, so the count in byte 13 is refused.
-            let sense = ExportSense.fixed(.illegalRequest, .invalidFieldInCDB, cdbByte: 13)
-            completed(command.initiatorTaskTag, TargetCommandOutcome(status: SCSIStatus.checkCondition.rawValue, sense: sense, transferLength: command.dataOut.readableBytes))
-            return
-        }
-        var request = SCSICommandRequest(cdb: command.cdb, dataOut: command.dataOut, expectedDataInLength: command.expectedDataInLength, nexus: nexus)
+        let received = SCSICommandRequest(cdb: command.cdb, dataOut: command.dataOut, expectedDataInLength: command.expectedDataInLength, nexus: nexus)
         // A write whose EDTL differs from its CDB moves only what both allow; the residual
         // is then computed from what the CDB wanted.
-        var wanted: Int?
-        if command.dataOut.readableBytes > 0 || command.cdb.first.map({ [0x2A, 0xAA, 0x8A, 0x2E, 0xAE, 0x8E].contains($0) }) == true,
-            let clamped = WriteLengthClamp.clamp(cdb: command.cdb, dataOut: command.dataOut, blockSize: blockSize)
-        {
-            request.cdb = clamped.cdb
-            request.dataOut = clamped.dataOut
-            wanted = clamped.wanted
+        let request: SCSICommandRequest
+        let wanted: Int?
+        switch received.fittingDataOut(blockSize: unit.device.geometry.blockSize) {
+        case .unchanged:
+            (request, wanted) = (received, nil)
+        case .fitted(let fitted, let wantedBytes):
+            (request, wanted) = (fitted, wantedBytes)
+        case .refused(let response):
+            completed(command.initiatorTaskTag, TargetCommandOutcome(response))
+            return
         }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let clampedLength = wanted
         let tag = command.initiatorTaskTag
         let inFlight = server.commandsInFlight
         inFlight.withLockedValue { $0 += 1 }
@@ -355,7 +352,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
         Task(executorPreference: executor) { promise.succeed(await unit.execute(request)) }
         promise.futureResult.whenSuccess { response in
             inFlight.withLockedValue { $0 -= 1 }
-            bound.value.completed(tag, TargetCommandOutcome(status: response.status.rawValue, sense: response.sense, dataIn: response.dataIn, transferLength: clampedLength ?? response.transferLength))
+            bound.value.completed(tag, TargetCommandOutcome(response, transferLength: wanted))
         }
     }
 
@@ -476,7 +473,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
     /// "HOST:PORT" of a socket address, IPv6 in brackets; "?" when unknown.
     private static func address(_ address: SocketAddress?) -> String {
         guard let address, let host = address.ipAddress, let port = address.port else { return "?" }
-        return ExportPortal(host: host, port: port).description
+        return ISCSIEndpoint(host: host, port: port).description
     }
 
     private static func portName(_ name: String, _ isid: UInt64) -> String {

@@ -2,6 +2,7 @@
 // connection its own handler; shuts down by draining commands, then closing sessions.
 
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -37,13 +38,13 @@ public final class ExportServer: Sendable {
 
     /// Binds every portal; returns the addresses actually bound (port 0 gets a free port).
     @discardableResult
-    public func start() async throws -> [ExportPortal] {
+    public func start() async throws -> [ISCSIEndpoint] {
         let context = self.context
         // Weak or reused CHAP secrets are refused before anything listens.
         for target in context.targets.values.sorted(by: { $0.name < $1.name }) {
             try target.access.validate(target: target.name)
         }
-        var bound: [ExportPortal] = []
+        var bound: [ISCSIEndpoint] = []
         for portal in configuration.portals {
             let channel = try await ServerBootstrap(group: group, childGroup: connectionGroup)
                 .serverChannelOption(.backlog, value: 256)
@@ -66,7 +67,7 @@ public final class ExportServer: Sendable {
                 .bind(host: portal.host, port: portal.port)
                 .get()
             listeners.channels.withLockedValue { $0.append(channel) }
-            bound.append(ExportPortal(host: portal.host, port: channel.localAddress?.port ?? portal.port))
+            bound.append(ISCSIEndpoint(host: portal.host, port: channel.localAddress?.port ?? portal.port))
         }
         context.setPortals(bound)
         return bound

@@ -2,6 +2,7 @@
 // the portals SendTargets reports.
 
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOConcurrencyHelpers
 
@@ -19,7 +20,7 @@ final class ExportServerContext: Sendable {
     /// Connections waiting to log in, the descriptor reserve, and the refusals of both.
     let admission: ExportAdmission
     /// Bound addresses, known once the listeners are up.
-    private let portals = NIOLockedValueBox<[ExportPortal]>([])
+    private let portals = NIOLockedValueBox<[ISCSIEndpoint]>([])
     /// Commands handed to logical units and not yet finished, across connections (for draining).
     let commandsInFlight = NIOLockedValueBox(0)
     /// Set when shutdown begins: new commands are answered BUSY instead of started.
@@ -58,7 +59,7 @@ final class ExportServerContext: Sendable {
         draining.withLockedValue { $0 = true }
     }
 
-    func setPortals(_ bound: [ExportPortal]) {
+    func setPortals(_ bound: [ISCSIEndpoint]) {
         portals.withLockedValue { $0 = bound }
     }
 

@@ -4,6 +4,7 @@
 
 import BlockDevice
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOCore
 import SCSI
@@ -64,7 +65,7 @@ public final class ServedExport: Sendable {
 
     /// Binds every portal; returns the addresses bound.
     @discardableResult
-    public func start() async throws -> [ExportPortal] {
+    public func start() async throws -> [ISCSIEndpoint] {
         try await server.start()
     }
 

@@ -2,6 +2,7 @@
 // Data-In and the SCSI Response.
 
 import NIOCore
+import VSCSI
 
 /// Status, sense and data of a finished command.
 struct TargetCommandOutcome: Sendable, Equatable {
@@ -16,5 +17,11 @@ struct TargetCommandOutcome: Sendable, Equatable {
         self.sense = sense
         self.dataIn = dataIn
         self.transferLength = transferLength
+    }
+
+    /// A logical unit's response; `transferLength`, when given, replaces the unit's for the
+    /// residual (a write fitted to its Data-Out counts from what its CDB wanted).
+    init(_ response: SCSICommandResponse, transferLength: Int? = nil) {
+        self.init(status: response.status.rawValue, sense: response.sense, dataIn: response.dataIn, transferLength: transferLength ?? response.transferLength)
     }
 }

@@ -11,6 +11,9 @@ extension TargetConnectionStateMachine {
         /// Apply a task management function to the logical units (LUN for the LU-scoped ones);
         /// the response PDU follows as its own action.
         case taskManagement(TaskManagementFunction, lun: UInt64)
+        /// A write ended for a broken or stalled Data-Out (its response is already among the
+        /// actions); `reason` is for the log. The connection goes on.
+        case writeFailed(reason: String)
         /// Flush what was sent and close the connection; `reason` is for the log.
         case close(reason: String)
     }

@@ -1,6 +1,7 @@
 // Settings of one libiscsi-backed device: identity, credentials, digests,
 // timeouts and keepalive. Defaults follow open-iscsi and QEMU (docs/LIBISCSI.md).
 
+import ISCSIAddress
 import NIOCore
 
 #if canImport(Glibc)
@@ -18,6 +19,16 @@ public struct LibISCSIConfiguration: Sendable, Hashable {
         case crc32cOrNone
         /// Offer "None,CRC32C": the target chooses, preferring none.
         case noneOrCRC32C
+
+        /// The offer a URL's `?header_digest=` names.
+        public init(_ offer: ISCSITargetURL.HeaderDigestOffer) {
+            switch offer {
+            case .none: self = .none
+            case .crc32c: self = .crc32c
+            case .crc32cOrNone: self = .crc32cOrNone
+            case .noneOrCRC32C: self = .noneOrCRC32C
+            }
+        }
     }
 
     /// CHAP credentials (RFC 7143 §12.1.3). With `targetUser`/`targetSecret` the

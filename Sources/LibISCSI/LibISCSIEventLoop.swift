@@ -2,6 +2,7 @@
 // events libiscsi asks for, services it, runs submitted jobs and drives the timers.
 
 import CLibISCSI
+import ISCSIAddress
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -69,7 +70,7 @@ final class LibISCSIEventLoop: @unchecked Sendable {
     /// How long libiscsi asks us to wait when it wants no events (iscsi.h: >= 100 ms).
     static let idleWait = TimeAmount.milliseconds(100)
 
-    let url: LibISCSIURL
+    let url: ISCSITargetURL
     let configuration: LibISCSIConfiguration
     let logger: Logger
 
@@ -95,7 +96,7 @@ final class LibISCSIEventLoop: @unchecked Sendable {
     /// While true, libiscsi's CANCELLED means "closed by us".
     private var closing = false
 
-    init(url: LibISCSIURL, configuration: LibISCSIConfiguration, logger: Logger) throws {
+    init(url: ISCSITargetURL, configuration: LibISCSIConfiguration, logger: Logger) throws {
         self.url = url
         self.configuration = configuration
         self.logger = logger
@@ -385,7 +386,7 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         phase = .loggingIn(continuation, deadline: .now() + configuration.loginTimeout)
         iscsi_set_session_type(context, ISCSI_SESSION_NORMAL)
         iscsi_set_targetname(context, url.targetName)
-        iscsi_set_header_digest(context, Self.headerDigest(configuration.headerDigest ?? url.headerDigest ?? LibISCSIConfiguration.HeaderDigest.none))
+        iscsi_set_header_digest(context, Self.headerDigest(configuration.headerDigest ?? url.headerDigest.map(LibISCSIConfiguration.HeaderDigest.init) ?? LibISCSIConfiguration.HeaderDigest.none))
         if let immediateData = configuration.immediateData {
             iscsi_set_immediate_data(context, immediateData ? ISCSI_IMMEDIATE_DATA_YES : ISCSI_IMMEDIATE_DATA_NO)
         }
@@ -413,7 +414,7 @@ final class LibISCSIEventLoop: @unchecked Sendable {
             iscsi_set_log_fn(context, iscsi_log_to_stderr)
         }
         let this = Unmanaged.passUnretained(self).toOpaque()
-        if iscsi_full_connect_async(context, url.portal, Int32(url.lun), loginCallback, this) != 0 {
+        if iscsi_full_connect_async(context, url.endpoint.description, Int32(url.lun), loginCallback, this) != 0 {
             loginOutcome = .failure(.transport(lastError))
         }
     }

@@ -2,6 +2,7 @@
 
 import Daemon
 import Foundation
+import ISCSIAddress
 import Testing
 
 @Suite struct ConfigLoaderTests {
@@ -12,7 +13,7 @@ import Testing
         #expect(config.targets.first?.engine == .native)
         #expect(config.datastores.first?.heartbeatLeaseSeconds == 16)
         #expect(config.disks.first?.reference == "ds1/vm1")
-        #expect(config.exports.first?.listen == [Endpoint(host: "127.0.0.1", port: 3261)])
+        #expect(config.exports.first?.listen == [ISCSIEndpoint(host: "127.0.0.1", port: 3261)])
         #expect(config.daemon.metricsListen == nil)
         #expect(config.daemon.controlSocket == "/run/vdiskd/control.sock")
         // The example sets no host_uuid: each machine that keeps it is a host of its own.

@@ -4,6 +4,7 @@
 import Control
 import Daemon
 import Foundation
+import ISCSIAddress
 import Testing
 
 @Suite struct ControlStorageMethodTests {
@@ -80,7 +81,7 @@ import Testing
         proposed.disks[0].mode = .sharedReadOnly
         proposed.disks.append(DiskSettings(datastore: "ds1", name: "vm2"))
         proposed.exports[0].readOnly = true
-        proposed.exports.append(ExportSettings(name: "e2", iqn: "iqn.2026-11.example:e2", listen: [Endpoint(host: "127.0.0.1", port: 3262)], disks: ["ds1/vm2"]))
+        proposed.exports.append(ExportSettings(name: "e2", iqn: "iqn.2026-11.example:e2", listen: [ISCSIEndpoint(host: "127.0.0.1", port: 3262)], disks: ["ds1/vm2"]))
         let plan = ReloadPlan(running: running, proposed: proposed)
         #expect(plan.changes.map(\.section) == ["disk ds1/vm1", "disk ds1/vm2", "export vm1", "export e2"])
         #expect(plan.changes.map(\.detail) == ["changed", "added", "changed", "added"])

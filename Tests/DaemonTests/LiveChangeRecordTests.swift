@@ -3,13 +3,14 @@
 import Daemon
 import Filters
 import Foundation
+import ISCSIAddress
 import Testing
 
 @Suite struct LiveChangeRecordTests {
     private let file = try! ConfigFixtures.parse(ConfigFixtures.minimal)
 
     private func export(_ name: String, port: Int, disks: [String]) -> ExportSettings {
-        ExportSettings(name: name, iqn: "iqn.2026-11.example.vdiskd:\(name)", listen: [Endpoint(host: "127.0.0.1", port: port)], disks: disks)
+        ExportSettings(name: name, iqn: "iqn.2026-11.example.vdiskd:\(name)", listen: [ISCSIEndpoint(host: "127.0.0.1", port: port)], disks: disks)
     }
 
     /// vm2 opened and exported as e2, and the file's export vm1 removed, all live.

@@ -10,6 +10,7 @@ import BlockDevice
 import Daemon
 import Foundation
 import ISCSI
+import ISCSIAddress
 import NIOCore
 import Testing
 import TestSupport
@@ -68,7 +69,7 @@ import TestSupport
             }
             defer { daemon.stop() }
             _ = try #require(await daemon.notify.waitFor("READY=1", timeout: 60), "no READY=1: \(daemon.stderr)")
-            let url = try ISCSIURL(parsing: "iscsi://127.0.0.1:\(exportPort)/\(Self.exportIQN)/0")
+            let url = try ISCSITargetURL(parsing: "iscsi://127.0.0.1:\(exportPort)/\(Self.exportIQN)/0")
             let early = try await ISCSILUN.connect(url)
             #expect(try await Self.verifiedRoundTrip(early, round: 0), "I/O before the flood")
 

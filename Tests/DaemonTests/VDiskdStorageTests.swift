@@ -6,6 +6,7 @@ import Daemon
 import Datastore
 import Foundation
 import ISCSI
+import ISCSIAddress
 import Testing
 import TestSupport
 
@@ -15,7 +16,7 @@ import TestSupport
     @Test func opensStorageAndReleasesTheDiskLockOnSIGTERM() async throws {
         let spec = TgtTargetSpec(iqn: Self.iqn, luns: [.file(1, size: 256 << 20)])
         try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
-            let url = ISCSIURL(portal: TargetPortal(host: tgt.portal.host, port: tgt.portal.port), targetName: Self.iqn, lun: 1)
+            let url = ISCSITargetURL(endpoint: ISCSIEndpoint(host: tgt.portal.host, port: tgt.portal.port), targetName: Self.iqn, lun: 1)
             // Prepare the LUN as an administrator would: format, create one disk.
             let setup = try await ISCSILUN.connect(url)
             _ = try await Datastore.format(device: setup, options: FormatOptions(label: "ds1"))

@@ -5,10 +5,11 @@ import BlockDevice
 import Datastore
 import Foundation
 import ISCSI
+import ISCSIAddress
 import TestSupport
 
 struct SharedLUN: Sendable {
-    /// iscsi://127.0.0.1:PORT/IQN/LUN, which both ISCSIURL and vdiskctl accept.
+    /// iscsi://127.0.0.1:PORT/IQN/LUN, which both ISCSITargetURL and vdiskctl accept.
     let url: String
     /// The file the target keeps the LUN in.
     let backingFile: String
@@ -41,8 +42,8 @@ struct SharedLUN: Sendable {
 
     /// A new session to the LUN: a random ISID makes it a separate I_T nexus.
     func connect() async throws -> ISCSILUN {
-        let parsed = try ISCSIURL(parsing: url)
-        var configuration = ISCSISessionConfiguration(portal: parsed.portal, targetName: parsed.targetName, authentication: parsed.authentication)
+        let parsed = try ISCSITargetURL(parsing: url)
+        var configuration = ISCSISessionConfiguration(portal: parsed.portal, targetName: parsed.targetName, authentication: try parsed.authentication())
         configuration.loginTimeout = .seconds(10)
         return try await ISCSILUN.connect(parsed, configuration: configuration)
     }

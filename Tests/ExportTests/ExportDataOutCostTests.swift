@@ -7,6 +7,7 @@ import BlockDevice
 import Export
 import Foundation
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOCore
 import NIOPosix
@@ -35,7 +36,7 @@ import VSCSI
         logger.logLevel = .warning
         let server = ExportServer(
             targets: [ExportTarget(name: iqn, access: TargetAccessPolicy(), units: [0: unit])],
-            configuration: ExportConfiguration(portals: [ExportPortal(host: "127.0.0.1", port: 0)], pingInterval: nil, drainTimeout: .seconds(2)),
+            configuration: ExportConfiguration(portals: [ISCSIEndpoint(host: "127.0.0.1", port: 0)], pingInterval: nil, drainTimeout: .seconds(2)),
             group: loop, connectionGroup: loop, logger: logger
         )
         do {

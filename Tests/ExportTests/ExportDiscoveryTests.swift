@@ -8,6 +8,7 @@ import BlockDevice
 import Export
 import Foundation
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOCore
 import NIOPosix
@@ -133,7 +134,7 @@ import VSCSI
         }
         let server = ExportServer(
             targets: targets,
-            configuration: ExportConfiguration(portals: [ExportPortal(host: "127.0.0.1", port: 0)], drainTimeout: .seconds(2)),
+            configuration: ExportConfiguration(portals: [ISCSIEndpoint(host: "127.0.0.1", port: 0)], drainTimeout: .seconds(2)),
             group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "export.discovery.test")
         )
         try await ExportServerRun.with(server, devices: devices) { port in

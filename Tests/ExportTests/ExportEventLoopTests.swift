@@ -5,6 +5,7 @@ import BlockDevice
 import Export
 import Foundation
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOCore
 import NIOPosix
@@ -42,13 +43,13 @@ import VSCSI
         let iqn = "iqn.2025-01.io.vdiskd:loop"
         let server = ExportServer(
             targets: [ExportTarget(name: iqn, access: TargetAccessPolicy(), units: [0: unit])],
-            configuration: ExportConfiguration(portals: [ExportPortal(host: "127.0.0.1", port: 0)], drainTimeout: .seconds(2)),
+            configuration: ExportConfiguration(portals: [ISCSIEndpoint(host: "127.0.0.1", port: 0)], drainTimeout: .seconds(2)),
             group: MultiThreadedEventLoopGroup.singleton, connectionGroup: connectionsOnTheWatchedLoop ? watched : nil,
             logger: Logger(label: "export.loop.test")
         )
         do {
             let portal = try await server.start()[0]
-            let lun = try await ISCSILUN.connect(try ISCSIURL(parsing: "iscsi://127.0.0.1:\(portal.port)/\(iqn)/0"))
+            let lun = try await ISCSILUN.connect(try ISCSITargetURL(parsing: "iscsi://127.0.0.1:\(portal.port)/\(iqn)/0"))
             do {
                 let pattern = ByteBuffer(bytes: (0..<(64 * 512)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
                 try await lun.write(pattern, at: 128)

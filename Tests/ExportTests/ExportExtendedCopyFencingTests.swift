@@ -7,6 +7,7 @@ import BlockDevice
 import Export
 import Foundation
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOCore
 import NIOPosix
@@ -36,7 +37,7 @@ import VSCSI
         let iqn = "iqn.2025-01.io.vdiskd:xcopy"
         let server = ExportServer(
             targets: [ExportTarget(name: iqn, access: TargetAccessPolicy(), units: units)],
-            configuration: ExportConfiguration(portals: [ExportPortal(host: "127.0.0.1", port: 0)], drainTimeout: .seconds(2)),
+            configuration: ExportConfiguration(portals: [ISCSIEndpoint(host: "127.0.0.1", port: 0)], drainTimeout: .seconds(2)),
             group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "export.xcopy.test")
         )
         try await ExportServerRun.with(server, devices: devices) { port in

@@ -5,6 +5,7 @@ import BlockDevice
 import Export
 import Foundation
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOCore
 import NIOPosix
@@ -19,9 +20,9 @@ final class ExportHarness: Sendable {
     let server: ExportServer
     let device: FileBlockDevice
     let unit: LogicalUnit
-    let portals: [ExportPortal]
+    let portals: [ISCSIEndpoint]
 
-    private init(directory: ScratchDirectory, imagePath: String, server: ExportServer, device: FileBlockDevice, unit: LogicalUnit, portals: [ExportPortal]) {
+    private init(directory: ScratchDirectory, imagePath: String, server: ExportServer, device: FileBlockDevice, unit: LogicalUnit, portals: [ISCSIEndpoint]) {
         self.directory = directory
         self.imagePath = imagePath
         self.server = server
@@ -50,7 +51,7 @@ final class ExportHarness: Sendable {
             var logger = Logger(label: "export.test")
             logger.logLevel = .warning
             var configuration = ExportConfiguration(
-                portals: (0..<portalCount).map { _ in ExportPortal(host: "127.0.0.1", port: 0) },
+                portals: (0..<portalCount).map { _ in ISCSIEndpoint(host: "127.0.0.1", port: 0) },
                 pingInterval: pingInterval, pingTimeout: .seconds(2), drainTimeout: .seconds(2)
             )
             configure(&configuration)
@@ -67,7 +68,7 @@ final class ExportHarness: Sendable {
         }
     }
 
-    var portal: ExportPortal { portals[0] }
+    var portal: ISCSIEndpoint { portals[0] }
 
     func url(chap: CHAPAuthentication? = nil, portal index: Int = 0) -> String {
         Portal(host: portals[index].host, port: portals[index].port).libiscsiURL(target: Self.iqn, lun: 0, chap: chap)

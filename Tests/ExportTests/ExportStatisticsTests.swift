@@ -4,6 +4,7 @@
 import BlockDevice
 import Foundation
 import ISCSI
+import ISCSIAddress
 import NIOCore
 import TestSupport
 import Testing
@@ -13,7 +14,7 @@ import VSCSI
     @Test func nativeReadsAndWritesAreCountedExactly() async throws {
         let statistics = IOStatistics()
         try await ExportHarness.with(size: 16 << 20, statistics: statistics) { harness in
-            let url = ISCSIURL(portal: TargetPortal(host: harness.portal.host, port: harness.portal.port), targetName: ExportHarness.iqn, lun: 0)
+            let url = ISCSITargetURL(endpoint: harness.portal, targetName: ExportHarness.iqn, lun: 0)
             let lun = try await ISCSILUN.connect(url)
             // Whatever the login and probing sent is the baseline.
             let before = statistics.snapshot()

@@ -53,9 +53,14 @@ import Testing
         #expect(m.received(read(tag: 10, cmdSN: 1000), now: start).isEmpty)
         // Immediate commands skip the window and do not advance it.
         #expect(executed(m.received(read(tag: 11, cmdSN: 4, immediate: true), now: start)).map(\.initiatorTaskTag) == [11])
-        #expect(m.window.expCmdSN == 4)
-        // Three of four window slots are busy: MaxCmdSN stays where it was advertised.
-        #expect(m.maxCmdSN() == 4)
+        // The next answer says so: ExpCmdSN 4, and with three of four window slots busy
+        // MaxCmdSN stays where it was advertised.
+        guard case .nopIn(let echo)? = sent(m.received(.nopOut(NOPOut(immediate: true, initiatorTaskTag: 12, cmdSN: 4, expStatSN: 0)), now: start)).first else {
+            Issue.record("expected a NOP-In")
+            return
+        }
+        #expect(echo.expCmdSN == 4)
+        #expect(echo.maxCmdSN == 4)
     }
 
     @Test func serialArithmeticWrapsAroundZero() {
@@ -107,7 +112,13 @@ import Testing
         #expect(first.data.readableBytes == 1024 && !first.statusPresent && first.dataSN == 0)
         #expect(last.statusPresent && last.final && last.dataSN == 2 && last.bufferOffset == 2048)
         #expect(last.residualUnderflow && last.residualCount == 4096 - 2560)
-        #expect(last.statSN == 50 && m.statSN == 51)
+        #expect(last.statSN == 50)
+        // The status consumed StatSN 50: the next PDU with status carries 51.
+        guard case .nopIn(let echo)? = sent(m.received(.nopOut(NOPOut(immediate: true, initiatorTaskTag: 12, cmdSN: 2, expStatSN: 0)), now: start)).first else {
+            Issue.record("expected a NOP-In")
+            return
+        }
+        #expect(echo.statSN == 51)
         // The task is gone: a second completion finds nothing.
         #expect(m.completed(7, outcome: TargetCommandOutcome(status: 0, transferLength: 0)).isEmpty)
     }
@@ -176,7 +187,7 @@ import Testing
         #expect(response.status == 2)
         #expect(response.data.getInteger(at: response.data.readerIndex + 2 + 12, as: UInt8.self) == 0x4B)
         #expect(!bad.contains(where: { if case .close = $0 { true } else { false } }))
-        #expect(m.lastDataError?.contains("DataSN 27") == true)
+        #expect(bad.contains(where: { if case .writeFailed(let reason) = $0 { reason.contains("DataSN 27") } else { false } }))
         // Later data for the ended task is discarded; the connection still reads commands.
         #expect(m.received(.dataOut(DataOut(final: true, lun: Self.lun0, initiatorTaskTag: 6, targetTransferTag: r2t.targetTransferTag, expStatSN: 0, dataSN: 1, bufferOffset: 512, data: ByteBuffer(repeating: 0, count: 512))), now: start).isEmpty)
         #expect(executed(m.received(read(tag: 7, cmdSN: 2), now: start)).count == 1)
@@ -277,22 +288,5 @@ import Testing
         header.setInteger(UInt8(0x1F), at: 0)
         guard case .reject(let reject) = try #require(sent(m.receivedUndecodable(header: header, reason: .commandNotSupported, now: start)).first) else { return }
         #expect(reject.reason == RejectReason.commandNotSupported.rawValue && reject.data == header)
-    }
-
-    @Test func writeClampFollowsTheShorterOfEDTLAndTheCDB() throws {
-        let twoBlocks: [UInt8] = [0x2A, 0, 0, 0, 0, 0, 0, 0, 2, 0]
-        let short = try #require(WriteLengthClamp.clamp(cdb: twoBlocks, dataOut: ByteBuffer(repeating: 1, count: 700), blockSize: 512))
-        #expect(short.cdb[8] == 1 && short.dataOut.readableBytes == 512 && short.wanted == 1024)
-        let long = try #require(WriteLengthClamp.clamp(cdb: twoBlocks, dataOut: ByteBuffer(repeating: 1, count: 4096), blockSize: 512))
-        #expect(long.cdb == twoBlocks && long.dataOut.readableBytes == 1024)
-        #expect(WriteLengthClamp.clamp(cdb: twoBlocks, dataOut: ByteBuffer(repeating: 1, count: 1024), blockSize: 512) == nil)
-        #expect(WriteLengthClamp.clamp(cdb: [0x28, 0, 0, 0, 0, 0, 0, 0, 2, 0], dataOut: ByteBuffer(), blockSize: 512) == nil)
-        // COMPARE AND WRITE carries exactly twice its blocks; a count that wrapped to 0 does not match.
-        let caw: [UInt8] = [0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0]
-        #expect(!WriteLengthClamp.compareAndWriteMismatch(cdb: caw, dataOutLength: 2048, blockSize: 512))
-        #expect(WriteLengthClamp.compareAndWriteMismatch(cdb: caw, dataOutLength: 4096, blockSize: 512))
-        var wrapped = caw
-        wrapped[13] = 0
-        #expect(WriteLengthClamp.compareAndWriteMismatch(cdb: wrapped, dataOutLength: 256 * 1024, blockSize: 512))
     }
 }

@@ -91,9 +91,11 @@ import Testing
         // The segment is a 2-byte length, then fixed-format sense.
         #expect(response.status == 2 && sense.count >= 16)
         #expect(sense.count >= 16 && sense[4] & 0x0F == 0x0B && sense[14] == 0x4B && sense[15] == 0x06)
-        #expect(m.tasks.isEmpty && export.charged == 0 && export.dataTimeouts == 1)
+        #expect(export.charged == 0 && export.dataTimeouts == 1)
         // The rest of its data, arriving late, is discarded.
         let late = ISCSIPDU.dataOut(DataOut(final: true, lun: 0, initiatorTaskTag: 9, targetTransferTag: first.targetTransferTag, expStatSN: 0, dataSN: 1, bufferOffset: 4096, data: ByteBuffer(repeating: 1, count: 4096)))
         #expect(m.received(late, now: start + .seconds(31)).isEmpty)
+        // The table let go of it: a new write may take its tag (a live task's would be rejected).
+        #expect(r2t(m.received(write(tag: 9, cmdSN: 2, bytes: 4096), now: start + .seconds(32))) != nil)
     }
 }

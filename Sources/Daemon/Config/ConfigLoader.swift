@@ -3,6 +3,7 @@
 import Filters
 import Foundation
 import ISCSI
+import ISCSIAddress
 import Logging
 import TOMLKit
 
@@ -112,7 +113,7 @@ public enum ConfigLoader {
             errors += reader.errors
         }
 
-        var listening: Set<Endpoint> = []
+        var listening: Set<ISCSIEndpoint> = []
         for (offset, entry) in exportTables.enumerated() {
             var reader = ConfigSectionReader(table: entry, section: "export", index: offset + 1, file: path, locator: locator)
             if let export = readExport(&reader) {
@@ -210,7 +211,7 @@ public enum ConfigLoader {
             if secrets.hasPrefix("/") { settings.secretsFile = secrets } else if !secrets.isEmpty { reader.fail("secrets_file", "must be an absolute path") }
         }
         if let metrics = reader.string("metrics_listen"), !metrics.isEmpty {
-            if let endpoint = Endpoint(parsing: metrics), ["127.0.0.1", "::1", "localhost"].contains(endpoint.host) {
+            if let endpoint = try? ISCSIEndpoint(parsing: metrics, defaultPort: nil), ["127.0.0.1", "::1", "localhost"].contains(endpoint.host) {
                 settings.metricsListen = endpoint
             } else {
                 reader.fail("metrics_listen", "\"\(metrics)\" is not a loopback host:port such as 127.0.0.1:9464; use \"\" to keep it off")
@@ -235,10 +236,13 @@ public enum ConfigLoader {
         let login = reader.int("login_timeout_seconds", range: 1...600)
         let command = reader.int("command_timeout_seconds", range: 1...3600)
         let recovery = reader.int("recovery_timeout_seconds", range: 0...86400)
-        var portal: Endpoint?
+        var portal: ISCSIEndpoint?
         if let portalText {
-            portal = Endpoint(parsing: portalText.contains(":") ? portalText : "\(portalText):3260")
-            if portal == nil { reader.fail("portal", "\"\(portalText)\" is not host or host:port") }
+            do {
+                portal = try ISCSIEndpoint(parsing: portalText)
+            } catch {
+                reader.fail("portal", "\"\(portalText)\" is not host or host:port: \(error.reason)")
+            }
         }
         if let iqn, !(iqn.hasPrefix("iqn.") || iqn.hasPrefix("eui.") || iqn.hasPrefix("naa.")) {
             reader.fail("iqn", "\"\(iqn)\" is not an iSCSI name (iqn., eui. or naa.)")
@@ -375,9 +379,13 @@ public enum ConfigLoader {
         let pendingPerSource = reader.int("max_pending_logins_per_source", range: 1...65535)
         let perInitiator = reader.int("max_sessions_per_initiator", range: 1...65535)
         let reserve = reader.int("descriptor_reserve", range: 0...65535)
-        var listen: [Endpoint] = []
+        var listen: [ISCSIEndpoint] = []
         for text in listenTexts ?? [] {
-            if let endpoint = Endpoint(parsing: text) { listen.append(endpoint) } else { reader.fail("listen", "\"\(text)\" is not host:port") }
+            do {
+                listen.append(try ISCSIEndpoint(parsing: text, defaultPort: nil))
+            } catch {
+                reader.fail("listen", "\"\(text)\" is not host:port: \(error.reason)")
+            }
         }
         if listenTexts?.isEmpty == true { reader.fail("listen", "needs at least one host:port") }
         if disks?.isEmpty == true { reader.fail("disks", "needs at least one disk") }

@@ -1,6 +1,7 @@
 // The `[daemon]` section: how the process itself runs.
 
 import Control
+import ISCSIAddress
 import Logging
 
 /// Process-wide settings from `[daemon]`.
@@ -14,7 +15,7 @@ public struct DaemonSettings: Sendable, Hashable {
     /// The secrets file CHAP secrets are looked up in; nil when no section uses CHAP.
     public var secretsFile: String? = nil
     /// `host:port` of the Prometheus listener on loopback; nil keeps it off (the default).
-    public var metricsListen: Endpoint? = nil
+    public var metricsListen: ISCSIEndpoint? = nil
     /// Where the daemon keeps what must outlive it: the live changes made through the control
     /// socket (`LiveChangeRecord`). systemd's StateDirectory=vdiskd makes the default.
     public var stateDirectory: String = "/var/lib/vdiskd"

@@ -1,10 +1,12 @@
 // One `[[export]]`: an iSCSI target the daemon serves its disks through.
 
+import ISCSIAddress
+
 /// A front-end iSCSI target: where it listens, its name, and the disks it presents as LUNs.
 public struct ExportSettings: Sendable, Hashable, Codable {
     public var name: String
     public var iqn: String
-    public var listen: [Endpoint]
+    public var listen: [ISCSIEndpoint]
     /// `datastore/disk` references, presented as LUN 0, 1, ... in this order.
     public var disks: [String]
     public var chapUser: String? = nil
@@ -59,7 +61,7 @@ public struct ExportSettings: Sendable, Hashable, Codable {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             name: try values.decode(String.self, forKey: .name), iqn: try values.decode(String.self, forKey: .iqn),
-            listen: try values.decode([Endpoint].self, forKey: .listen), disks: try values.decode([String].self, forKey: .disks)
+            listen: try values.decode([ISCSIEndpoint].self, forKey: .listen), disks: try values.decode([String].self, forKey: .disks)
         )
         func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
             try values.decodeIfPresent(T.self, forKey: key) ?? fallback
@@ -90,7 +92,7 @@ public struct ExportSettings: Sendable, Hashable, Codable {
         case open
     }
 
-    public init(name: String, iqn: String, listen: [Endpoint], disks: [String]) {
+    public init(name: String, iqn: String, listen: [ISCSIEndpoint], disks: [String]) {
         self.name = name
         self.iqn = iqn
         self.listen = listen

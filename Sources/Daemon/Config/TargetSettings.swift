@@ -1,6 +1,7 @@
 // One `[[target]]`: an iSCSI LUN the daemon logs in to.
 
 import ISCSI
+import ISCSIAddress
 
 /// A LUN on an iSCSI target, reached through the engine named here.
 public struct TargetSettings: Sendable, Hashable {
@@ -10,7 +11,7 @@ public struct TargetSettings: Sendable, Hashable {
     }
 
     public var name: String
-    public var portal: Endpoint
+    public var portal: ISCSIEndpoint
     public var iqn: String
     public var lun: Int
     public var engine: Engine = .native
@@ -28,7 +29,7 @@ public struct TargetSettings: Sendable, Hashable {
     /// How long the LUN tries to log in again after a lost connection; 0 turns recovery off.
     public var recoveryTimeoutSeconds: Int = 120
 
-    public init(name: String, portal: Endpoint, iqn: String, lun: Int) {
+    public init(name: String, portal: ISCSIEndpoint, iqn: String, lun: Int) {
         self.name = name
         self.portal = portal
         self.iqn = iqn

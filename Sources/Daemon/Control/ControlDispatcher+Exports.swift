@@ -1,6 +1,7 @@
 // The control methods that add and remove exports while the daemon runs.
 
 import Control
+import ISCSIAddress
 
 extension ControlDispatcher {
     static let exportMutatingMethods: Set<String> = ["exports.add", "exports.remove"]
@@ -44,9 +45,9 @@ extension ControlDispatcher {
             let listenTexts = params?["listen"]?.arrayValue?.compactMap(\.stringValue), !listenTexts.isEmpty,
             let disks = params?["disks"]?.arrayValue?.compactMap(\.stringValue), !disks.isEmpty
         else { return .failure(.invalidParams(usage)) }
-        var listen: [Endpoint] = []
+        var listen: [ISCSIEndpoint] = []
         for text in listenTexts {
-            guard let endpoint = Endpoint(parsing: text) else {
+            guard let endpoint = try? ISCSIEndpoint(parsing: text, defaultPort: nil) else {
                 return .failure(.invalidParams("listen \"\(text)\" is not host:port"))
             }
             listen.append(endpoint)

@@ -1,6 +1,7 @@
 // The Prometheus listener: a loopback HTTP/1.1 server for GET /metrics, run only when configured.
 
 import Export
+import ISCSIAddress
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -15,7 +16,7 @@ struct MetricsListener: Service {
     /// Its name in `status`.
     static let serviceName = "metrics"
 
-    let endpoint: Endpoint
+    let endpoint: ISCSIEndpoint
     let metrics: DaemonMetrics
     let state: DaemonState
     let eventLoopGroup: any EventLoopGroup

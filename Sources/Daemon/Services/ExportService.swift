@@ -4,6 +4,7 @@
 import Export
 import Glibc
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -78,7 +79,7 @@ struct ExportService: Service {
             access.mutualCHAP = CHAPCredentials(user: user, secret: secret)
         }
         var configuration = ExportConfiguration(
-            portals: settings.listen.map { ExportPortal(host: $0.host, port: $0.port) },
+            portals: settings.listen.map { ISCSIEndpoint(host: $0.host, port: $0.port) },
             loginTimeout: .seconds(Int64(settings.loginTimeoutSeconds)),
             maximumSessions: settings.maxSessions,
             connectionWriteBudget: settings.connectionWriteBudgetBytes,

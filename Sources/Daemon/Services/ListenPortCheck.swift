@@ -1,5 +1,6 @@
 // Checks at start that every port the config will listen on is free, before anything else starts.
 
+import ISCSIAddress
 import NIOCore
 import NIOPosix
 
@@ -8,7 +9,7 @@ import NIOPosix
 /// touched, rather than half-way through start-up.
 public enum ListenPortCheck {
     public static func check(_ config: DaemonConfig, group: any EventLoopGroup) async -> [ConfigError] {
-        var wanted: [(key: String, line: Int?, endpoint: Endpoint)] = []
+        var wanted: [(key: String, line: Int?, endpoint: ISCSIEndpoint)] = []
         for (offset, export) in config.exports.enumerated() {
             let line = config.keyLines.line(section: "export", index: offset + 1, key: "listen")
             wanted += export.listen.map { ("export[\(offset + 1)].listen", line, $0) }

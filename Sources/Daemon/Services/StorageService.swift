@@ -5,6 +5,7 @@ import Datastore
 import Filters
 import Foundation
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -31,23 +32,23 @@ struct StorageService: Service {
             state.setService(key, .starting)
             let secret = target.chapSecret.flatMap { config.secrets[$0] }
             let mutualSecret = target.mutualChapSecret.flatMap { config.secrets[$0] }
-            let url = ISCSIURL(
-                portal: TargetPortal(host: target.portal.host, port: target.portal.port),
+            let url = ISCSITargetURL(
+                endpoint: target.portal,
                 targetName: target.iqn,
                 lun: UInt64(target.lun),
                 user: target.chapUser,
                 password: secret,
                 targetUser: mutualSecret == nil ? nil : target.mutualChapUser,
                 targetPassword: mutualSecret,
-                chapAlgorithms: target.chapAlgorithms
+                chapAlgorithms: target.chapAlgorithms?.map(\.name)
             )
-            var session = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: url.authentication)
-            // Bounded so an unreachable portal fails this target instead of holding READY back forever.
-            session.connectTimeout = .seconds(Int64(target.loginTimeoutSeconds))
-            session.loginTimeout = .seconds(Int64(target.loginTimeoutSeconds))
-            session.commandTimeout = .seconds(Int64(target.commandTimeoutSeconds))
-            session.recoveryTimeout = .seconds(Int64(target.recoveryTimeoutSeconds))
             await Self.open(key, failing: "cannot open target", state: state, logger: logger) {
+                var session = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: try url.authentication())
+                // Bounded so an unreachable portal fails this target instead of holding READY back forever.
+                session.connectTimeout = .seconds(Int64(target.loginTimeoutSeconds))
+                session.loginTimeout = .seconds(Int64(target.loginTimeoutSeconds))
+                session.commandTimeout = .seconds(Int64(target.commandTimeoutSeconds))
+                session.recoveryTimeout = .seconds(Int64(target.recoveryTimeoutSeconds))
                 let lun = try await ISCSILUN.connect(url, configuration: session, logger: logger)
                 storage.addLUN(target.name, lun)
             }

@@ -4,6 +4,7 @@
 import BlockDevice
 import Foundation
 import ISCSI
+import ISCSIAddress
 
 enum BlockDeviceLocator {
     /// The CHAP secret of an iscsi:// URL that names a user and no password.
@@ -12,10 +13,13 @@ enum BlockDeviceLocator {
     /// Opens the device behind `spec`. A local path must name an existing image file.
     static func open(_ spec: String, readOnly: Bool) async throws -> any BlockDevice {
         if spec.lowercased().hasPrefix("iscsi://") {
-            var url: ISCSIURL
+            var url: ISCSITargetURL
             do {
-                url = try ISCSIURL(parsing: spec)
-            } catch {
+                url = try ISCSITargetURL(parsing: spec)
+                _ = try url.chapOffer()
+            } catch let error as ISCSIAddressError {
+                throw DatastoreCommandError("\(error)", exitCode: DatastoreCommandError.usage)
+            } catch let error as ISCSIError {
                 throw DatastoreCommandError(error.message, exitCode: DatastoreCommandError.usage)
             }
             // A password in the URL shows in `ps` and shell history: the environment keeps it out.

@@ -8,6 +8,7 @@ import Control
 import Export
 import Foundation
 import ISCSI
+import ISCSIAddress
 import Logging
 import NIOCore
 import NIOPosix
@@ -93,8 +94,12 @@ struct ExportServeCommand: AsyncParsableCommand {
         if mutualUser != nil && chapUser == nil {
             throw ValidationError("mutual CHAP needs one-way CHAP too (--chap-user)")
         }
-        for portal in listen where ExportPortal(parsing: portal) == nil {
-            throw ValidationError("--listen \(portal) is not HOST:PORT")
+        for portal in listen {
+            do {
+                _ = try ISCSIEndpoint(parsing: portal, allowsPortZero: true)
+            } catch {
+                throw ValidationError("--listen \(portal) is not HOST:PORT: \(error.reason)")
+            }
         }
         if let sanitizeRate, sanitizeRate.bytes == 0 { throw ValidationError("--sanitize-rate must be more than 0 bytes") }
         guard (1...600).contains(loginTimeout) else { throw ValidationError("--login-timeout must be between 1 and 600 seconds") }
@@ -191,7 +196,7 @@ struct ExportServeCommand: AsyncParsableCommand {
     }
 
     private func serve(_ disks: [ServedExport.Disk], access: TargetAccessPolicy, stop: StopRequest) async throws {
-        let portals = (listen.isEmpty ? ["127.0.0.1:3260"] : listen).compactMap(ExportPortal.init(parsing:))
+        let portals = (listen.isEmpty ? ["127.0.0.1:3260"] : listen).compactMap { try? ISCSIEndpoint(parsing: $0, allowsPortZero: true) }
         var logger = Logger(label: "vdiskctl.export")
         logger.logLevel = verbose ? .info : .warning
         let defaults = ExportConfiguration(portals: portals)
@@ -269,8 +274,8 @@ struct ExportServeCommand: AsyncParsableCommand {
     /// and query.
     static func deviceIdentity(_ spec: String) -> String {
         guard spec.lowercased().hasPrefix("iscsi://") else { return spec }
-        if let url = try? ISCSIURL(parsing: spec) {
-            return "iscsi://\(url.portal)/\(url.targetName)/\(url.lun)"
+        if let url = try? ISCSITargetURL(parsing: spec) {
+            return "iscsi://\(url.endpoint)/\(url.targetName)/\(url.lun)"
         }
         // Unparseable (opening it fails first): keep only what follows the credentials.
         let rest = spec.dropFirst("iscsi://".count)

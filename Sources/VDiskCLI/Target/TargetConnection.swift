@@ -3,13 +3,14 @@
 
 import BlockDevice
 import ISCSI
+import ISCSIAddress
 import LibISCSI
 
 enum TargetConnection {
     /// Logs in to the URL's target with the native engine, runs `body`, then logs out
     /// (also when `body` throws). For commands that need a session, not a block device.
     static func withSession<T>(
-        _ url: ISCSIURL,
+        _ url: ISCSITargetURL,
         options: TargetOptions,
         _ body: (ISCSISession) async throws -> T
     ) async throws -> T {
@@ -26,7 +27,7 @@ enum TargetConnection {
 
     /// Opens the URL's LUN as a block device on the chosen engine, runs `body`, then closes it (logging out).
     static func withDevice<T>(
-        _ url: ISCSIURL,
+        _ url: ISCSITargetURL,
         options: TargetOptions,
         _ body: (any SCSIPassthrough) async throws -> T
     ) async throws -> T {
@@ -35,7 +36,7 @@ enum TargetConnection {
             try await ISCSILUN.connect(url, configuration: try options.sessionConfiguration(for: url))
         case .libiscsi:
             try await LibISCSIDevice.connect(
-                url: try TargetOptions.libiscsiURL(url),
+                url: TargetOptions.libiscsiURL(url),
                 configuration: try options.libiscsiConfiguration(for: url)
             )
         }

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import ISCSI
+import ISCSIAddress
 import LibISCSI
 import NIOCore
 
@@ -129,7 +130,7 @@ struct TargetOptions: ParsableArguments {
         )
     }
 
-    func sessionConfiguration(for url: ISCSIURL) throws -> ISCSISessionConfiguration {
+    func sessionConfiguration(for url: ISCSITargetURL) throws -> ISCSISessionConfiguration {
         try sessionConfiguration(
             portal: url.portal,
             targetName: url.targetName,
@@ -137,7 +138,7 @@ struct TargetOptions: ParsableArguments {
             password: url.password,
             targetUser: url.targetUser,
             targetPassword: url.targetPassword,
-            chapAlgorithms: url.chapAlgorithms
+            chapAlgorithms: try url.chapOffer()
         )
     }
 }
@@ -145,14 +146,14 @@ struct TargetOptions: ParsableArguments {
 extension TargetOptions {
     /// The libiscsi engine's settings for `url`: the same initiator name, CHAP
     /// (from the URL or the secret options), header digest and login timeout.
-    func libiscsiConfiguration(for url: ISCSIURL) throws -> LibISCSIConfiguration {
+    func libiscsiConfiguration(for url: ISCSITargetURL) throws -> LibISCSIConfiguration {
         var chap: LibISCSIConfiguration.CHAP?
         switch try authentication(
             user: url.user,
             urlPassword: url.password,
             urlTargetUser: url.targetUser,
             urlTargetPassword: url.targetPassword,
-            urlAlgorithms: url.chapAlgorithms
+            urlAlgorithms: try url.chapOffer()
         ) {
         case .none:
             chap = nil
@@ -186,20 +187,22 @@ extension TargetOptions {
         return text
     }
 
-    /// `url` in the libiscsi engine's form; credentials travel in the configuration instead.
-    static func libiscsiURL(_ url: ISCSIURL) throws -> LibISCSIURL {
-        guard let lun = Int(exactly: url.lun), lun <= LibISCSIURL.maximumLUN else {
-            throw CLIError("LUN \(url.lun) is beyond what libiscsi can address (0...\(LibISCSIURL.maximumLUN)); use --engine native", exitCode: CLIExitCode.usage)
-        }
-        return LibISCSIURL(host: url.portal.host, port: url.portal.port, targetName: url.targetName, lun: lun)
+    /// `url` as the libiscsi engine gets it: the credentials and the header digest travel in
+    /// the configuration instead.
+    static func libiscsiURL(_ url: ISCSITargetURL) -> ISCSITargetURL {
+        ISCSITargetURL(endpoint: url.endpoint, targetName: url.targetName, lun: url.lun)
     }
 }
 
 /// Parses a target URL argument, turning a parse failure into a usage error that says what is wrong.
-func parseTargetURL(_ text: String) throws -> ISCSIURL {
+func parseTargetURL(_ text: String) throws -> ISCSITargetURL {
     do {
-        return try ISCSIURL(parsing: text)
-    } catch {
+        let url = try ISCSITargetURL(parsing: text)
+        _ = try url.chapOffer()
+        return url
+    } catch let error as ISCSIError {
         throw ValidationError(error.message)
+    } catch {
+        throw ValidationError("\(error)")
     }
 }

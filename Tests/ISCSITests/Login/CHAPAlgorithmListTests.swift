@@ -1,6 +1,7 @@
 // The per-target CHAP algorithm list: how configuration, options and URLs spell it.
 
 import ISCSI
+import ISCSIAddress
 import Testing
 
 @Suite struct CHAPAlgorithmListTests {
@@ -30,9 +31,9 @@ import Testing
     }
 
     @Test func theURLArgumentSetsTheOffer() throws {
-        let url = try ISCSIURL(parsing: "iscsi://alice%alice-secret-12@127.0.0.1:3260/iqn.2026-11.t:x/1?chap_algorithms=md5")
-        #expect(url.chapAlgorithms == [.md5])
-        guard case .chap(_, _, let algorithms) = url.authentication else {
+        let url = try ISCSITargetURL(parsing: "iscsi://alice%alice-secret-12@127.0.0.1:3260/iqn.2026-11.t:x/1?chap_algorithms=md5")
+        #expect(try url.chapOffer() == [.md5])
+        guard case .chap(_, _, let algorithms) = try url.authentication() else {
             Issue.record("the URL names a CHAP user")
             return
         }
@@ -40,18 +41,20 @@ import Testing
         #expect(url.description.hasSuffix("?chap_algorithms=md5"))
         #expect(!url.description.contains("alice-secret-12"))
 
-        let plain = try ISCSIURL(parsing: "iscsi://alice%alice-secret-12@127.0.0.1/iqn.2026-11.t:x/1")
-        guard case .chap(_, _, let defaults) = plain.authentication else {
+        let plain = try ISCSITargetURL(parsing: "iscsi://alice%alice-secret-12@127.0.0.1/iqn.2026-11.t:x/1")
+        guard case .chap(_, _, let defaults) = try plain.authentication() else {
             Issue.record("the URL names a CHAP user")
             return
         }
         #expect(defaults == CHAPAlgorithm.defaultOffer)
 
+        // The URL's syntax is ISCSIAddress's; which names are CHAP algorithms is the engine's.
+        let unknown = try ISCSITargetURL(parsing: "iscsi://alice%alice-secret-12@127.0.0.1/iqn.2026-11.t:x/1?chap_algorithms=rot13")
         do {
-            _ = try ISCSIURL(parsing: "iscsi://alice%alice-secret-12@127.0.0.1/iqn.2026-11.t:x/1?chap_algorithms=rot13")
+            _ = try unknown.authentication()
             Issue.record("an unknown algorithm was accepted")
         } catch {
-            #expect(error.message.contains("'rot13'"), "\(error.message)")
+            #expect(error.message.contains("'rot13'") && error.message.contains("chap_algorithms"), "\(error.message)")
             #expect(!error.message.contains("alice-secret-12"), "\(error.message)")
         }
     }

@@ -4,6 +4,7 @@
 
 import BlockDevice
 import ISCSI
+import ISCSIAddress
 import NIOConcurrencyHelpers
 import NIOCore
 import SCSI
@@ -105,7 +106,7 @@ import Testing
             var settings = fake.configuration()
             settings.recoveryTimeout = .seconds(5)
             let configuration = settings
-            let url = ISCSIURL(portal: fake.portal, targetName: FakeTarget.targetName, lun: 0)
+            let url = ISCSITargetURL(endpoint: ISCSIEndpoint(host: fake.portal.host, port: fake.portal.port), targetName: FakeTarget.targetName, lun: 0)
             let lun = try await BoundedWait.run("opening the LUN", within: BoundedWait.hangGuard) {
                 try await ISCSILUN.connect(url, configuration: configuration)
             }

@@ -3,6 +3,7 @@
 
 import BlockDevice
 import ISCSI
+import ISCSIAddress
 import LibISCSI
 
 /// An initiator implementation under test.
@@ -19,12 +20,12 @@ enum InitiatorEngine: String, CaseIterable, Sendable, CustomStringConvertible {
     func open(_ url: String, offer: InitiatorOffer = InitiatorOffer()) async throws -> any BlockDevice {
         switch self {
         case .native:
-            var parsed = try ISCSIURL(parsing: url)
-            parsed.chapAlgorithms = offer.chapAlgorithms ?? parsed.chapAlgorithms
+            var parsed = try ISCSITargetURL(parsing: url)
+            parsed.chapAlgorithms = offer.chapAlgorithms.map { $0.map(\.name) } ?? parsed.chapAlgorithms
             var configuration = ISCSISessionConfiguration(
                 portal: parsed.portal,
                 targetName: parsed.targetName,
-                authentication: parsed.authentication,
+                authentication: try parsed.authentication(),
                 proposal: offer.nativeProposal
             )
             configuration.connectTimeout = offer.loginTimeout

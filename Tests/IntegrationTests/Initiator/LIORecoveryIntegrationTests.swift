@@ -5,6 +5,7 @@
 import BlockDevice
 import Foundation
 import ISCSI
+import ISCSIAddress
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing
@@ -33,7 +34,7 @@ struct LIORecoveryIntegrationTests {
                 recoveryTimeout: Self.recoveryTimeout
             )
             configuration.connectTimeout = .seconds(10)
-            let lun = try await ISCSILUN.connect(try ISCSIURL(parsing: lio.url(Self.iqn, lun: 0)), configuration: configuration)
+            let lun = try await ISCSILUN.connect(try ISCSITargetURL(parsing: lio.url(Self.iqn, lun: 0)), configuration: configuration)
 
             // The writer: 4 KiB stamped blocks at rising LBAs, bounded in count; each index is
             // recorded only after its write returned (acknowledged).

@@ -5,6 +5,7 @@
 import BlockDevice
 import Foundation
 import ISCSI
+import ISCSIAddress
 import NIOConcurrencyHelpers
 import NIOCore
 import SCSI
@@ -28,7 +29,7 @@ struct LIOTargetFeatureIntegrationTests {
             recoveryTimeout: recovery
         )
         configuration.connectTimeout = .seconds(20)
-        return try await ISCSILUN.connect(try ISCSIURL(parsing: "iscsi://\(portal)/\(iqn)/0"), configuration: configuration)
+        return try await ISCSILUN.connect(try ISCSITargetURL(parsing: "iscsi://\(portal)/\(iqn)/0"), configuration: configuration)
     }
 
     /// The `alua` LUN is exported through TPG 1 (LIO's default group, id 0, active/optimized)

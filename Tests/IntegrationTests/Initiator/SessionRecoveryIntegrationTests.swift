@@ -5,6 +5,7 @@
 import BlockDevice
 import Foundation
 import ISCSI
+import ISCSIAddress
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing
@@ -18,7 +19,7 @@ struct SessionRecoveryIntegrationTests {
 
     /// The native LUN with short timers, so a lost connection is seen and replaced in seconds.
     static func connect(_ tgt: TgtTarget, recoveryTimeout: TimeAmount) async throws -> ISCSILUN {
-        let url = try ISCSIURL(parsing: tgt.url(iqn, lun: 1))
+        let url = try ISCSITargetURL(parsing: tgt.url(iqn, lun: 1))
         var configuration = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName)
         configuration.connectTimeout = .seconds(2)
         configuration.loginTimeout = .seconds(5)
