@@ -73,7 +73,12 @@ struct InitiatorConnectionStateMachine {
             return .none
         case .succeeded(let result):
             state = .fullFeature
-            phase.enterFullFeaturePhase(result, keepaliveInterval: configuration.keepaliveInterval, keepaliveTimeout: configuration.keepaliveTimeout, now: now)
+            phase.enterFullFeaturePhase(
+                result,
+                keepaliveInterval: configuration.keepaliveInterval,
+                keepaliveTimeout: configuration.keepaliveTimeout,
+                now: now
+            )
             return .loggedIn(result)
         case .redirect(let host, let port, let permanent):
             let portal = TargetPortal(host: host, port: port)
