@@ -52,8 +52,10 @@ import Testing
         let tag = try #require(writtenCommand(read.action)).initiatorTaskTag
         let bytes = pattern(2048, seed: 3)
 
-        let first = harness.receive(Self.dataIn(tag: tag, dataSN: 0, offset: 0, bytes.getSlice(at: 0, length: 1024)!))
-        let second = harness.receive(Self.dataIn(tag: tag, dataSN: 1, offset: 1024, bytes.getSlice(at: 1024, length: 1024)!))
+        // Without status a Data-In's StatSN field means nothing: a value there must not be acknowledged.
+        let junk = harness.statSN &+ 100
+        let first = harness.receive(Self.dataIn(tag: tag, dataSN: 0, offset: 0, bytes.getSlice(at: 0, length: 1024)!, statSN: junk))
+        let second = harness.receive(Self.dataIn(tag: tag, dataSN: 1, offset: 1024, bytes.getSlice(at: 1024, length: 1024)!, statSN: junk))
         guard case .none = first, case .none = second else {
             Issue.record("Data-In without status did something: \(first), \(second)")
             return
@@ -61,6 +63,8 @@ import Testing
         let result = try #require(expectSucceeded(harness.receive(harness.response(to: tag, expCmdSN: Fixture.cmdSN + 1)), read.promise))
         #expect(result.status == 0 && result.residual == .none && result.senseData.isEmpty)
         #expect(result.data == bytes)
+        let next = harness.execute(.testUnitReady())
+        #expect(try #require(writtenCommand(next.action)).expStatSN == ConnectionMachineHarness.loginStatSN + 2)
     }
 
     @Test func statusInTheLastDataInCompletesTheRead() throws {

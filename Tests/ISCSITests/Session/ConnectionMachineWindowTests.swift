@@ -56,6 +56,12 @@ import Testing
         }
         #expect(promise == first.promise)
         #expect(result.status == 0 && result.residual == .none)
+        // A command submitted now queues behind those already waiting, though the window is open.
+        let fourth = harness.execute(.testUnitReady(lun: 9))
+        guard case .none = fourth.action else {
+            Issue.record("a new command overtook the waiting ones: \(fourth.action)")
+            return
+        }
         let released = harness.readComplete()
         #expect(released.count == 2)
         let commands = released.compactMap { writtenCommand($0) }
@@ -64,6 +70,8 @@ import Testing
         // It acknowledged the response's StatSN.
         #expect(commands.allSatisfy { $0.expStatSN == ConnectionMachineHarness.loginStatSN + 2 })
         #expect(!harness.machine.window.isOpen)
+        _ = harness.receive(harness.response(to: commands[0].initiatorTaskTag, expCmdSN: Fixture.cmdSN + 2, window: 2))
+        #expect(harness.readComplete().compactMap { writtenCommand($0) }.map(\.lun) == [ISCSIPDU.encodeLUN(9)])
     }
 
     @Test func aWindowClosedAtLoginOpensOnANOPIn() throws {
