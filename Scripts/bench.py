@@ -57,6 +57,7 @@ def libiscsi(url, pattern, bs, qd, seconds):
 
 
 PERF = "iscsi-perf"
+BASELINE = "baseline native"
 
 
 def main():
@@ -65,6 +66,10 @@ def main():
     parser.add_argument("--pairs", type=int, default=3, help="rounds of alternation per workload (at least 3 for the record)")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--engines", default="native,libiscsi", help="comma-separated vdiskctl engines to include")
+    parser.add_argument("--baseline", help="another vdiskctl (say, a release build of main) to run with the native "
+                        "engine as one more side of every round, for a before/after comparison")
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only workloads whose name contains this text (repeatable)")
     args = parser.parse_args()
     for tool in ("tgtd", "tgtadm", "iscsi-perf"):
         if not shutil.which(tool):
@@ -82,10 +87,14 @@ def main():
         ("file LUN, 4 KiB random write, QD32", 2, "randwrite", 4096, 32),
         ("file LUN, 1 MiB sequential write, QD8", 2, "seqwrite", 1 << 20, 8),
     ]
+    if args.only:
+        workloads = [w for w in workloads if any(text in w[0] for text in args.only)]
     engines = [e for e in args.engines.split(",") if e]
     for engine in engines:
         if engine not in ("native", "libiscsi"):
             raise SystemExit(f"unknown engine {engine!r}: use native and/or libiscsi")
+    if args.baseline:
+        engines.append(BASELINE)
     with tempfile.TemporaryDirectory() as workdir:
         # LUN 1 is null-backed (no disk in the way), LUN 2 a 1 GiB file.
         target = Tgtd(workdir, [(1, None, False), (2, 1 << 30, False)], IQN)
@@ -102,6 +111,8 @@ def main():
                     for side in sides:
                         if side == PERF:
                             samples[side].append(libiscsi(target.url(lun), pattern, bs, qd, args.seconds))
+                        elif side == BASELINE:
+                            samples[side].append(ours(args.baseline, target.url(lun), pattern, bs, qd, args.seconds, "native"))
                         else:
                             samples[side].append(ours(args.vdiskctl, target.url(lun), pattern, bs, qd, args.seconds, side))
                 rows.append((name, samples))
@@ -115,6 +126,8 @@ def main():
     header += " | " + " | ".join(f"{e}/{PERF}" for e in engines)
     if "native" in engines and "libiscsi" in engines:
         header += " | native/libiscsi engine"
+    if "native" in engines and BASELINE in engines:
+        header += f" | native/{BASELINE}"
     header += " |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
@@ -141,6 +154,8 @@ def table_row(name, samples, engines):
         cells.append(f"{medians(samples[e])[0] / medians(samples[PERF])[0]:.2f}" if PERF in samples else "n/a")
     if "native" in engines and "libiscsi" in engines:
         cells.append(f"{medians(samples['native'])[0] / medians(samples['libiscsi'])[0]:.2f}")
+    if "native" in engines and BASELINE in engines:
+        cells.append(f"{medians(samples['native'])[0] / medians(samples[BASELINE])[0]:.2f}")
     return "| " + " | ".join(cells) + " |"
 
 

@@ -81,18 +81,7 @@ final class EmbeddedTargetPeer {
             text("AuthMethod=None")
         )))
         guard case .loginRequest = try received().first else { throw PeerError.expected("the operational Login Request") }
-        try send(.loginResponse(LoginResponse(
-            transit: true,
-            currentStage: .operationalNegotiation,
-            nextStage: .fullFeaturePhase,
-            isid: Fixture.isid,
-            tsih: 5,
-            initiatorTaskTag: Fixture.itt,
-            statSN: 11,
-            expCmdSN: Fixture.cmdSN,
-            maxCmdSN: Fixture.cmdSN &+ window &- 1,
-            data: Fixture.operationalAnswers
-        )))
+        try send(.loginResponse(Fixture.loginToFullFeature(window: window)))
         guard case .success(.loggedIn)? = outcome(loginPromise.futureResult) else {
             throw PeerError.expected("a finished login")
         }
