@@ -1,8 +1,7 @@
 // What both SCSI engines ask a logical unit at open in the same way: its capacity, block
-// size and provisioning bits, its block limits page and its provisioning page. Each engine
-// keeps its own COMPARE AND WRITE trial, since the targets mislead the engines' probes
-// differently, and its own persistent-reservations probe, which takes one answer as it
-// comes instead of going through `runCommand`'s retries (see the engines' comments).
+// size and provisioning bits, its block limits page and its provisioning page, in one order.
+// Each engine brings its own COMPARE AND WRITE trial, since the targets mislead the engines'
+// probes differently.
 
 import NIOCore
 import SCSI
@@ -64,6 +63,35 @@ extension SCSIBlockCommands {
             capabilities.remove(.unmap)
         }
         return (limits, capabilities)
+    }
+
+    /// Everything the engines probe after the geometry, in one order: the limits and
+    /// provisioning pages, the engine's own COMPARE AND WRITE trial (given the limits the
+    /// unit advertised), and the persistent-reservations probe. Returns the limits with the
+    /// COMPARE AND WRITE length settled, and the capabilities found.
+    /// The provisioning page is asked only when READ CAPACITY(16) said the unit manages
+    /// provisioning (UNMAP among `capabilities` after `probeGeometry`).
+    public func probeCapabilities(
+        compareAndWriteWorks: (SCSIBlockLimits) async -> Bool
+    ) async -> (limits: SCSIBlockLimits, capabilities: BlockDeviceCapabilities) {
+        var (limits, capabilities) = await probeLimitsAndProvisioning(provisioningEnabled: self.capabilities.contains(.unmap))
+        if await compareAndWriteWorks(limits) {
+            capabilities.insert(.compareAndWrite)
+        }
+        limits.settleCompareAndWrite(capabilities)
+        if await answersPersistentReserveIn() {
+            capabilities.insert(.persistentReservations)
+        }
+        return (limits, capabilities)
+    }
+
+    /// Whether one PERSISTENT RESERVE IN (REPORT CAPABILITIES) is answered GOOD, taken as it
+    /// comes (`isAnsweredGood`), not through `runCommand`, which retries UNIT ATTENTION and
+    /// throws on other statuses: a probe on `runCommand` was tried and reverted (commit
+    /// 09fa166), suspected of two-host failures whose cause later proved to be tgt refusing a
+    /// replaced session's writes (DATASTORE.md); the one-answer probe is what both engines used.
+    public func answersPersistentReserveIn() async -> Bool {
+        await isAnsweredGood(CDB.persistentReserveIn(.reportCapabilities, allocationLength: 8), name: "PERSISTENT RESERVE IN", dataInLength: 8)
     }
 
     private func inquiryPage(_ page: VitalProductDataPage) async throws -> [UInt8] {

@@ -44,6 +44,10 @@ public protocol SCSIBlockCommands: SCSIPassthrough {
     /// Sends `cdb` (named `name` in messages), retrying after UNIT ATTENTION, and returns the
     /// Data-In bytes; any status but GOOD throws the shared `BlockDeviceError(_:cdb:object:)`.
     func runCommand(_ cdb: [UInt8], name: String, dataOut: ByteBuffer?, dataInLength: Int) async throws -> ByteBuffer
+
+    /// Sends `cdb` once, with no retry after UNIT ATTENTION, and says whether the answer was
+    /// GOOD; a failed send is false. For probes that take one answer as it comes.
+    func isAnsweredGood(_ cdb: [UInt8], name: String, dataInLength: Int) async -> Bool
 }
 
 extension SCSIBlockCommands {

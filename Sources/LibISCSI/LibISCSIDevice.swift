@@ -18,14 +18,7 @@ import SCSI
 public final class LibISCSIDevice: SCSIBlockCommands {
     public let url: ISCSITargetURL
     let loop: LibISCSIEventLoop
-    private let state: NIOLockedValueBox<State>
-
-    private struct State {
-        var geometry = BlockGeometry(blockSize: 512, blockCount: 0)
-        var capabilities: BlockDeviceCapabilities = []
-        var limits = SCSIBlockLimits()
-        var closed = false
-    }
+    private let state: NIOLockedValueBox<SCSIUnitState>
 
     /// How many times a command is repeated after UNIT ATTENTION (as the native engine).
     static let unitAttentionRetries = 5
@@ -33,7 +26,7 @@ public final class LibISCSIDevice: SCSIBlockCommands {
     private init(url: ISCSITargetURL, loop: LibISCSIEventLoop) {
         self.url = url
         self.loop = loop
-        self.state = NIOLockedValueBox(State())
+        self.state = NIOLockedValueBox(SCSIUnitState())
     }
 
     deinit {
@@ -137,43 +130,24 @@ public final class LibISCSIDevice: SCSIBlockCommands {
     public func refreshGeometry() async throws -> BlockGeometry {
         try checkOpen()
         let (geometry, provisioning) = try await probeGeometry()
-        state.withLockedValue { state in
-            state.geometry = geometry
-            state.capabilities.formUnion(provisioning)
-        }
+        state.withLockedValue { $0.apply(geometry: geometry, provisioning: provisioning) }
         return geometry
     }
 
     private func probeCapabilities() async throws {
-        let provisioningEnabled = state.withLockedValue { $0.capabilities.contains(.unmap) }
-        var (limits, capabilities) = await probeLimitsAndProvisioning(provisioningEnabled: provisioningEnabled)
-        var advertised = limits.maximumCompareAndWriteBlocks > 0
-        if !advertised { advertised = await supports(.compareAndWrite) }
-        if await compareAndWriteWorks(advertised: advertised) {
-            capabilities.insert(.compareAndWrite)
-        }
-        limits.settleCompareAndWrite(capabilities)
-        if await answersPersistentReserveIn() {
-            capabilities.insert(.persistentReservations)
-        }
-        state.withLockedValue { state in
-            state.capabilities.settle(probed: capabilities)
-            state.limits = limits
-        }
+        // This engine trusts the block limits page's COMPARE AND WRITE length before RSOC.
+        let (limits, capabilities) = await probeCapabilities(
+            compareAndWriteWorks: { limits in
+                var advertised = limits.maximumCompareAndWriteBlocks > 0
+                if !advertised { advertised = await self.supports(.compareAndWrite) }
+                return await self.compareAndWriteWorks(advertised: advertised)
+            }
+        )
+        state.withLockedValue { $0.apply(limits: limits, probed: capabilities) }
     }
 
-    /// Whether one PERSISTENT RESERVE IN (REPORT CAPABILITIES) is answered GOOD, taken as it
-    /// comes through this engine's own `execute`, not `runCommand` (which retries UNIT
-    /// ATTENTION and throws on other statuses). A probe shared on `runCommand` was tried and
-    /// reverted (commit 09fa166) as a suspect in two-host container test failures, so each
-    /// engine keeps this one, as it keeps its COMPARE AND WRITE trial.
-    private func answersPersistentReserveIn() async -> Bool {
-        let result = try? await execute(
-            CDB.persistentReserveIn(.reportCapabilities, allocationLength: 8),
-            name: "PERSISTENT RESERVE IN",
-            dataIn: 8
-        )
-        return result?.isGood == true
+    public func isAnsweredGood(_ cdb: [UInt8], name: String, dataInLength: Int) async -> Bool {
+        (try? await execute(cdb, name: name, dataIn: dataInLength))?.isGood == true
     }
 
     /// Whether REPORT SUPPORTED OPERATION CODES lists `opcode`; false when the target cannot say.

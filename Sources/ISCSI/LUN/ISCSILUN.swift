@@ -28,18 +28,11 @@ public final class ISCSILUN: SCSIBlockCommands {
     /// Whether `close()` also logs the session out.
     private let ownsSession: Bool
     private let link: Reconnector<ISCSISession>
-    private let state: NIOLockedValueBox<State>
+    private let state: NIOLockedValueBox<SCSIUnitState>
     /// Session events and recovery steps; only a LUN opened with `connect` reports session
     /// events. The newest `bufferedEvents` wait for a reader; the stream ends at `close()`.
     public let events: AsyncStream<ISCSILUNEvent>
     private let eventSink: AsyncStream<ISCSILUNEvent>.Continuation
-
-    private struct State {
-        var geometry: BlockGeometry
-        var capabilities: BlockDeviceCapabilities
-        var limits = SCSIBlockLimits()
-        var closed = false
-    }
 
     /// How many times a command is repeated after UNIT ATTENTION.
     static let unitAttentionRetries = 5
@@ -58,7 +51,7 @@ public final class ISCSILUN: SCSIBlockCommands {
         self.ownsSession = ownsSession
         self.events = events.0
         self.eventSink = events.1
-        self.state = NIOLockedValueBox(State(geometry: BlockGeometry(blockSize: 512, blockCount: 0), capabilities: []))
+        self.state = NIOLockedValueBox(SCSIUnitState())
     }
 
     /// The session commands go to now (after a reconnection, the new one).
@@ -160,41 +153,23 @@ public final class ISCSILUN: SCSIBlockCommands {
     @discardableResult
     public func refreshGeometry() async throws -> BlockGeometry {
         let (geometry, provisioning) = try await probeGeometry()
-        state.withLockedValue { state in
-            state.geometry = geometry
-            state.capabilities.formUnion(provisioning)
-        }
+        state.withLockedValue { $0.apply(geometry: geometry, provisioning: provisioning) }
         return geometry
     }
 
     private func probeCapabilities() async throws {
-        let provisioningEnabled = state.withLockedValue { $0.capabilities.contains(.unmap) }
-        var (limits, capabilities) = await probeLimitsAndProvisioning(provisioningEnabled: provisioningEnabled)
-        if await supports(.compareAndWrite) != false, await compareAndWriteWorks() {
-            capabilities.insert(.compareAndWrite)
-        }
-        limits.settleCompareAndWrite(capabilities)
-        if await answersPersistentReserveIn() {
-            capabilities.insert(.persistentReservations)
-        }
-        state.withLockedValue { state in
-            state.capabilities.settle(probed: capabilities)
-            state.limits = limits
-        }
+        // This engine tries COMPARE AND WRITE unless RSOC says no (tgt lists it and refuses it).
+        let (limits, capabilities) = await probeCapabilities(
+            compareAndWriteWorks: { _ in
+                guard await self.supports(.compareAndWrite) != false else { return false }
+                return await self.compareAndWriteWorks()
+            }
+        )
+        state.withLockedValue { $0.apply(limits: limits, probed: capabilities) }
     }
 
-    /// Whether one PERSISTENT RESERVE IN (REPORT CAPABILITIES) is answered GOOD, taken as it
-    /// comes through this engine's own `execute`, not `runCommand` (which retries UNIT
-    /// ATTENTION and throws on other statuses). A probe shared on `runCommand` was tried and
-    /// reverted (commit 09fa166) as a suspect in two-host container test failures, so each
-    /// engine keeps this one, as it keeps its COMPARE AND WRITE trial.
-    private func answersPersistentReserveIn() async -> Bool {
-        let result = try? await execute(
-            CDB.persistentReserveIn(.reportCapabilities, allocationLength: 8),
-            name: "PERSISTENT RESERVE IN",
-            expectedDataIn: 8
-        )
-        return result?.isGood == true
+    public func isAnsweredGood(_ cdb: [UInt8], name: String, dataInLength: Int) async -> Bool {
+        (try? await execute(cdb, name: name, expectedDataIn: dataInLength))?.isGood == true
     }
 
     /// Whether REPORT SUPPORTED OPERATION CODES lists `opcode`; nil when the target cannot say.
