@@ -45,12 +45,16 @@ import Testing
             // suite shares on two cores, so the first ping may wait for a free pool thread;
             // the bound is generous, and what is checked is that it comes.
             #expect(await receiver.receive(timeout: 60) == "WATCHDOG=1")
-            // The injected stall: a task that blocks the loop's only thread for 3 s.
-            loop.execute { Thread.sleep(forTimeInterval: 3) }
-            // Drain pings sent before the stall (at most a few), then expect silence while it lasts.
+            // The injected stall: a task that blocks the loop's only thread for 6 s.
+            let stalled = ContinuousClock.now
+            loop.execute { Thread.sleep(forTimeInterval: 6) }
+            // Drain pings sent before the stall (at most a few), then expect silence while it
+            // lasts. The drain may take up to 2 s on a loaded machine; the stall outlasts it and
+            // the silent second after it (a 3 s stall once ended inside that second).
             for _ in 0..<10 {
                 guard await receiver.receive(timeout: 0.2) != nil else { break }
             }
+            #expect(ContinuousClock.now - stalled < .seconds(4), "the drain took the whole stall")
             #expect(await receiver.receive(timeout: 1.0) == nil)
             // After the stall, pings resume.
             #expect(await receiver.receive(timeout: 60) == "WATCHDOG=1")

@@ -96,7 +96,7 @@ import Testing
         "iscsi://127.0.0.1/iqn.2026-11.example:disk/1",
         "iscsi://127.0.0.1:3261/iqn.2026-11.example.vdiskd:e1/0",
         "iscsi://user%secret@127.0.0.1:3260/iqn.2026-11.test:t1/1",
-        "iscsi://alice%alice-secret-12@127.0.0.1:3260/iqn.2026-11.t:x/1?chap_algorithms=md5",
+        "iscsi://alice%opensesame12@127.0.0.1:3260/iqn.2026-11.t:x/1?chap_algorithms=md5",
         "iscsi://alice%secret@host/iqn.x:y/0?target_user=tgt&target_password=tsecret&header_digest=none-crc32c",
         "iscsi://[fe80::1%eth0]:3260/iqn.2003-01.org.linux-iscsi.x:sn.1/3",
         "iscsi://san-1.example.com/eui.02004567A425678D/0",
