@@ -4,6 +4,7 @@ import Control
 import Daemon
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct ControlDispatcherTests {
     private func answer(_ dispatcher: ControlDispatcher, _ line: String, peer: PeerCredentials = DispatcherFixture.root) async throws -> JSONValue {
@@ -91,7 +92,7 @@ import Testing
     }
 
     @Test func reloadSaysWhatWouldChangeAndWhatIsNotLive() async throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryDirectory("vdiskd-test")
         let path = try scratch.write("vdiskd.toml", ConfigFixtures.minimal)
         let (dispatcher, state) = try DispatcherFixture.make(config: ConfigLoader.load(path: path))
         let unchanged = try await answer(dispatcher, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"reload\"}")["result"]

@@ -40,7 +40,7 @@ final class DaemonProcess: @unchecked Sendable {
     /// `user`, the daemon runs as that user, who is given the scratch directory (config, socket,
     /// NOTIFY_SOCKET) first. A `launcher` (prlimit, say) execs vdiskd in turn, so the pid stays the daemon's.
     static func start(
-        in scratch: ScratchDirectory, tgt: String, lunIQN: String, exportPort: Int, shutdownTimeout: Int = 30,
+        in scratch: TemporaryDirectory, tgt: String, lunIQN: String, exportPort: Int, shutdownTimeout: Int = 30,
         user: UnprivilegedUser? = nil, launcher: [String] = [], edit: (String) -> String = { $0 }
     ) throws -> DaemonProcess {
         let socketPath = "\(scratch.path)/control.sock"

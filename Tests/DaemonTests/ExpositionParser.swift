@@ -2,13 +2,14 @@
 // Debian's python3-prometheus-client (Scripts/install-deps installs it).
 
 import Foundation
+import TestSupport
 
 enum ExpositionParser {
     static let python = "/usr/bin/python3"
 
     /// Parses `text` and returns each metric family's name and type ("counter", "gauge", ...);
     /// throws with the parser's complaint when the text is not a valid exposition.
-    static func families(_ text: String, in scratch: ScratchDirectory) async throws -> [String: String] {
+    static func families(_ text: String, in scratch: TemporaryDirectory) async throws -> [String: String] {
         let path = try scratch.write("exposition.txt", text)
         let script = """
             import sys

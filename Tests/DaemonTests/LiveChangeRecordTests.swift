@@ -5,6 +5,7 @@ import Filters
 import Foundation
 import ISCSIAddress
 import Testing
+import TestSupport
 
 @Suite struct LiveChangeRecordTests {
     private let file = try! ConfigFixtures.parse(ConfigFixtures.minimal)
@@ -85,7 +86,7 @@ import Testing
     }
 
     @Test func theRecordRoundTripsThroughItsFileAndABadFileIsNamed() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryDirectory("vdiskd-test")
         try record.save(directory: scratch.path)
         let path = "\(scratch.path)/\(LiveChangeRecord.fileName)"
         #expect((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) == 0o600)
@@ -109,7 +110,7 @@ import Testing
         ]
         var changed = LiveChangeRecord()
         changed.recordDisk("ds1/vm2", file: nil, live: disk)
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryDirectory("vdiskd-test")
         try changed.save(directory: scratch.path)
         let loaded = try LiveChangeRecord.load(directory: scratch.path)
         #expect(loaded == changed)

@@ -13,7 +13,7 @@ struct PreparedLUN {
     let iqn: String
     /// The LUN as vdiskctl's datastore commands take it.
     let url: String
-    let scratch: ScratchDirectory
+    let scratch: TemporaryDirectory
 
     /// Starts tgt with one file-backed LUN of `size` bytes, formats it (with `formatOptions`
     /// added to `datastore format`) and creates vm1 of `diskSize`.
@@ -22,7 +22,7 @@ struct PreparedLUN {
         let spec = TgtTargetSpec(iqn: iqn, luns: [.file(1, size: size)])
         try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
             let portal = "\(tgt.portal.host):\(tgt.portal.port)"
-            let lun = PreparedLUN(tgt: tgt, portal: portal, iqn: iqn, url: "iscsi://\(portal)/\(iqn)/1", scratch: try ScratchDirectory())
+            let lun = PreparedLUN(tgt: tgt, portal: portal, iqn: iqn, url: "iscsi://\(portal)/\(iqn)/1", scratch: try TemporaryDirectory("vdiskd-test"))
             try await lun.vdiskctl(["datastore", "format", lun.url, "--label", "ds1"] + formatOptions)
             try await lun.vdiskctl(["disk", "create", lun.url, "vm1", "--size", diskSize])
             try await body(lun)

@@ -7,6 +7,7 @@ import Foundation
 import NIOCore
 import SCSI
 import Testing
+import TestSupport
 import VSCSI
 
 @Suite struct StatisticsMethodsTests {
@@ -17,7 +18,7 @@ import VSCSI
     }
 
     /// A logical unit over a scratch image whose statistics are the daemon's for `ds1/vm1`.
-    private func unit(_ state: DaemonState, in scratch: ScratchDirectory) throws -> LogicalUnit {
+    private func unit(_ state: DaemonState, in scratch: TemporaryDirectory) throws -> LogicalUnit {
         let device = try FileBlockDevice.create(path: "\(scratch.path)/vm1.img", byteCount: 1 << 20, blockSize: 512)
         return LogicalUnit(
             device: device, identity: LogicalUnitIdentity(uuid: UUID(), name: "vm1"),
@@ -41,7 +42,7 @@ import VSCSI
 
     @Test func diskStatsAndMetricsShowTheUnitsIO() async throws {
         let (dispatcher, state) = try DispatcherFixture.make()
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryDirectory("vdiskd-test")
         let unit = try unit(state, in: scratch)
         // The first command meets the power-on unit attention: a read that fails, counted as an error.
         #expect(await read(unit, lba: 0, blocks: 1).status == .checkCondition)

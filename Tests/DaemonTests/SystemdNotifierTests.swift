@@ -6,10 +6,11 @@ import Logging
 import NIOPosix
 import ServiceLifecycle
 import Testing
+import TestSupport
 
 @Suite struct SystemdNotifierTests {
     @Test func sendsToAPathSocket() async throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryDirectory("vdiskd-test")
         let receiver = try NotifyReceiver(path: "\(scratch.path)/notify")
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.path])
         #expect(notifier.notify("READY=1\nSTATUS=up"))
@@ -29,7 +30,7 @@ import Testing
     }
 
     @Test func watchdogStopsPingingWhileTheEventLoopIsStalled() async throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryDirectory("vdiskd-test")
         let receiver = try NotifyReceiver(path: "\(scratch.path)/notify")
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.path])
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)

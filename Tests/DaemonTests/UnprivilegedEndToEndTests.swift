@@ -26,7 +26,7 @@ import TestSupport
     }
 
     /// `count` bytes of a seeded pattern in `name`, readable by the user.
-    private func pattern(_ name: String, in scratch: ScratchDirectory, seed: UInt64, count: Int) throws -> (path: String, bytes: Data) {
+    private func pattern(_ name: String, in scratch: TemporaryDirectory, seed: UInt64, count: Int) throws -> (path: String, bytes: Data) {
         let bytes = Data(TestPattern.bytes(seed: seed, count: count).readableBytesView)
         let path = "\(scratch.path)/\(name)"
         try bytes.write(to: URL(fileURLWithPath: path))
@@ -39,7 +39,7 @@ import TestSupport
         try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
             let portal = "\(tgt.portal.host):\(tgt.portal.port)"
             let url = "iscsi://\(portal)/\(Self.lunIQN)/1"
-            let scratch = try ScratchDirectory()
+            let scratch = try TemporaryDirectory("vdiskd-test")
             try user.own(scratch.path)
 
             let discovered = try await asUser(["target", "discover", portal, "--engine", "native"])
@@ -60,7 +60,7 @@ import TestSupport
     }
 
     @Test func exportServeOfADatastoreDiskServesALibiscsiClientAsAnOrdinaryUser() async throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryDirectory("vdiskd-test")
         try user.own(scratch.path)
         let image = "\(scratch.path)/ds.img"
         try await asUser(["datastore", "format", image, "--label", "ds", "--image-size", "128MiB"])

@@ -29,8 +29,8 @@ import TestSupport
     static let uuidB = "0a3c36f1-6b2e-4a55-9d1e-7f4b2c8e1a02"
 
     /// A daemon of its own scratch directory (kept alive with it) for `host`, once it is READY.
-    static func host(_ lun: PreparedLUN, _ host: String, uuid: String, auto: Bool, port: Int) async throws -> (DaemonProcess, ScratchDirectory) {
-        let scratch = try ScratchDirectory()
+    static func host(_ lun: PreparedLUN, _ host: String, uuid: String, auto: Bool, port: Int) async throws -> (DaemonProcess, TemporaryDirectory) {
+        let scratch = try TemporaryDirectory("vdiskd-test")
         let daemon = try DaemonProcess.start(in: scratch, tgt: lun.portal, lunIQN: lun.iqn, exportPort: port,
                                              edit: edit(host: host, uuid: uuid, auto: auto))
         let ready = await daemon.notify.waitFor("READY=1", timeout: 60) != nil

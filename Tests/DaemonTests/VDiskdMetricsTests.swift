@@ -12,7 +12,7 @@ import TestSupport
 
     /// The minimal config (its target unreachable) with the socket in `scratch` and, if given, metrics on.
     /// The minimal config (its target unreachable) with the socket in `scratch` and, if given, metrics on.
-    private func start(_ scratch: ScratchDirectory, exportPort: Int, metricsPort: Int?) throws -> DaemonProcess {
+    private func start(_ scratch: TemporaryDirectory, exportPort: Int, metricsPort: Int?) throws -> DaemonProcess {
         try DaemonProcess.start(in: scratch, tgt: "127.0.0.1:1", lunIQN: "iqn.2026-11.example:lun1", exportPort: exportPort) { text in
             guard let metricsPort else { return text }
             return text.replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nmetrics_listen = \"127.0.0.1:\(metricsPort)\"\n")
@@ -20,7 +20,7 @@ import TestSupport
     }
 
     @Test func metricsAreOffByDefault() async throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryDirectory("vdiskd-test")
         let exportPort = try LoopbackPort.reserve()
         let daemon = try start(scratch, exportPort: exportPort, metricsPort: nil)
         defer { daemon.stop() }
@@ -37,7 +37,7 @@ import TestSupport
     }
 
     @Test func listenerServesCountersThatMoveAndShrugsOffBadRequests() async throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryDirectory("vdiskd-test")
         let metricsPort = try LoopbackPort.reserve()
         let daemon = try start(scratch, exportPort: try LoopbackPort.reserve(), metricsPort: metricsPort)
         defer { daemon.stop() }

@@ -22,7 +22,7 @@ import TestSupport
     }
 
     /// Writes a pattern through the export with iscsi-dd and reads it back; true when it matches.
-    static func roundTrip(_ exportURL: String, seed: UInt64, scratch: ScratchDirectory) async throws -> Bool {
+    static func roundTrip(_ exportURL: String, seed: UInt64, scratch: TemporaryDirectory) async throws -> Bool {
         let pattern = Data(TestPattern.bytes(seed: seed, count: patternBytes).readableBytesView)
         let patternPath = "\(scratch.path)/pattern-\(seed).bin"
         try pattern.write(to: URL(fileURLWithPath: patternPath))

@@ -125,11 +125,11 @@ import TestSupport
         try await PreparedLUN.with(iqn: Self.lunIQN, size: 256 << 20, diskSize: "64MiB") { lun in
             try await lun.vdiskctl(["disk", "create", lun.url, "vm2", "--size", "64MiB"])
             let uuids = ["0a3c36f1-6b2e-4a55-9d1e-7f4b2c8e1b01", "0a3c36f1-6b2e-4a55-9d1e-7f4b2c8e1b02"]
-            var hosts: [(daemon: DaemonProcess, scratch: ScratchDirectory, url: String)] = []
+            var hosts: [(daemon: DaemonProcess, scratch: TemporaryDirectory, url: String)] = []
             defer { for host in hosts { host.daemon.stop() } }
             for (index, disk) in ["vm1", "vm2"].enumerated() {
                 let port = try LoopbackPort.reserve()
-                let scratch = try ScratchDirectory()
+                let scratch = try TemporaryDirectory("vdiskd-test")
                 let daemon = try DaemonProcess.start(in: scratch, tgt: lun.portal, lunIQN: lun.iqn, exportPort: port) { text in
                     hostConfigEdit(text, host: "host-\(index)", uuid: uuids[index], interval: 3, lease: 16)
                         .replacingOccurrences(of: "vm1", with: disk)

@@ -1,4 +1,5 @@
-// A scratch folder per unit test (image files, journals), removed when the test lets go of it.
+// A scratch folder per test (image files, journals, configs, sockets), removed when the test
+// lets go of it.
 
 import Foundation
 
@@ -13,6 +14,15 @@ public final class TemporaryDirectory: Sendable {
     }
 
     public func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    /// Writes `text` to `name` with `mode` and returns the full path.
+    @discardableResult
+    public func write(_ name: String, _ text: String, mode: Int = 0o644) throws -> String {
+        let file = file(name)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file)
+        return file
+    }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
