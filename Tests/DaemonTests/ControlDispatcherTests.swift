@@ -92,7 +92,7 @@ import TestSupport
     }
 
     @Test func reloadSaysWhatWouldChangeAndWhatIsNotLive() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let path = try scratch.write("vdiskd.toml", ConfigFixtures.minimal)
         let (dispatcher, state) = try DispatcherFixture.make(config: ConfigLoader.load(path: path))
         let unchanged = try await answer(dispatcher, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"reload\"}")["result"]

@@ -16,7 +16,7 @@ import TestSupport
         socketGroup: String? = nil, controlGroup: String? = nil, config: String? = nil,
         _ body: @escaping @Sendable (String) async throws -> Void
     ) async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         chmod(scratch.path, 0o755)
         let socketPath = "\(scratch.path)/control.sock"
         let (dispatcher, state) = try DispatcherFixture.make(config: try config.map { try ConfigLoader.load(path: $0) }, controlGroup: controlGroup)
@@ -126,7 +126,7 @@ import TestSupport
 
     @Test func controlGroupRulesHoldForVdiskctlRunAsOrdinaryUsers() async throws {
         // Readers are the socket's group (nogroup, 65534), admins the control group (users, 100).
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         chmod(scratch.path, 0o755)
         let configPath = try scratch.write("vdiskd.toml", ConfigFixtures.minimal)
         let vdiskctl = try UnprivilegedUser.executable("vdiskctl", overriddenBy: "VDISKCTL")

@@ -11,7 +11,7 @@ import TestSupport
 
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ControlSocketDescriptorLimitTests {
     @Test func aFloodOfIdleControlConnectionsNeitherSpinsNorLocksOut() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         // No target listens on port 1: the daemon runs with just its control socket and export.
         let daemon = try DaemonProcess.start(in: scratch, tgt: "127.0.0.1:1", lunIQN: "iqn.2026-11.example:none", exportPort: try LoopbackPort.reserve())
         defer { daemon.stop() }

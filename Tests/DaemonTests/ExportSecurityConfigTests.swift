@@ -22,7 +22,7 @@ import TestSupport
     }
 
     @Test func theExportKeysAreReadAndDefaulted() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let plain = try ConfigFixtures.parse(ConfigFixtures.minimal).exports[0]
         #expect(plain.allowedInitiators.isEmpty && plain.discovery == .automatic && plain.maxDiscoverySessions == 16)
         #expect(plain.loginTimeoutSeconds == 15 && plain.dataPhaseTimeoutSeconds == 20 && plain.writeBudgetBytes == 512 << 20)
@@ -57,7 +57,7 @@ import TestSupport
     }
 
     @Test func targetsTakeMutualCHAP() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let text = try config(targetKeys: """
             chap_user = "alice"
             chap_secret = "alice"
@@ -71,7 +71,7 @@ import TestSupport
 
     /// `chap_algorithms` is the CHAP_A offer for one target (tgt needs ["md5"]).
     @Test func targetsTakeTheirCHAPAlgorithms() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let secrets = "alice = \"\(TestSecrets.daemonTargetInitiator)\"\n"
         func parsed(_ list: String) throws -> DaemonConfig {
             try ConfigFixtures.parse(try config(targetKeys: "chap_user = \"alice\"\nchap_secret = \"alice\"\nchap_algorithms = \(list)\n", secrets: secrets, in: scratch))
@@ -89,7 +89,7 @@ import TestSupport
     }
 
     @Test func wrongKeysAreRefusedAtTheirKey() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let secrets = "client = \"\(TestSecrets.daemonClient)\"\nsame = \"\(TestSecrets.daemonClient)\"\nshort = \"tiny\"\n"
         func keys(_ exportKeys: String) throws -> [String] {
             ConfigFixtures.errors(try config(exportKeys: exportKeys, secrets: secrets, in: scratch)).map(\.key)

@@ -12,7 +12,7 @@ import TestSupport
     /// A scratch directory the user owns, with the minimal config's socket and state in it and
     /// `daemonLines` added to `[daemon]`.
     private func config(_ daemonLines: String) throws -> (scratch: TemporaryDirectory, path: String) {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let text = ConfigFixtures.minimal
             .replacingOccurrences(of: "/run/vdiskd/control.sock", with: "\(scratch.path)/run/control.sock")
             .replacingOccurrences(of: "[daemon]\n", with: "[daemon]\nstate_directory = \"\(scratch.path)/state\"\n\(daemonLines)")

@@ -31,7 +31,7 @@ import TestSupport
     }
 
     @Test func genDocsWritesPagesAndCompletionsNamingEverySubcommand() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let output = try await ProcessRunner.run("\(root)/Scripts/gen-docs", ["\(scratch.path)/docs"], environment: environment([:]))
         #expect(output.status == 0, "\(output.stderr)")
         let paths = try await subcommandPaths("vdiskctl")
@@ -56,7 +56,7 @@ import TestSupport
     }
 
     @Test func installIntoADestdirKeepsAnExistingConfig() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let stage = "\(scratch.path)/stage"
         let first = try await ProcessRunner.run("\(root)/Scripts/install", [], environment: environment(["DESTDIR": stage, "PREFIX": "/opt/vd"]))
         #expect(first.status == 0, "\(first.stderr)")
@@ -98,7 +98,7 @@ import TestSupport
     }
 
     @Test func installRefusesMissingBinariesNamingThem() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let output = try await ProcessRunner.run("\(root)/Scripts/install", [], environment: environment(["DESTDIR": "\(scratch.path)/stage", "BIN_PATH": scratch.path]))
         #expect(output.status == 1)
         #expect(output.stderr.contains("\(scratch.path)/vdiskd is missing or not executable"))

@@ -86,7 +86,7 @@ import TestSupport
     }
 
     @Test func theRecordRoundTripsThroughItsFileAndABadFileIsNamed() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         try record.save(directory: scratch.path)
         let path = "\(scratch.path)/\(LiveChangeRecord.fileName)"
         #expect((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) == 0o600)
@@ -110,7 +110,7 @@ import TestSupport
         ]
         var changed = LiveChangeRecord()
         changed.recordDisk("ds1/vm2", file: nil, live: disk)
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         try changed.save(directory: scratch.path)
         let loaded = try LiveChangeRecord.load(directory: scratch.path)
         #expect(loaded == changed)

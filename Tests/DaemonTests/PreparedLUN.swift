@@ -22,7 +22,7 @@ struct PreparedLUN {
         let spec = TgtTargetSpec(iqn: iqn, luns: [.file(1, size: size)])
         try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
             let portal = "\(tgt.portal.host):\(tgt.portal.port)"
-            let lun = PreparedLUN(tgt: tgt, portal: portal, iqn: iqn, url: "iscsi://\(portal)/\(iqn)/1", scratch: try TemporaryDirectory("vdiskd-test"))
+            let lun = PreparedLUN(tgt: tgt, portal: portal, iqn: iqn, url: "iscsi://\(portal)/\(iqn)/1", scratch: TemporaryDirectory("vdiskd-test"))
             try await lun.vdiskctl(["datastore", "format", lun.url, "--label", "ds1"] + formatOptions)
             try await lun.vdiskctl(["disk", "create", lun.url, "vm1", "--size", diskSize])
             try await body(lun)

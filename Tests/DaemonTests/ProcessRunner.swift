@@ -22,7 +22,7 @@ enum ProcessRunner {
         if let environment { process.environment = environment }
         // Output goes to files, not pipes: Foundation's pipe reads crash on EINTR, which the
         // SIGCHLDs of parallel tests' children cause.
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let outPath = try scratch.write("stdout", "")
         let errPath = try scratch.write("stderr", "")
         process.standardOutput = FileHandle(forWritingAtPath: outPath)

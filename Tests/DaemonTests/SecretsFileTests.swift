@@ -14,7 +14,7 @@ import TestSupport
     }
 
     @Test func privateSecretsFileIsAccepted() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let path = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o600)
         let loaded = try ConfigFixtures.parse(config(secrets: path))
         #expect(loaded.secrets == ["lun1": TestSecrets.daemonLUN])
@@ -22,7 +22,7 @@ import TestSupport
     }
 
     @Test func groupReadableSecretsFileIsRefused() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let path = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o640)
         let errors = ConfigFixtures.errors(config(secrets: path))
         #expect(errors.count == 1)
@@ -31,14 +31,14 @@ import TestSupport
     }
 
     @Test func worldReadableSecretsFileIsRefused() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let path = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o604)
         let errors = ConfigFixtures.errors(config(secrets: path))
         #expect(errors.first?.message.contains("chmod 600") == true)
     }
 
     @Test func missingSecretsFileIsRefused() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let path = "\(scratch.path)/absent.toml"
         let errors = ConfigFixtures.errors(config(secrets: path))
         #expect(errors.count == 1)
@@ -47,7 +47,7 @@ import TestSupport
     }
 
     @Test func secretsPathThatIsNotAFileIsRefused() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let errors = ConfigFixtures.errors(config(secrets: scratch.path))
         #expect(errors.first?.message == "the secrets file is not a regular file")
     }
@@ -55,7 +55,7 @@ import TestSupport
     @Test func secretsFileThatIsNotTextIsRefused() throws {
         // A secrets file the daemon truly cannot read is tested in VDiskdCommandTests, as an
         // unprivileged user: root reads any file whatever its mode.
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let path = "\(scratch.path)/secrets.toml"
         try Data([0xff, 0xfe, 0x00, 0x80]).write(to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
@@ -65,7 +65,7 @@ import TestSupport
     }
 
     @Test func missingSecretNameIsRefusedAtTheReference() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let path = try scratch.write("secrets.toml", "other = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o600)
         let errors = ConfigFixtures.errors(config(secrets: path))
         #expect(errors.map(\.key) == ["target[1].chap_secret"])
@@ -74,7 +74,7 @@ import TestSupport
     }
 
     @Test func aSecretsFileOfAnotherUserIsRefused() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let path = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o600)
         // Owned by "nobody" (65534), read by whoever runs the tests.
         let other: UInt32 = geteuid() == 65534 ? 65533 : 65534
@@ -88,7 +88,7 @@ import TestSupport
     }
 
     @Test func aSecretShorterThanTwelveBytesIsRefusedAtTheReference() throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let path = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.elevenBytes)\"\n", mode: 0o600)
         let errors = ConfigFixtures.errors(config(secrets: path))
         #expect(errors.map(\.key) == ["target[1].chap_secret"])

@@ -42,7 +42,7 @@ import VSCSI
 
     @Test func diskStatsAndMetricsShowTheUnitsIO() async throws {
         let (dispatcher, state) = try DispatcherFixture.make()
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let unit = try unit(state, in: scratch)
         // The first command meets the power-on unit attention: a read that fails, counted as an error.
         #expect(await read(unit, lba: 0, blocks: 1).status == .checkCondition)

@@ -10,7 +10,7 @@ import TestSupport
 
 @Suite struct SystemdNotifierTests {
     @Test func sendsToAPathSocket() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let receiver = try NotifyReceiver(path: "\(scratch.path)/notify")
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.path])
         #expect(notifier.notify("READY=1\nSTATUS=up"))
@@ -30,7 +30,7 @@ import TestSupport
     }
 
     @Test func watchdogStopsPingingWhileTheEventLoopIsStalled() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let receiver = try NotifyReceiver(path: "\(scratch.path)/notify")
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.path])
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)

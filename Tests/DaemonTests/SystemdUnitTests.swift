@@ -39,7 +39,7 @@ import TestSupport
 
     @Test func sysusersAndTmpfilesMakeTheUserAndGiveItTheConfig() async throws {
         // Applied to an empty root, as a package install applies them to the real one.
-        let root = try TemporaryDirectory("vdiskd-test")
+        let root = TemporaryDirectory("vdiskd-test")
         try FileManager.default.createDirectory(atPath: "\(root.path)/etc/vdiskd", withIntermediateDirectories: true)
         try root.write("etc/vdiskd/vdiskd.toml", ConfigFixtures.minimal, mode: 0o644)
         try root.write("etc/vdiskd/secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o644)
@@ -71,7 +71,7 @@ import TestSupport
         // Scripts/install-deps installs systemd, which brings systemd-analyze.
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "systemd-analyze is missing: run Scripts/install-deps")
         // verify checks that the Exec lines' binaries exist, so the unit is verified with the built ones in their place.
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let text = try String(contentsOfFile: unitPath, encoding: .utf8)
             .replacingOccurrences(of: "/usr/bin/vdiskd ", with: "\(ProcessRunner.productsDirectory)/vdiskd ")
             .replacingOccurrences(of: "/usr/bin/vdiskctl ", with: "\(ProcessRunner.productsDirectory)/vdiskctl ")

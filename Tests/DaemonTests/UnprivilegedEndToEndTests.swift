@@ -39,7 +39,7 @@ import TestSupport
         try await withTgt(TgtConfiguration(targets: [spec])) { tgt in
             let portal = "\(tgt.portal.host):\(tgt.portal.port)"
             let url = "iscsi://\(portal)/\(Self.lunIQN)/1"
-            let scratch = try TemporaryDirectory("vdiskd-test")
+            let scratch = TemporaryDirectory("vdiskd-test")
             try user.own(scratch.path)
 
             let discovered = try await asUser(["target", "discover", portal, "--engine", "native"])
@@ -60,7 +60,7 @@ import TestSupport
     }
 
     @Test func exportServeOfADatastoreDiskServesALibiscsiClientAsAnOrdinaryUser() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         try user.own(scratch.path)
         let image = "\(scratch.path)/ds.img"
         try await asUser(["datastore", "format", image, "--label", "ds", "--image-size", "128MiB"])

@@ -18,7 +18,7 @@ import TestSupport
 
     /// The state and reason `targets.list` gives the daemon's one target, with `targetKeys` added to it.
     private func targetState(_ tgt: TgtTarget, targetKeys: String) async throws -> (state: String?, reason: String?, stderr: String) {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let secrets = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.daemonTargetInitiator)\"\n", mode: 0o600)
         let daemon = try DaemonProcess.start(
             in: scratch, tgt: "\(tgt.portal.host):\(tgt.portal.port)", lunIQN: Self.iqn, exportPort: try LoopbackPort.reserve()

@@ -39,7 +39,7 @@ import TestSupport
     @Test func aDescriptorLimitBelowTheConfiguredLimitsIsWarnedAbout() async throws {
         let needed = ExportSettings.descriptorsNeeded(by: [ExportSettings(name: "vm1", iqn: Self.exportIQN, listen: [], disks: [])])
         for (limit, warned) in [(needed - 1, true), (needed, false)] {
-            let scratch = try TemporaryDirectory("vdiskd-test")
+            let scratch = TemporaryDirectory("vdiskd-test")
             // No target listens on port 1: the daemon runs with just its control socket and export.
             let daemon = try DaemonProcess.start(
                 in: scratch, tgt: "127.0.0.1:1", lunIQN: "iqn.2026-11.example:none", exportPort: try LoopbackPort.reserve(),

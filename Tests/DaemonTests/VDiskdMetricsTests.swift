@@ -20,7 +20,7 @@ import TestSupport
     }
 
     @Test func metricsAreOffByDefault() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let exportPort = try LoopbackPort.reserve()
         let daemon = try start(scratch, exportPort: exportPort, metricsPort: nil)
         defer { daemon.stop() }
@@ -37,7 +37,7 @@ import TestSupport
     }
 
     @Test func listenerServesCountersThatMoveAndShrugsOffBadRequests() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let metricsPort = try LoopbackPort.reserve()
         let daemon = try start(scratch, exportPort: try LoopbackPort.reserve(), metricsPort: metricsPort)
         defer { daemon.stop() }

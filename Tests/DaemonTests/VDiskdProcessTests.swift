@@ -32,7 +32,7 @@ import TestSupport
     }
 
     @Test func checkRefusesABadConfigNamingFileLineAndKey() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let path = try scratch.write("vdiskd.toml", ConfigFixtures.minimal.replacingOccurrences(of: "lun = 1", with: "lun = true"))
         let output = try await ProcessRunner.run(vdiskd, ["--config", path, "--check"])
         #expect(output.status == 1)
@@ -42,7 +42,7 @@ import TestSupport
     @Test func checkRefusesASecretsFileItsUserCannotRead() async throws {
         // Run as nobody: the secrets file is root's own with mode 600, so it is private and unreadable.
         try #require(getuid() == 0, "needs root to act as another user")
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         chmod(scratch.path, 0o755)
         let secrets = try scratch.write("secrets.toml", "lun1 = \"\(TestSecrets.daemonLUN)\"\n", mode: 0o600)
         let text = ConfigFixtures.minimal
@@ -57,7 +57,7 @@ import TestSupport
     }
 
     @Test func startRefusesAListenPortInUseAndTouchesNothing() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let holder = try ListeningSocket()
         let port = holder.port
         let path = try config(in: scratch, port: port)
@@ -71,14 +71,14 @@ import TestSupport
     }
 
     @Test func vdiskctlStatusSaysWhenTheDaemonIsNotRunning() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let output = try await ProcessRunner.run(vdiskctl, ["status", "--socket", "\(scratch.path)/none.sock"])
         #expect(output.status == 69)
         #expect(output.stderr.contains("vdiskd is not running"))
     }
 
     @Test func runsNotifiesAnswersReloadsAndStopsOnSIGTERM() async throws {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let path = try config(in: scratch, port: try freePort())
         let receiver = try NotifyReceiver(path: "\(scratch.path)/notify")
         let process = Process()

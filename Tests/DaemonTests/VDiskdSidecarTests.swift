@@ -58,7 +58,7 @@ import TestSupport
     }
 
     static func start(_ lun: PreparedLUN, _ host: String, uuid: String, auto: Bool = false, port: Int) async throws -> (DaemonProcess, TemporaryDirectory) {
-        let scratch = try TemporaryDirectory("vdiskd-test")
+        let scratch = TemporaryDirectory("vdiskd-test")
         let daemon = try DaemonProcess.start(in: scratch, tgt: lun.portal, lunIQN: lun.iqn, exportPort: port, edit: edit(host: host, uuid: uuid, auto: auto))
         let ready = await daemon.notify.waitFor("READY=1", timeout: 60) != nil
         if !ready { daemon.stop() }

@@ -25,7 +25,7 @@ import TestSupport
             try await admin.unmount()
             try await setup.close()
 
-            let scratch = try TemporaryDirectory("vdiskd-test")
+            let scratch = TemporaryDirectory("vdiskd-test")
             let daemon = try DaemonProcess.start(in: scratch, tgt: "\(tgt.portal.host):\(tgt.portal.port)", lunIQN: Self.iqn, exportPort: try LoopbackPort.reserve())
             defer { daemon.stop() }
             let receiver = daemon.notify

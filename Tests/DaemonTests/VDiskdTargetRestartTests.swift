@@ -129,7 +129,7 @@ import TestSupport
             defer { for host in hosts { host.daemon.stop() } }
             for (index, disk) in ["vm1", "vm2"].enumerated() {
                 let port = try LoopbackPort.reserve()
-                let scratch = try TemporaryDirectory("vdiskd-test")
+                let scratch = TemporaryDirectory("vdiskd-test")
                 let daemon = try DaemonProcess.start(in: scratch, tgt: lun.portal, lunIQN: lun.iqn, exportPort: port) { text in
                     hostConfigEdit(text, host: "host-\(index)", uuid: uuids[index], interval: 3, lease: 16)
                         .replacingOccurrences(of: "vm1", with: disk)
