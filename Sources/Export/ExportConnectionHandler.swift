@@ -405,15 +405,7 @@ final class ExportConnectionHandler: ChannelInboundHandler {
 
     private func write(_ pdu: ISCSIPDU) {
         guard let context else { return }
-        var header = context.channel.allocator.buffer(capacity: 52)
-        let data = encoder.encodeHeader(pdu, into: &header)
-        context.write(wrapOutboundOut(header), promise: nil)
-        guard data.readableBytes > 0 else { return needsFlush = true }
-        // The payload goes out as its own buffer: Data-In slices are never copied.
-        context.write(wrapOutboundOut(data), promise: nil)
-        var trailer = context.channel.allocator.buffer(capacity: 8)
-        encoder.encodeTrailer(forDataSegment: data, into: &trailer)
-        if trailer.readableBytes > 0 { context.write(wrapOutboundOut(trailer), promise: nil) }
+        encoder.write(pdu, to: context)
         needsFlush = true
     }
 

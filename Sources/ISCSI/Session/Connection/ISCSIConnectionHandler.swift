@@ -218,15 +218,7 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private func write(_ pdu: ISCSIPDU) {
         guard let context else { return }
-        var header = context.channel.allocator.buffer(capacity: 64)
-        let data = encoder.encodeHeader(pdu, into: &header)
-        context.write(wrapOutboundOut(header), promise: nil)
-        if data.readableBytes > 0 {
-            context.write(wrapOutboundOut(data), promise: nil)
-            var trailer = context.channel.allocator.buffer(capacity: 8)
-            encoder.encodeTrailer(forDataSegment: data, into: &trailer)
-            if trailer.readableBytes > 0 { context.write(wrapOutboundOut(trailer), promise: nil) }
-        }
+        encoder.write(pdu, to: context)
         needsFlush = true
     }
 
