@@ -64,5 +64,19 @@ public func withSharedLIO<Result>(
     _ configuration: LIOConfiguration,
     _ body: (LIOTarget) async throws -> Result
 ) async throws -> Result {
-    try await body(LIOTarget.shared(configuration))
+    let target = try await LIOTarget.shared(configuration)
+    do {
+        return try await body(target)
+    } catch {
+        // The failure may be the guest's own (a hung kernel, a QEMU starved on a loaded
+        // machine), and its console goes with its folder when the run ends: the first LIO test
+        // that fails with an error in a run prints the end of it.
+        if sharedGuestConsoleShown.withLockedValue({ shown in defer { shown = true }; return !shown }) {
+            print("LIO guest console (end), at the first LIO test that failed with an error (\(error)):\n\(TextFile.tail(of: target.consoleLog, maxBytes: 3000))")
+        }
+        throw error
+    }
 }
+
+/// Whether a failed test has printed the shared guest's console in this run.
+private let sharedGuestConsoleShown = NIOLockedValueBox(false)
