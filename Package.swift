@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "LibISCSI", targets: ["LibISCSI"]),
         .library(name: "Datastore", targets: ["Datastore"]),
         .library(name: "Filters", targets: ["Filters"]),
+        .library(name: "Paths", targets: ["Paths"]),
         .library(name: "Control", targets: ["Control"]),
         .library(name: "Daemon", targets: ["Daemon"]),
     ],
@@ -88,6 +89,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // One BlockDevice per LUN over several paths (sessions on either engine, injected):
+        // policies, failover, probing, ALUA, all-paths-down and device loss.
+        .target(
+            name: "Paths",
+            dependencies: [
+                "SCSI",
+                "BlockDevice",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

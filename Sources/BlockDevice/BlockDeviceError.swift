@@ -8,7 +8,7 @@ public struct BlockDeviceError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case outOfRange, invalidArgument, notSupported, miscompare, reservationConflict
-            case mediumError, readOnly, busy, transport, timeout, closed, fenced, deviceError, noSpace
+            case mediumError, readOnly, busy, transport, timeout, closed, fenced, deviceError, noSpace, deviceLost
         }
 
         private let base: Base
@@ -42,6 +42,9 @@ public struct BlockDeviceError: Error, Sendable, CustomStringConvertible {
         public static let deviceError = Code(.deviceError)
         /// A thin-provisioned store has no space left for the blocks this write needs.
         public static let noSpace = Code(.noSpace)
+        /// The logical unit is gone for good on every path (permanent device loss, PDL):
+        /// it must be opened again once it is back, never retried in place.
+        public static let deviceLost = Code(.deviceLost)
 
         public var description: String {
             switch base {
@@ -59,6 +62,7 @@ public struct BlockDeviceError: Error, Sendable, CustomStringConvertible {
             case .fenced: "fenced"
             case .deviceError: "device error"
             case .noSpace: "no space"
+            case .deviceLost: "device lost"
             }
         }
     }

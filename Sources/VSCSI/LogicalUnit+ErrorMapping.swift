@@ -47,6 +47,9 @@ extension LogicalUnit {
             return .check(.dataProtect, .spaceAllocationFailedWriteProtect)
         case .notSupported:
             return .check(.illegalRequest, .invalidFieldInCDB)
+        case .deviceLost:
+            // The LUN below is gone on every path: say so as the LUN's own target would.
+            return .check(.illegalRequest, .logicalUnitNotSupported)
         default:
             // invalidArgument (the unit checked the request, so this is our own bug) and deviceError.
             return .check(.hardwareError, .internalTargetFailure)
