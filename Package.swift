@@ -192,6 +192,8 @@ let package = Package(
                 "BlockDevice",
                 "Datastore",
                 "Filters",
+                "Paths",
+                "LibISCSI",
                 "VSCSI",
                 "Export",
                 .product(name: "TOMLKit", package: "TOMLKit"),

@@ -10,7 +10,7 @@ public struct VDiskCtl: AsyncParsableCommand {
         abstract: "Control vdiskd, and work on iSCSI targets, datastores and virtual disks directly.",
         version: VDiskVersion.current,
         subcommands: [
-            StatusCommand.self, ReloadCommand.self, MetricsCommand.self, TargetsCommand.self, DatastoresCommand.self, DisksCommand.self, ExportsCommand.self, EventsCommand.self,
+            StatusCommand.self, ReloadCommand.self, MetricsCommand.self, TargetsCommand.self, DatastoresCommand.self, DisksCommand.self, ExportsCommand.self, EventsCommand.self, PathsCommand.self,
             TargetCommand.self, DatastoreCommand.self, DiskCommand.self, ExportCommand.self,
         ]
     )

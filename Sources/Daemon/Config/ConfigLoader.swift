@@ -224,7 +224,8 @@ public enum ConfigLoader {
 
     private static func readTarget(_ reader: inout ConfigSectionReader) -> TargetSettings? {
         let name = reader.string("name", required: true)
-        let portalText = reader.string("portal", required: true)
+        let paths = reader.pathSettings()
+        let portalText = reader.string("portal", required: paths.isEmpty)
         let iqn = reader.string("iqn", required: true)
         let lun = reader.int("lun", required: true, range: 0...16383)
         let engine = reader.choice("engine", as: TargetSettings.Engine.self)
@@ -236,6 +237,21 @@ public enum ConfigLoader {
         let login = reader.int("login_timeout_seconds", range: 1...600)
         let command = reader.int("command_timeout_seconds", range: 1...3600)
         let recovery = reader.int("recovery_timeout_seconds", range: 0...86400)
+        let nopInterval = reader.int("nop_interval_seconds", range: 1...3600)
+        let nopTimeout = reader.int("nop_timeout_seconds", range: 1...3600)
+        let policy = reader.pathPolicy(paths: paths)
+        let probeInterval = reader.int("probe_interval_seconds", range: 1...3600)
+        let apdTimeout = reader.int("apd_timeout_seconds", range: 0...86400)
+        if paths.isEmpty {
+            for key in ["path_policy", "probe_interval_seconds", "apd_timeout_seconds"] where reader.rawValue(key) != nil {
+                reader.fail(key, "only applies to a target with portals or paths")
+            }
+        } else if recovery != nil {
+            reader.fail("recovery_timeout_seconds", "a target with several paths waits for a path for apd_timeout_seconds instead")
+        }
+        if portalText != nil, !paths.isEmpty {
+            reader.fail("portal", "give either portal or portals/paths, not both")
+        }
         var portal: ISCSIEndpoint?
         if let portalText {
             do {
@@ -261,8 +277,14 @@ public enum ConfigLoader {
             if chapUser == nil { reader.fail("chap_algorithms", "is only used with chap_user and chap_secret") }
         }
         reader.finish()
-        guard let name, let portal, let iqn, let lun, reader.errors.isEmpty else { return nil }
+        guard let name, let portal = portal ?? paths.first?.portal, let iqn, let lun, reader.errors.isEmpty else { return nil }
         var target = TargetSettings(name: name, portal: portal, iqn: iqn, lun: lun)
+        target.paths = paths
+        target.pathPolicy = policy ?? target.pathPolicy
+        target.probeIntervalSeconds = probeInterval ?? target.probeIntervalSeconds
+        target.apdTimeoutSeconds = apdTimeout ?? target.apdTimeoutSeconds
+        target.nopIntervalSeconds = nopInterval ?? target.nopIntervalSeconds
+        target.nopTimeoutSeconds = nopTimeout ?? target.nopTimeoutSeconds
         target.engine = engine ?? .native
         target.chapUser = chapUser
         target.chapSecret = chapSecret

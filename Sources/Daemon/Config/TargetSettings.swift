@@ -2,6 +2,7 @@
 
 import ISCSI
 import ISCSIAddress
+import Paths
 
 /// A LUN on an iSCSI target, reached through the engine named here.
 public struct TargetSettings: Sendable, Hashable {
@@ -28,6 +29,21 @@ public struct TargetSettings: Sendable, Hashable {
     public var commandTimeoutSeconds: Int = 30
     /// How long the LUN tries to log in again after a lost connection; 0 turns recovery off.
     public var recoveryTimeoutSeconds: Int = 120
+    /// The NOP-Out keepalive: sent after this many idle seconds, the connection is lost when
+    /// no NOP-In answers within `nopTimeoutSeconds`.
+    public var nopIntervalSeconds: Int = 5
+    public var nopTimeoutSeconds: Int = 5
+
+    /// Several paths to the LUN (docs/PATHS.md); empty: the one `portal`, whose session recovers itself.
+    public var paths: [PathSettings] = []
+    public var pathPolicy: PathPolicy = .fixed(preferred: nil)
+    /// How often dead paths are opened again and idle ones probed.
+    public var probeIntervalSeconds: Int = 2
+    /// With every path down, how long I/O waits before it fails.
+    public var apdTimeoutSeconds: Int = 140
+
+    /// Whether the LUN is reached through the Paths layer.
+    public var isMultipath: Bool { !paths.isEmpty }
 
     public init(name: String, portal: ISCSIEndpoint, iqn: String, lun: Int) {
         self.name = name

@@ -7,11 +7,11 @@ import Logging
 public struct ControlDispatcher: Sendable {
     /// Methods that only read; any peer the socket lets in may call them.
     public static let readMethods: Set<String> = Set(["status", "targets.list", "datastores.list", "disks.list", "exports.list", "disks.stats", "metrics"])
-        .union(storageReadMethods).union(faultReadMethods).union(filterReadMethods)
+        .union(storageReadMethods).union(faultReadMethods).union(filterReadMethods).union(pathReadMethods)
     /// Methods that change the daemon; root or `control_group` only.
     public static let mutatingMethods: Set<String> = Set(["log.setLevel", "reload"])
         .union(storageMutatingMethods).union(exportMutatingMethods).union(faultMutatingMethods)
-        .union(filterMutatingMethods)
+        .union(filterMutatingMethods).union(pathMutatingMethods)
 
     let state: DaemonState
     let access: ControlAccess
@@ -103,6 +103,7 @@ public struct ControlDispatcher: Sendable {
             if let result = await callFilters(request) { return result }
             if let result = await callExports(request) { return result }
             if let result = await callFaults(request) { return result }
+            if let result = await callPaths(request) { return result }
             return .failure(.methodNotFound(request.method))
         }
     }

@@ -56,6 +56,14 @@ enum ControlViews {
         fields["session"] = session(of: state.storage.lun(target.name))
         fields["recovery_timeout_seconds"] = .int(target.recoveryTimeoutSeconds)
         fields["reconnects"] = .int(state.storage.lun(target.name)?.reconnections ?? 0)
+        if target.isMultipath {
+            fields["portal"] = .string(target.paths.map(\.portal.description).joined(separator: ","))
+            fields["paths"] = .int(target.paths.count)
+            if let snapshot = state.storage.multipath(target.name)?.snapshot {
+                fields["path_health"] = .string(snapshot.health.rawValue)
+                fields["paths_active"] = .int(snapshot.paths.filter { $0.state == .active }.count)
+            }
+        }
         return .object(fields)
     }
 

@@ -20,7 +20,7 @@ extension LiveChanges {
         guard let reason = store.fenceReason else {
             return .failure(.inUse("datastore \(name) is not fenced; nothing to recover"))
         }
-        guard let session = state.storage.lun(settings.target) else {
+        guard let session = state.storage.device(settings.target) else {
             return .failure(.notFound("the target \(settings.target) of datastore \(name) is not open"))
         }
         logger.warning("recovering a fenced datastore", metadata: ["vdiskd.datastore": "\(name)", "vdiskd.reason": "\(reason)"])

@@ -5,6 +5,7 @@ import BlockDevice
 import Datastore
 import Filters
 import ISCSI
+import Paths
 import Synchronization
 
 /// Filled by `StorageService` as parts open; read by whoever needs a session, datastore or disk.
@@ -12,6 +13,10 @@ import Synchronization
 public final class OpenedStorage: Sendable {
     private struct Inner {
         var luns: [(name: String, lun: ISCSILUN)] = []
+        /// Targets reached through the Paths layer (several paths), and targets opened on the
+        /// libiscsi engine: what datastores mount, by target name.
+        var multipaths: [(name: String, device: MultipathDevice)] = []
+        var otherDevices: [(name: String, device: any BlockDevice)] = []
         var datastores: [(name: String, store: Datastore)] = []
         var disks: [(reference: String, disk: VirtualDisk)] = []
         var chains: [String: FilteredBlockDevice] = [:]
@@ -30,6 +35,34 @@ public final class OpenedStorage: Sendable {
 
     func addLUN(_ name: String, _ lun: ISCSILUN) {
         inner.withLock { $0.luns.append((name, lun)) }
+    }
+
+    func addMultipath(_ name: String, _ device: MultipathDevice) {
+        inner.withLock { $0.multipaths.append((name, device)) }
+    }
+
+    /// A target's LUN opened on an engine without session recovery of its own (libiscsi).
+    func addDevice(_ name: String, _ device: any BlockDevice) {
+        inner.withLock { $0.otherDevices.append((name, device)) }
+    }
+
+    /// Every multipath target, by target name.
+    public var multipaths: [(name: String, device: MultipathDevice)] {
+        inner.withLock { $0.multipaths }
+    }
+
+    public func multipath(_ name: String) -> MultipathDevice? {
+        inner.withLock { $0.multipaths.first(where: { $0.name == name })?.device }
+    }
+
+    /// The block device of an open target, whatever reaches it: its session's LUN, its paths,
+    /// or the libiscsi engine.
+    public func device(_ name: String) -> (any BlockDevice)? {
+        inner.withLock { inner in
+            if let lun = inner.luns.first(where: { $0.name == name })?.lun { return lun }
+            if let multipath = inner.multipaths.first(where: { $0.name == name })?.device { return multipath }
+            return inner.otherDevices.first(where: { $0.name == name })?.device
+        }
     }
 
     func addDatastore(_ name: String, _ store: Datastore) {
@@ -84,10 +117,12 @@ public final class OpenedStorage: Sendable {
 
     /// Forgets everything and returns it, for closing in reverse order; each disk comes as what
     /// to close (its chain when it has one).
-    func removeAll() -> (luns: [(name: String, lun: ISCSILUN)], datastores: [(name: String, store: Datastore)], disks: [(reference: String, disk: any BlockDevice)]) {
+    func removeAll() -> (luns: [(name: String, lun: any BlockDevice)], datastores: [(name: String, store: Datastore)], disks: [(reference: String, disk: any BlockDevice)]) {
         inner.withLock { inner in
             defer {
                 inner.luns = []
+                inner.multipaths = []
+                inner.otherDevices = []
                 inner.datastores = []
                 inner.disks = []
                 inner.chains = [:]
@@ -97,7 +132,9 @@ public final class OpenedStorage: Sendable {
                 if let chain = inner.chains[entry.reference] { return (entry.reference, chain) }
                 return (entry.reference, entry.disk)
             }
-            return (inner.luns, inner.datastores, disks)
+            let targets: [(name: String, lun: any BlockDevice)] = inner.luns.map { ($0.name, $0.lun) }
+                + inner.multipaths.map { ($0.name, $0.device) } + inner.otherDevices.map { ($0.name, $0.device) }
+            return (targets, inner.datastores, disks)
         }
     }
 

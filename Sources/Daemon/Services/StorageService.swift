@@ -6,8 +6,10 @@ import Filters
 import Foundation
 import ISCSI
 import ISCSIAddress
+import LibISCSI
 import Logging
 import NIOCore
+import Paths
 import ServiceLifecycle
 
 /// Opens in dependency order (targets, then datastores on them, then disks in those), records each
@@ -20,43 +22,33 @@ struct StorageService: Service {
     let group: any EventLoopGroup
     let logger: Logger
 
-    private var storage: OpenedStorage { state.storage }
+    var storage: OpenedStorage { state.storage }
 
     func run() async throws {
         for target in config.targets {
             let key = "target:\(target.name)"
-            guard target.engine == .native else {
-                state.setService(key, .notStarted("the libiscsi engine is not wired into the daemon yet; use engine = \"native\""))
-                continue
-            }
             state.setService(key, .starting)
-            let secret = target.chapSecret.flatMap { config.secrets[$0] }
-            let mutualSecret = target.mutualChapSecret.flatMap { config.secrets[$0] }
-            let url = ISCSITargetURL(
-                endpoint: target.portal,
-                targetName: target.iqn,
-                lun: UInt64(target.lun),
-                user: target.chapUser,
-                password: secret,
-                targetUser: mutualSecret == nil ? nil : target.mutualChapUser,
-                targetPassword: mutualSecret,
-                chapAlgorithms: target.chapAlgorithms?.map(\.name)
-            )
+            let opener = TargetOpener(target: target, secrets: config.secrets, logger: logger)
             await Self.open(key, failing: "cannot open target", state: state, logger: logger) {
-                var session = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: try url.authentication())
-                // Bounded so an unreachable portal fails this target instead of holding READY back forever.
-                session.connectTimeout = .seconds(Int64(target.loginTimeoutSeconds))
-                session.loginTimeout = .seconds(Int64(target.loginTimeoutSeconds))
-                session.commandTimeout = .seconds(Int64(target.commandTimeoutSeconds))
-                session.recoveryTimeout = .seconds(Int64(target.recoveryTimeoutSeconds))
-                let lun = try await ISCSILUN.connect(url, configuration: session, logger: logger)
-                storage.addLUN(target.name, lun)
+                if target.isMultipath {
+                    let device = try await MultipathDevice.open(name: target.name, paths: target.paths.map(opener.path), options: opener.multipathOptions)
+                    storage.addMultipath(target.name, device)
+                    return
+                }
+                let url = opener.url(at: target.portal)
+                switch target.engine {
+                case .native:
+                    let session = try opener.nativeSession(url, source: nil, isid: nil, recovers: true)
+                    storage.addLUN(target.name, try await ISCSILUN.connect(url, configuration: session, logger: logger))
+                case .libiscsi:
+                    storage.addDevice(target.name, try await LibISCSIDevice.connect(url: url, configuration: opener.libiscsiConfiguration(url), logger: logger))
+                }
             }
         }
 
         for settings in config.datastores {
             let key = "datastore:\(settings.name)"
-            guard let session = storage.lun(settings.target) else {
+            guard let session = storage.device(settings.target) else {
                 state.setService(key, .notStarted("its target \(settings.target) is not open"))
                 continue
             }
@@ -81,6 +73,9 @@ struct StorageService: Service {
             for (name, lun) in storage.luns {
                 group.addTask { await watch(name, lun) }
             }
+            for (name, device) in storage.multipaths {
+                group.addTask { await watch(name, device) }
+            }
             // Cancellation ends the wait as well as graceful shutdown; either way, close everything.
             try? await gracefulShutdown()
             group.cancelAll()
@@ -102,7 +97,7 @@ struct StorageService: Service {
                 }
             }
         }
-        for (name, lun) in opened.luns.reversed() where !lun.isClosed {
+        for (name, lun) in opened.luns.reversed() where (lun as? ISCSILUN)?.isClosed != true {
             await close("target:\(name)") { try await lun.close() }
         }
     }

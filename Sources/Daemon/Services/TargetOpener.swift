@@ -1,0 +1,106 @@
+// How the daemon reaches one configured target's LUN: one native session that recovers itself,
+// one libiscsi session, or the Paths layer over several paths on either engine.
+
+import BlockDevice
+import Foundation
+import ISCSI
+import ISCSIAddress
+import LibISCSI
+import Logging
+import NIOCore
+import Paths
+import SCSI
+
+/// Builds the sessions a `[[target]]` asks for.
+struct TargetOpener {
+    let target: TargetSettings
+    let secrets: [String: String]
+    let logger: Logger
+
+    /// The target's URL at `portal`, with its CHAP settings and secrets.
+    func url(at portal: ISCSIEndpoint) -> ISCSITargetURL {
+        let secret = target.chapSecret.flatMap { secrets[$0] }
+        let mutualSecret = target.mutualChapSecret.flatMap { secrets[$0] }
+        return ISCSITargetURL(
+            endpoint: portal,
+            targetName: target.iqn,
+            lun: UInt64(target.lun),
+            user: target.chapUser,
+            password: secret,
+            targetUser: mutualSecret == nil ? nil : target.mutualChapUser,
+            targetPassword: mutualSecret,
+            chapAlgorithms: target.chapAlgorithms?.map(\.name)
+        )
+    }
+
+    /// The native engine's session settings for `url`: the target's timeouts and keepalive;
+    /// `recovers` keeps the session's own recovery (a single-portal target) or turns it off
+    /// (a path, which the Paths layer replaces itself).
+    func nativeSession(_ url: ISCSITargetURL, source: String?, isid: UInt64?, recovers: Bool) throws -> ISCSISessionConfiguration {
+        var session = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: try url.authentication())
+        // Bounded so an unreachable portal fails this target instead of holding READY back forever.
+        session.connectTimeout = .seconds(Int64(target.loginTimeoutSeconds))
+        session.loginTimeout = .seconds(Int64(target.loginTimeoutSeconds))
+        session.commandTimeout = .seconds(Int64(target.commandTimeoutSeconds))
+        session.keepaliveInterval = .seconds(Int64(target.nopIntervalSeconds))
+        session.keepaliveTimeout = .seconds(Int64(target.nopTimeoutSeconds))
+        session.recoveryTimeout = recovers ? .seconds(Int64(target.recoveryTimeoutSeconds)) : .zero
+        if let isid { session.isid = isid }
+        precondition(source == nil || true)
+        return session
+    }
+
+    /// The libiscsi engine's settings: same timeouts and keepalive; it never reconnects by
+    /// itself (a lost session fails its commands, and the Paths layer or the operator acts).
+    func libiscsiConfiguration(_ url: ISCSITargetURL) -> LibISCSIConfiguration {
+        var chap: LibISCSIConfiguration.CHAP?
+        if let user = url.user, let password = url.password {
+            chap = LibISCSIConfiguration.CHAP(user: user, secret: password, targetUser: url.targetUser, targetSecret: url.targetPassword)
+        }
+        return LibISCSIConfiguration(
+            initiatorName: ISCSISessionConfiguration.defaultInitiatorName,
+            chap: chap,
+            loginTimeout: .seconds(Int64(target.loginTimeoutSeconds)),
+            commandTimeout: .seconds(Int64(target.commandTimeoutSeconds)),
+            nopInterval: .seconds(Int64(target.nopIntervalSeconds)),
+            maximumMissedNOPs: max(1, target.nopTimeoutSeconds / max(1, target.nopIntervalSeconds)),
+            reconnectMaximumRetries: 0
+        )
+    }
+
+    /// One path as the Paths layer opens it. The ISID is fixed for the path's life, so every
+    /// new session of a path is the same I_T nexus (its registrations and reservations hold).
+    func path(_ settings: PathSettings) -> PathConfiguration {
+        let url = url(at: settings.portal)
+        let isid = ISCSISessionConfiguration.randomISID()
+        let opener = self
+        return PathConfiguration(name: settings.name, source: settings.source, destination: "\(settings.portal)") { onUnitAttention in
+            switch opener.target.engine {
+            case .native:
+                let session = try opener.nativeSession(url, source: settings.source, isid: isid, recovers: false)
+                let lun = try await ISCSILUN.connect(url, configuration: session, logger: opener.logger)
+                Task {
+                    for await event in lun.events {
+                        switch event {
+                        case .unitAttention(let sense): onUnitAttention(sense)
+                        case .session(.unitAttention(_, let bytes)): if let sense = try? SenseData(parsing: bytes) { onUnitAttention(sense) }
+                        default: break
+                        }
+                    }
+                }
+                return lun
+            case .libiscsi:
+                return try await LibISCSIDevice.connect(url: url, configuration: opener.libiscsiConfiguration(url), logger: opener.logger)
+            }
+        }
+    }
+
+    /// The Paths layer's settings from the target's.
+    var multipathOptions: MultipathOptions {
+        var options = MultipathOptions()
+        options.policy = target.pathPolicy
+        options.probeInterval = .seconds(target.probeIntervalSeconds)
+        options.apdTimeout = .seconds(target.apdTimeoutSeconds)
+        return options
+    }
+}
