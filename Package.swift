@@ -379,6 +379,7 @@ let package = Package(
                 "TestSupport",
                 "ISCSI",
                 "LibISCSI",
+                "Paths",
                 "SCSI",
                 "BlockDevice",
                 .product(name: "NIOCore", package: "swift-nio"),
