@@ -257,6 +257,7 @@ let package = Package(
         ),
 
         .testTarget(name: "SCSITests", dependencies: ["SCSI"], swiftSettings: swiftSettings),
+        .testTarget(name: "PathsTests", dependencies: ["Paths", "SCSI"], swiftSettings: swiftSettings),
         .testTarget(name: "ISCSIAddressTests", dependencies: ["ISCSIAddress"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BlockDeviceTests",
