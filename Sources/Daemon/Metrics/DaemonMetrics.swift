@@ -15,7 +15,9 @@ import VSCSI
 /// `vdiskd_datastore_reregistrations_total`, `vdiskd_datastore_space_low` and
 /// `vdiskd_datastore_free_bytes` (`datastore`); `vdiskd_export_sessions` (`export`);
 /// `vdiskd_export_refusals` (`export`, `limit`);
-/// `vdiskd_control_requests_total` (`method`).
+/// `vdiskd_control_requests_total` (`method`); per path of a multipath target (`target`, `path`):
+/// `vdiskd_path_up`, `vdiskd_path_commands`, `vdiskd_path_bytes`, `vdiskd_path_errors`,
+/// `vdiskd_path_failures`, `vdiskd_path_latency_mean_seconds`, `vdiskd_path_latency_max_seconds`.
 public final class DaemonMetrics: Sendable {
     /// Histogram buckets for I/O latency, 50 µs to 10 s.
     public static let latencyBuckets: [Duration] = [
@@ -60,6 +62,14 @@ public final class DaemonMetrics: Sendable {
     /// sessions_per_initiator). A gauge: an export restarted by a reload starts again at 0.
     public func exportRefusals(export: String, limit: String) -> CoreMetrics.Gauge {
         CoreMetrics.Gauge(label: "vdiskd_export_refusals", dimensions: [("export", export), ("limit", limit)], factory: factory)
+    }
+
+    /// A gauge of one path of a multipath target, set from the path's counters at each scrape:
+    /// `vdiskd_path_up` (1 while active), `vdiskd_path_commands` (`kind` read/write/other),
+    /// `vdiskd_path_bytes` (`direction` read/write), `vdiskd_path_errors`, `vdiskd_path_failures`,
+    /// `vdiskd_path_latency_mean_seconds`, `vdiskd_path_latency_max_seconds`.
+    public func path(_ name: String, target: String, path: String, _ extra: [(String, String)] = []) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: name, dimensions: [("target", target), ("path", path)] + extra, factory: factory)
     }
 
     /// Counts one heartbeat renewal of `datastore`.
