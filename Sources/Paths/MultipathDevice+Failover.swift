@@ -147,6 +147,9 @@ extension MultipathDevice {
         if let event { eventSink.yield(event) }
         signal.signal()
         if let device { await refreshAccessStates(using: device) }
+        // The group that took over may be reached only by paths never opened (a standby path's
+        // open fails): open them now rather than at the next probe.
+        if !inner.withLock({ $0.slots.contains(where: \.takesIO) }) { await probeRound() }
     }
 
     /// LOGICAL UNIT NOT SUPPORTED on a path: ask every other open path at once; when every path

@@ -147,13 +147,32 @@ extension MultipathDevice {
         eventSink.yield(.pathRefused(path: inner.withLock { $0.slots[index].name }, message: message))
     }
 
+    /// Records why a path could not be opened. A path whose target port group takes no I/O
+    /// (standby, unavailable, transitioning: the engines' open probe meets NOT READY) is
+    /// `standby` rather than dead, and is not damped: the prober opens it once its group is active.
     func openFailed(_ index: Int, error: any Error) {
-        let vote = PathFailure(error)
+        let failure = PathFailure(error)
+        var event: MultipathEvent?
         inner.withLock { inner in
             inner.slots[index].opening = false
-            inner.slots[index].reason = "cannot open: \(error)"
-            if case .unitNotSupported = vote { inner.slots[index].unitNotSupported = true }
+            let from = inner.slots[index].state
+            switch failure {
+            case .portGroupInactive(let reason):
+                inner.slots[index].state = .standby
+                inner.slots[index].reason = "its target port group takes no I/O now (\(reason))"
+            case .unitNotSupported:
+                inner.slots[index].unitNotSupported = true
+                inner.slots[index].state = .dead
+                inner.slots[index].reason = "cannot open: \(error)"
+            case .pathDown, .answered:
+                inner.slots[index].state = .dead
+                inner.slots[index].reason = "cannot open: \(error)"
+            }
+            if from != inner.slots[index].state {
+                event = .pathChanged(path: inner.slots[index].name, from: from, to: inner.slots[index].state, reason: inner.slots[index].reason)
+            }
         }
+        if let event { eventSink.yield(event) }
     }
 
     /// Opens a dead path again (from the prober): checks it reaches the same unit, registers

@@ -48,6 +48,8 @@ public enum LIOSuiteGuest {
             LIOTargetSpec(iqn: iqn("qd"), luns: lun(64 << 20), parameters: bursts),
             LIOTargetSpec(iqn: iqn("pr"), luns: lun(16 << 20)),
             LIOTargetSpec(iqn: iqn("alua"), luns: lun(16 << 20), standbyPortGroup: true),
+            // The multipath suite's own: it swaps which group is optimized.
+            LIOTargetSpec(iqn: iqn("alua-paths"), luns: lun(16 << 20), standbyPortGroup: true),
         ]
         for (immediateData, initialR2T) in immediateDataInitialR2T {
             var parameters = bursts
