@@ -53,6 +53,18 @@ extension MultipathDevice {
         }
         declareLossIfEveryPathSaysSo()
         await readAccessStates()
+        noticeAllPathsDown()
+    }
+
+    /// Starts the all-paths-down clock (and reports it) when no path takes I/O, even while no
+    /// command is waiting: the owner's state should say so before the next command finds out.
+    func noticeAllPathsDown() {
+        let reason = inner.withLock { inner -> String? in
+            guard !inner.closed, inner.lost == nil, inner.allDownSince == nil, !inner.slots.contains(where: \.takesIO) else { return nil }
+            inner.allDownSince = inner.lastGood
+            return Self.reasons(inner.slots)
+        }
+        if let reason { eventSink.yield(.allPathsDown(reason: reason)) }
     }
 
     // MARK: ALUA
