@@ -50,6 +50,14 @@ struct PathConfigTests {
         #expect(target.probeIntervalSeconds == 2)
     }
 
+    @Test func aSinglePortalThatDiscoversItsPathsIsMultipath() throws {
+        let config = try ConfigFixtures.parse(ConfigFixtures.minimal.replacingOccurrences(of: "lun = 1", with: "lun = 1\ndiscover_paths = true\napd_timeout_seconds = 30"))
+        let target = try #require(config.targets.first)
+        #expect(target.isMultipath && target.discoverPaths && target.paths.isEmpty)
+        #expect(target.configuredPaths == [PathSettings(name: "path0", portal: ISCSIEndpoint(host: "127.0.0.1", port: 3260))])
+        #expect(target.apdTimeoutSeconds == 30)
+    }
+
     @Test func theSamePortalTwiceIsALocatedError() {
         let errors = ConfigFixtures.errors(Self.target("portals = [\"10.0.0.2:3260\", \"10.0.0.2\"]"))
         #expect(errors.map(\.key) == ["target[1].portals"], "\(errors)")

@@ -159,6 +159,33 @@ import TestSupport
         }
     }
 
+    /// istgt lists every portal of its portal group in a SendTargets answer (tgt 1.0.85 lists
+    /// only the portal it was asked through): a target configured with one portal and
+    /// `discover_paths` gets a path per listed portal.
+    @Test func discoveryAddsEveryPortalTheTargetListsAsAPath() async throws {
+        let iqn = "iqn.2026-12.org.vdiskd.test:discovered-paths"
+        let configuration = IstgtConfiguration(targets: [IstgtTargetSpec(iqn: iqn, luns: [.file(0, size: 64 << 20)])], extraPortalHosts: ["127.0.0.2"])
+        try await withIstgt(configuration) { istgt in
+            let portal = "\(istgt.portal.host):\(istgt.portal.port)"
+            let url = "iscsi://\(portal)/\(iqn)/0"
+            for arguments in [["datastore", "format", url, "--label", "ds1"], ["disk", "create", url, "vm1", "--size", "16MiB"]] {
+                let made = try await ProcessRunner.run("\(ProcessRunner.productsDirectory)/vdiskctl", arguments)
+                try #require(made.status == 0, "\(made.stderr)")
+            }
+            let scratch = TemporaryDirectory("vdiskd-test")
+            let exportPort = try LoopbackPort.reserve()
+            let daemon = try DaemonProcess.start(in: scratch, tgt: portal, lunIQN: iqn, exportPort: exportPort, user: .standard) { text in
+                text.replacingOccurrences(of: "lun = 1\n", with: "lun = 0\ndiscover_paths = true\npath_policy = \"round_robin\"\nround_robin_ios = 1\n")
+            }
+            defer { daemon.stop() }
+            try #require(await daemon.notify.waitFor("READY=1", timeout: 60) != nil, "no READY=1: \(daemon.stderr)")
+            let paths = try await Self.paths(daemon)
+            #expect(paths.compactMap { $0["destination"]?.stringValue } == [portal, "127.0.0.2:\(istgt.portal.port)"], "\(paths)")
+            #expect(paths.allSatisfy { $0["state"] == .string("active") && Self.ios($0) > 0 }, "the datastore's mount I/O took both: \(paths)")
+            #expect(await daemon.terminate() == 0, "\(daemon.stderr)")
+        }
+    }
+
     @Test func theLibiscsiEngineServesTheDaemonEndToEnd() async throws {
         try await PreparedLUN.with(iqn: Self.lunIQN, diskSize: "64MiB") { lun in
             let exportPort = try LoopbackPort.reserve()

@@ -12,6 +12,8 @@ struct IstgtConfigFile {
     /// The unit-control portal (istgtcontrol) always requires mutual CHAP;
     /// random credentials keep it closed to everything but a test that asks.
     let unitControlCHAP: CHAPAuthentication
+    /// More loopback addresses the data portal group listens on, at `port`.
+    var extraPortalHosts: [String] = []
 
     var mainFile: String {
         var text = """
@@ -48,7 +50,7 @@ struct IstgtConfigFile {
 
         [PortalGroup1]
           Portal DA1 \(LoopbackPort.host):\(port)
-
+        \(extraPortalHosts.enumerated().map { "  Portal DA\($0.offset + 2) \($0.element):\(port)\n" }.joined())
         [InitiatorGroup1]
           InitiatorName "ALL"
           Netmask 127.0.0.0/8

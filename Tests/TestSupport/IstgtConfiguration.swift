@@ -4,15 +4,22 @@ public struct IstgtConfiguration: Hashable, Sendable {
     public var targets: [IstgtTargetSpec]
     /// How long istgt may take to open its portals.
     public var startTimeout: Duration
+    /// More loopback addresses (127.0.0.2, …) the portal group also listens on, at the same
+    /// port: a target with several portals, listed together in a SendTargets answer.
+    public var extraPortalHosts: [String]
 
-    public init(targets: [IstgtTargetSpec], startTimeout: Duration = .seconds(60)) {
+    public init(targets: [IstgtTargetSpec], startTimeout: Duration = .seconds(60), extraPortalHosts: [String] = []) {
         self.targets = targets
         self.startTimeout = startTimeout
+        self.extraPortalHosts = extraPortalHosts
     }
 
     func validate() throws(TestSupportError) {
         guard !targets.isEmpty else {
             throw TestSupportError(.invalidConfiguration, "an istgt configuration needs at least one target")
+        }
+        for host in extraPortalHosts where !host.hasPrefix("127.") || host == "127.0.0.1" {
+            throw TestSupportError(.invalidConfiguration, "an extra istgt portal must be another loopback address (127.0.0.2, …), not \(host)")
         }
         var iqns: Set<String> = []
         for target in targets {

@@ -89,7 +89,8 @@ public final class IstgtTarget: ISCSITargetDaemon {
                     unitControlPort: unitControlPort,
                     targets: configuration.targets,
                     backingFiles: backingFiles,
-                    unitControlCHAP: unitControlCHAP
+                    unitControlCHAP: unitControlCHAP,
+                    extraPortalHosts: configuration.extraPortalHosts
                 )
                 _ = try directory.write(config.authFile, to: "auth.conf")
                 let configFile = try directory.write(config.mainFile, to: "istgt.conf")

@@ -242,9 +242,10 @@ public enum ConfigLoader {
         let policy = reader.pathPolicy(paths: paths)
         let probeInterval = reader.int("probe_interval_seconds", range: 1...3600)
         let apdTimeout = reader.int("apd_timeout_seconds", range: 0...86400)
-        if paths.isEmpty {
+        let discover = reader.bool("discover_paths") ?? false
+        if paths.isEmpty, !discover {
             for key in ["path_policy", "probe_interval_seconds", "apd_timeout_seconds"] where reader.rawValue(key) != nil {
-                reader.fail(key, "only applies to a target with portals or paths")
+                reader.fail(key, "only applies to a target with portals, paths or discover_paths = true")
             }
         } else if recovery != nil {
             reader.fail("recovery_timeout_seconds", "a target with several paths waits for a path for apd_timeout_seconds instead")
@@ -280,6 +281,7 @@ public enum ConfigLoader {
         guard let name, let portal = portal ?? paths.first?.portal, let iqn, let lun, reader.errors.isEmpty else { return nil }
         var target = TargetSettings(name: name, portal: portal, iqn: iqn, lun: lun)
         target.paths = paths
+        target.discoverPaths = discover
         target.pathPolicy = policy ?? target.pathPolicy
         target.probeIntervalSeconds = probeInterval ?? target.probeIntervalSeconds
         target.apdTimeoutSeconds = apdTimeout ?? target.apdTimeoutSeconds

@@ -42,8 +42,17 @@ public struct TargetSettings: Sendable, Hashable {
     /// With every path down, how long I/O waits before it fails.
     public var apdTimeoutSeconds: Int = 140
 
+    /// Also make a path of every portal the target lists for its IQN in a SendTargets answer
+    /// (asked through the configured portals, in order, at open).
+    public var discoverPaths = false
+
     /// Whether the LUN is reached through the Paths layer.
-    public var isMultipath: Bool { !paths.isEmpty }
+    public var isMultipath: Bool { !paths.isEmpty || discoverPaths }
+
+    /// The configured paths; a single-portal target that discovers its paths starts with its portal.
+    public var configuredPaths: [PathSettings] {
+        paths.isEmpty ? [PathSettings(name: "path0", portal: portal)] : paths
+    }
 
     public init(name: String, portal: ISCSIEndpoint, iqn: String, lun: Int) {
         self.name = name

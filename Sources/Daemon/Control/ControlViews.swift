@@ -57,9 +57,11 @@ enum ControlViews {
         fields["recovery_timeout_seconds"] = .int(target.recoveryTimeoutSeconds)
         fields["reconnects"] = .int(state.storage.lun(target.name)?.reconnections ?? 0)
         if target.isMultipath {
-            fields["portal"] = .string(target.paths.map(\.portal.description).joined(separator: ","))
-            fields["paths"] = .int(target.paths.count)
+            fields["portal"] = .string(target.configuredPaths.map(\.portal.description).joined(separator: ","))
+            fields["paths"] = .int(target.configuredPaths.count)
             if let snapshot = state.storage.multipath(target.name)?.snapshot {
+                fields["portal"] = .string(snapshot.paths.map(\.destination).joined(separator: ","))
+                fields["paths"] = .int(snapshot.paths.count)
                 fields["path_health"] = .string(snapshot.health.rawValue)
                 fields["paths_active"] = .int(snapshot.paths.filter { $0.state == .active }.count)
             }

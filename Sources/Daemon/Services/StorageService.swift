@@ -31,7 +31,7 @@ struct StorageService: Service {
             let opener = TargetOpener(target: target, secrets: config.secrets, logger: logger)
             await Self.open(key, failing: "cannot open target", state: state, logger: logger) {
                 if target.isMultipath {
-                    let device = try await MultipathDevice.open(name: target.name, paths: target.paths.map(opener.path), options: opener.multipathOptions)
+                    let device = try await MultipathDevice.open(name: target.name, paths: await opener.paths().map(opener.path), options: opener.multipathOptions)
                     storage.addMultipath(target.name, device)
                     return
                 }

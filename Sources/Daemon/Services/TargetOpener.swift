@@ -95,6 +95,35 @@ struct TargetOpener {
         }
     }
 
+    /// The target's paths: those configured and, with `discover_paths`, one more for every
+    /// portal a SendTargets answer lists for the target's IQN, asked through every configured
+    /// portal (tgt 1.0.85 lists only the portal it was asked through; istgt and LIO list every
+    /// portal of the target). A portal that cannot be asked is logged and skipped.
+    func paths() async -> [PathSettings] {
+        var paths = target.configuredPaths
+        guard target.discoverPaths else { return paths }
+        for path in target.configuredPaths {
+            let url = url(at: path.portal)
+            do {
+                var session = try nativeSession(url, source: path.source, isid: nil, recovers: false)
+                session.targetName = nil
+                let targets = try await ISCSIDiscovery.sendTargets(session, logger: logger)
+                let dialled = TargetPortal(host: path.portal.host, port: path.portal.port)
+                for target in targets where target.name == self.target.iqn {
+                    for portal in target.portals(defaultingTo: dialled) {
+                        let endpoint = ISCSIEndpoint(host: portal.host, port: portal.port)
+                        guard !paths.contains(where: { $0.portal == endpoint && $0.source == nil }) else { continue }
+                        paths.append(PathSettings(name: "path\(paths.count)", portal: endpoint))
+                    }
+                }
+            } catch {
+                logger.warning("path discovery failed", metadata: ["vdiskd.target": "\(target.name)", "vdiskd.portal": "\(path.portal)", "vdiskd.error": "\(error)"])
+            }
+        }
+        logger.info("paths after discovery", metadata: ["vdiskd.target": "\(target.name)", "vdiskd.paths": "\(paths.map(\.route))"])
+        return paths
+    }
+
     /// The Paths layer's settings from the target's.
     var multipathOptions: MultipathOptions {
         var options = MultipathOptions()
