@@ -52,7 +52,9 @@ extension ConnectionSource {
     /// and, for the errors binding causes, what to check.
     func connectError(_ error: any Error, reaching portal: TargetPortal) -> ISCSIError {
         let prefix = "cannot connect to \(portal) from \(self)"
-        guard let io = error as? IOError else {
+        // Happy eyeballs wraps each attempt's failure; the first one says what binding did.
+        let cause = (error as? NIOConnectionError)?.connectionErrors.first?.error ?? error
+        guard let io = cause as? IOError else {
             return ISCSIError(.connectFailed, scope: .connection, "\(prefix): \(error)")
         }
         let hint: String = switch io.errnoCode {

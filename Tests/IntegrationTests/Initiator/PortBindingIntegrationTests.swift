@@ -1,0 +1,114 @@
+// Port binding against a real tgtd on loopback: a connection from a chosen source address
+// (127.0.0.0/8 all reaches lo) is the I_T nexus tgt lists, an interface bound with
+// SO_BINDTODEVICE works without privileges, and a bad source fails at once, naming the
+// source and the portal.
+
+import BlockDevice
+import Foundation
+import ISCSI
+import ISCSIAddress
+import Testing
+import TestSupport
+
+extension InitiatorEngineTests {
+@Suite(.timeLimit(.minutes(3)))
+struct PortBindingIntegrationTests {
+    static let iqn = "iqn.2026-11.org.vdiskd.test:binding"
+    static let spec = TgtTargetSpec(iqn: iqn, luns: [.file(1, size: 4 << 20)])
+
+    /// The initiator addresses tgt lists under the target's I_T nexuses.
+    static func initiatorAddresses(_ tgt: TgtTarget) async throws -> [String] {
+        let shown = try await tgt.tgtadm(["--lld", "iscsi", "--op", "show", "--mode", "target"])
+        return shown.stdout.split(separator: "\n").compactMap { line in
+            let text = line.trimmingCharacters(in: .whitespaces)
+            guard text.hasPrefix("IP Address:") else { return nil }
+            return text.dropFirst("IP Address:".count).trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    @Test func theNativeEngineConnectsFromTheSourceAddressItBinds() async throws {
+        try await withTgt(TgtConfiguration(targets: [Self.spec])) { tgt in
+            var offer = InitiatorOffer()
+            offer.source = try ConnectionSource(address: "127.0.0.2")
+            let device = try await InitiatorEngine.native.open(tgt.url(Self.iqn, lun: 1), offer: offer)
+            let data = TestPattern.bytes(seed: 3, count: device.geometry.blockSize)
+            try await device.write(data, at: 5)
+            #expect(try await device.read(at: 5, blockCount: 1) == data)
+            let addresses = try await Self.initiatorAddresses(tgt)
+            #expect(addresses == ["127.0.0.2"], "tgt lists \(addresses)")
+            try await device.close()
+        }
+    }
+
+    /// As deployed: vdiskctl as an unprivileged user binds an interface (SO_BINDTODEVICE,
+    /// allowed without CAP_NET_RAW since Linux 5.7) and an address, on both engines where
+    /// each can.
+    @Test(arguments: InitiatorEngine.allCases)
+    func anUnprivilegedUserBindsAnInterface(engine: InitiatorEngine) async throws {
+        try await withTgt(TgtConfiguration(targets: [Self.spec])) { tgt in
+            let vdiskctl = try BuiltExecutable.path("vdiskctl", overriddenBy: "VDISKCTL")
+            var arguments = ["target", "capacity", tgt.url(Self.iqn, lun: 1), "--engine", engine.rawValue, "--source-interface", "lo"]
+            if engine == .native { arguments += ["--source-address", "127.0.0.3"] }
+            let shown = try await UnprivilegedUser.standard.run(vdiskctl, arguments, timeout: .seconds(60))
+            #expect(shown.status.isSuccess, "\(shown)")
+            #expect(shown.stdout.contains("4194304") || shown.stdout.contains("8192"), "\(shown.stdout)")
+        }
+    }
+
+    @Test(arguments: InitiatorEngine.allCases)
+    func aMissingInterfaceIsRefusedBeforeConnecting(engine: InitiatorEngine) async throws {
+        try await withTgt(TgtConfiguration(targets: [Self.spec])) { tgt in
+            var offer = InitiatorOffer()
+            offer.source = try ConnectionSource(interface: "vdnosuch0")
+            let started = ContinuousClock.now
+            do {
+                let device = try await engine.open(tgt.url(Self.iqn, lun: 1), offer: offer)
+                try? await device.close()
+                Issue.record("\(engine): a login bound to a missing interface succeeded")
+            } catch {
+                let text = "\(error)"
+                #expect(text.contains("vdnosuch0") && text.contains("no network interface"), "\(engine): \(text)")
+                #expect(text.contains("127.0.0.1:\(tgt.portal.port)"), "\(engine): the message names no portal: \(text)")
+            }
+            #expect(ContinuousClock.now - started < .seconds(2))
+        }
+    }
+
+    /// A source that is not this host's, and one of the wrong family: the login fails at
+    /// once with an error naming the source and the portal.
+    @Test(arguments: [
+        ("192.0.2.7", "not an address of this host"),
+        ("::1", "is IPv6 but the portal 127.0.0.1 is IPv4"),
+    ])
+    func aBadSourceAddressFailsTheLoginAtOnce(address: String, reason: String) async throws {
+        try await withTgt(TgtConfiguration(targets: [Self.spec])) { tgt in
+            var offer = InitiatorOffer()
+            offer.source = try ConnectionSource(address: address)
+            let started = ContinuousClock.now
+            do {
+                let device = try await InitiatorEngine.native.open(tgt.url(Self.iqn, lun: 1), offer: offer)
+                try? await device.close()
+                Issue.record("a login from \(address) succeeded")
+            } catch {
+                let text = "\(error)"
+                #expect(text.contains("from address \(address)") && text.contains("127.0.0.1:\(tgt.portal.port)"), "\(text)")
+                #expect(text.contains(reason), "\(text)")
+            }
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(try await Self.initiatorAddresses(tgt).isEmpty)
+        }
+    }
+
+    @Test func libiscsiRefusesASourceAddressItCannotBind() async throws {
+        try await withTgt(TgtConfiguration(targets: [Self.spec])) { tgt in
+            var offer = InitiatorOffer()
+            offer.source = try ConnectionSource(address: "127.0.0.2")
+            await #expect {
+                _ = try await InitiatorEngine.libiscsi.open(tgt.url(Self.iqn, lun: 1), offer: offer)
+            } throws: { error in
+                (error as? BlockDeviceError)?.code == .invalidArgument && "\(error)".contains("cannot bind a source address")
+            }
+        }
+    }
+}
+}
