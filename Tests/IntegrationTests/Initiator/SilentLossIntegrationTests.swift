@@ -5,6 +5,7 @@
 
 import BlockDevice
 import Foundation
+import LibISCSI
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing
@@ -26,73 +27,114 @@ struct SilentLossIntegrationTests {
         var reads: Int
     }
 
+    /// Opens the LUN as a path is opened: keepalive 1 s / 1 s, recovery off.
+    static func openPath(_ engine: InitiatorEngine, _ tgt: TgtTarget) async throws -> any BlockDevice {
+        var offer = InitiatorOffer()
+        offer.keepalive = (interval: .seconds(1), timeout: .seconds(1))
+        offer.failFast = true
+        return try await engine.open(tgt.url(iqn, lun: 1), offer: offer)
+    }
+
+    /// Starts `readers` loops of 4 KiB random reads, each running until its first error
+    /// (bounded in count and time), and returns once 200 reads have completed.
+    static func startReaders(_ device: any BlockDevice) async throws -> [Task<Ending, Never>] {
+        let blocks = device.geometry.blockCount
+        let completed = NIOLockedValueBox(0)
+        let loops = (0..<readers).map { _ in
+            Task { () -> Ending in
+                let started = ContinuousClock.now
+                var reads = 0
+                while reads < 1_000_000, ContinuousClock.now - started < .seconds(60) {
+                    do {
+                        _ = try await device.read(at: UInt64.random(in: 0..<(blocks - 8)), blockCount: 8)
+                    } catch {
+                        return Ending(at: ContinuousClock.now, error: error, reads: reads)
+                    }
+                    reads += 1
+                    completed.withLockedValue { $0 += 1 }
+                }
+                return Ending(at: ContinuousClock.now, error: nil, reads: reads)
+            }
+        }
+        let warmup = ContinuousClock.now
+        while completed.withLockedValue({ $0 }) < 200, ContinuousClock.now - warmup < .seconds(20) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(completed.withLockedValue { $0 } >= 200, "the read loop did not get going")
+        return loops
+    }
+
+    /// Waits for every reader, checks each ended with `.transport` within `bound` of `since`,
+    /// then that later commands fail at once and close returns.
+    static func expectEveryCommandFails(
+        _ engine: InitiatorEngine,
+        _ device: any BlockDevice,
+        readers loops: [Task<Ending, Never>],
+        since: ContinuousClock.Instant,
+        within bound: Duration,
+        what: String
+    ) async {
+        var endings: [Ending] = []
+        for loop in loops { endings.append(await loop.value) }
+        let slowest = endings.map { $0.at - since }.max() ?? .zero
+        print("\(engine): \(readers) in-flight reads failed \(endings.map { $0.at - since }) after \(what) (slowest \(slowest))")
+        #expect(slowest <= bound, "\(engine): the last in-flight read failed \(slowest) after \(what)")
+        for ending in endings {
+            #expect(ending.error != nil, "\(engine): a reader ran on for a minute after \(what)")
+            if let error = ending.error {
+                #expect((error as? BlockDeviceError)?.code == .transport, "\(engine): \(error)")
+            }
+        }
+
+        // Later commands fail at once, with the same code.
+        let later = ContinuousClock.now
+        await #expect(throws: BlockDeviceError.self) { _ = try await device.read(at: 0, blockCount: 1) }
+        do {
+            try await device.write(ByteBuffer(repeating: 7, count: device.geometry.blockSize), at: 0)
+            Issue.record("\(engine): a write after \(what) succeeded")
+        } catch {
+            #expect((error as? BlockDeviceError)?.code == .transport, "\(engine): \(error)")
+        }
+        let tookLater = ContinuousClock.now - later
+        #expect(tookLater < .milliseconds(500), "\(engine): commands after \(what) took \(tookLater)")
+
+        let closing = ContinuousClock.now
+        try? await device.close()
+        let tookClose = ContinuousClock.now - closing
+        print("\(engine): close after \(what) took \(tookClose)")
+        #expect(tookClose < .seconds(5))
+    }
+
     @Test(arguments: InitiatorEngine.allCases)
     func aFrozenTargetFailsEveryCommandWithTransportWithinTheKeepalive(engine: InitiatorEngine) async throws {
         try await withTgt(TgtConfiguration(targets: [Self.spec])) { tgt in
-            var offer = InitiatorOffer()
-            offer.keepalive = (interval: .seconds(1), timeout: .seconds(1))
-            offer.failFast = true
-            let device = try await engine.open(tgt.url(Self.iqn, lun: 1), offer: offer)
-            let blocks = device.geometry.blockCount
-            let completed = NIOLockedValueBox(0)
-            // Each reader runs until its first error, bounded in count and time.
-            let loops = (0..<Self.readers).map { _ in
-                Task { () -> Ending in
-                    let started = ContinuousClock.now
-                    var reads = 0
-                    while reads < 1_000_000, ContinuousClock.now - started < .seconds(60) {
-                        do {
-                            _ = try await device.read(at: UInt64.random(in: 0..<(blocks - 8)), blockCount: 8)
-                        } catch {
-                            return Ending(at: ContinuousClock.now, error: error, reads: reads)
-                        }
-                        reads += 1
-                        completed.withLockedValue { $0 += 1 }
-                    }
-                    return Ending(at: ContinuousClock.now, error: nil, reads: reads)
-                }
-            }
+            let device = try await Self.openPath(engine, tgt)
+            let loops = try await Self.startReaders(device)
             defer { for loop in loops { loop.cancel() } }
-            let warmup = ContinuousClock.now
-            while completed.withLockedValue({ $0 }) < 200, ContinuousClock.now - warmup < .seconds(20) {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(completed.withLockedValue { $0 } >= 200, "the read loop did not get going")
-
             tgt.freeze()
             let frozenAt = ContinuousClock.now
             defer { tgt.thaw() }
-            var endings: [Ending] = []
-            for loop in loops { endings.append(await loop.value) }
+            await Self.expectEveryCommandFails(engine, device, readers: loops, since: frozenAt, within: Self.detectionBound, what: "SIGSTOP")
+        }
+    }
 
-            let slowest = endings.map { $0.at - frozenAt }.max() ?? .zero
-            print("\(engine): \(Self.readers) in-flight reads failed \(endings.map { $0.at - frozenAt }) after SIGSTOP (slowest \(slowest))")
-            #expect(slowest <= Self.detectionBound, "\(engine): the last in-flight read failed \(slowest) after the freeze")
-            for ending in endings {
-                #expect(ending.error != nil, "\(engine): a reader ran on for a minute against a frozen target")
-                if let error = ending.error {
-                    #expect((error as? BlockDeviceError)?.code == .transport, "\(engine): \(error)")
-                }
+    /// A target that dies outright closes its sockets: no keepalive is needed, and a path
+    /// with recovery off fails at once instead of reconnecting (libiscsi's default) or
+    /// spinning on the hung-up socket.
+    @Test(arguments: InitiatorEngine.allCases)
+    func aCrashedTargetFailsEveryCommandAtOnce(engine: InitiatorEngine) async throws {
+        try await withTgt(TgtConfiguration(targets: [Self.spec])) { tgt in
+            let device = try await Self.openPath(engine, tgt)
+            let loops = try await Self.startReaders(device)
+            defer { for loop in loops { loop.cancel() } }
+            let cpuBefore = (device as? LibISCSIDevice)?.engineThreadCPUTime
+            let crashedAt = ContinuousClock.now
+            await tgt.crash()
+            await Self.expectEveryCommandFails(engine, device, readers: loops, since: crashedAt, within: .seconds(1), what: "SIGKILL")
+            if let cpuBefore, let cpuAfter = (device as? LibISCSIDevice)?.engineThreadCPUTime {
+                // The closed device's thread has ended by now; while it ran it did not spin.
+                #expect(cpuAfter - cpuBefore < .milliseconds(500))
             }
-
-            // Later commands fail at once, with the same code.
-            let later = ContinuousClock.now
-            await #expect(throws: BlockDeviceError.self) { _ = try await device.read(at: 0, blockCount: 1) }
-            do {
-                try await device.write(ByteBuffer(repeating: 7, count: device.geometry.blockSize), at: 0)
-                Issue.record("\(engine): a write after the loss succeeded against a frozen target")
-            } catch {
-                #expect((error as? BlockDeviceError)?.code == .transport, "\(engine): \(error)")
-            }
-            let tookLater = ContinuousClock.now - later
-            #expect(tookLater < .milliseconds(500), "\(engine): commands after the loss took \(tookLater)")
-
-            // Closing a device whose target is frozen returns too.
-            let closing = ContinuousClock.now
-            try? await device.close()
-            let tookClose = ContinuousClock.now - closing
-            print("\(engine): close after the loss took \(tookClose)")
-            #expect(tookClose < .seconds(5))
         }
     }
 }
