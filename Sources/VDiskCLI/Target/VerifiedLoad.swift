@@ -16,6 +16,9 @@ struct VerifiedLoad {
     var rangeBytes: UInt64?
     var pinToDevice = true
 
+    /// The final read-back may take as long as the load, and at least this.
+    static let minimumFinalCheck: Duration = .seconds(30)
+
     /// The merged tally and the seconds the load (not the final check) took.
     func run() async throws -> (tally: VerifyTally, seconds: Double) {
         let geometry = device.geometry
@@ -52,7 +55,7 @@ struct VerifiedLoad {
                     )
                     await verifier.load(ios: perWorker, until: deadline)
                     let loadTook = ContinuousClock.now - started
-                    await verifier.checkAll()
+                    await verifier.checkAll(until: .now + max(duration, Self.minimumFinalCheck))
                     return (verifier.tally, loadTook)
                 }
             }

@@ -15,9 +15,10 @@ struct VerifyWorker {
         case unwritten
         /// The last write was acknowledged: every block holds this generation.
         case written(UInt64)
-        /// A write of `next` failed: each block holds `previous` (nil: anything, nothing of
-        /// ours was acknowledged yet) or `next`.
-        case uncertain(previous: UInt64?, next: UInt64)
+        /// Writes failed since the slot was last known: each block holds one of
+        /// `generations` (the last known one and every failed write's since, any of which
+        /// may have landed), or, with `old`, data from before our first acknowledged write.
+        case uncertain(generations: [UInt64], old: Bool)
     }
 
     /// How long a worker waits after a failed I/O, so a dead device costs no busy loop.
@@ -66,10 +67,15 @@ struct VerifyWorker {
         }
     }
 
-    /// Reads back every slot written in this run and checks it.
-    mutating func checkAll() async {
-        for slot in slots.indices {
-            if case .unwritten = slots[slot] { continue }
+    /// Reads back every slot written in this run and checks it, until `deadline`; slots
+    /// left unread then count as one error, so a device that stalls cannot hold the run.
+    mutating func checkAll(until deadline: ContinuousClock.Instant) async {
+        let written = slots.indices.filter { if case .unwritten = slots[$0] { false } else { true } }
+        for (done, slot) in written.enumerated() {
+            guard ContinuousClock.now < deadline else {
+                tally.error("\(written.count - done) written slots were not read back: the final check ran out of time", at: .now)
+                return
+            }
             tally.finalChecks += 1
             await read(slot)
         }
@@ -89,13 +95,12 @@ struct VerifyWorker {
             let now = ContinuousClock.now
             tally.record(now - began)
             tally.error("write of generation \(next) to LBA \(address) failed: \(error)", at: now)
-            let previous: UInt64? = switch slots[slot] {
-            case .unwritten: nil
-            case .written(let generation): generation
-            // A block may still hold the older one, or the failed write's.
-            case .uncertain(let previous, _): previous
+            slots[slot] = switch slots[slot] {
+            case .unwritten: .uncertain(generations: [next], old: true)
+            case .written(let generation): .uncertain(generations: [generation, next], old: false)
+            // Any earlier failed write may have landed too, and this one may not have.
+            case .uncertain(let generations, let old): .uncertain(generations: generations + [next], old: old)
             }
-            slots[slot] = .uncertain(previous: previous, next: next)
             try? await Task.sleep(for: Self.pauseAfterError)
         }
         tally.writes += 1
@@ -124,11 +129,11 @@ struct VerifyWorker {
     /// have landed (or not) everywhere makes the slot known again.
     private mutating func check(_ data: ByteBuffer, slot: Int, lba: UInt64) {
         let allowed: [UInt64]
+        let oldAllowed: Bool
         switch slots[slot] {
         case .unwritten: return
-        case .written(let generation): allowed = [generation]
-        case .uncertain(let previous?, let next): allowed = [previous, next]
-        case .uncertain(nil, let next): allowed = [next]
+        case .written(let generation): (allowed, oldAllowed) = ([generation], false)
+        case .uncertain(let generations, let old): (allowed, oldAllowed) = (generations, old)
         }
         var seen: Set<UInt64> = []
         var skipped = false
@@ -144,7 +149,7 @@ struct VerifyWorker {
                 problem = "holds generation \(generation), expected \(Self.list(allowed))"
             case .foreign(let what):
                 // Before anything of ours was acknowledged, old data is allowed.
-                if case .uncertain(nil, _) = slots[slot] {
+                if oldAllowed {
                     skipped = true
                     continue
                 }
