@@ -40,6 +40,25 @@ struct PortBindingIntegrationTests {
         }
     }
 
+    /// Session recovery logs in again from the same source.
+    @Test func aReconnectionLeavesFromTheSameSource() async throws {
+        try await withTgt(TgtConfiguration(targets: [Self.spec])) { tgt in
+            let url = try ISCSITargetURL(parsing: tgt.url(Self.iqn, lun: 1))
+            var configuration = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName)
+            configuration.source = try ConnectionSource(address: "127.0.0.4")
+            configuration.recoveryTimeout = .seconds(20)
+            let lun = try await ISCSILUN.connect(url, configuration: configuration)
+            _ = try await lun.read(at: 0, blockCount: 1)
+            let tid = try #require(tgt.tid(of: Self.iqn))
+            #expect(try await tgt.dropConnections(tid: tid) == 1)
+            // The next command meets the dropped connection and waits for the new login.
+            _ = try await lun.read(at: 0, blockCount: 1)
+            #expect(lun.reconnections >= 1)
+            #expect(try await Self.initiatorAddresses(tgt) == ["127.0.0.4"])
+            try await lun.close()
+        }
+    }
+
     /// As deployed: vdiskctl as an unprivileged user binds an interface (SO_BINDTODEVICE,
     /// allowed without CAP_NET_RAW since Linux 5.7) and an address, on both engines where
     /// each can.
