@@ -314,6 +314,12 @@ final class LibISCSIEventLoop: @unchecked Sendable {
                 return
             }
         }
+        if !configuration.autoReconnect, case .loggingOut = phase, revents & (hangup | Self.pollReadHangup) != 0 {
+            // The target closed instead of answering the Logout; libiscsi would only see
+            // the end of the stream again on every poll until the logout deadline.
+            finishShutdown()
+            return
+        }
         if revents & hangup != 0, let current = self.context, iscsi_get_fd(current) == watched {
             quarantine = (watched, NIODeadline.now() + Self.hangupQuarantine)
             count(\.quarantines)
