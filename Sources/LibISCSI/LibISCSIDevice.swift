@@ -136,6 +136,10 @@ public final class LibISCSIDevice: SCSIBlockCommands {
     public var geometry: BlockGeometry { state.withLockedValue { $0.geometry } }
     public var capabilities: BlockDeviceCapabilities { state.withLockedValue { $0.capabilities } }
 
+    /// With `autoReconnect` off: why the connection was lost, once it was (every command
+    /// then fails with `.transport` until the device is closed); nil while it is up.
+    public var connectionLoss: String? { loop.connectionLoss }
+
     /// Counters of the engine loop, for diagnostics and tests.
     var statistics: LibISCSIEventLoop.Statistics { loop.statistics }
 

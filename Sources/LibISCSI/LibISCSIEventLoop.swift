@@ -28,7 +28,7 @@ import Glibc
 /// of the tick, and a descriptor that reports POLLHUP/POLLERR again after
 /// libiscsi serviced it is left out of poll() for `hangupQuarantine`.
 final class LibISCSIEventLoop: @unchecked Sendable {
-    // @unchecked Sendable: `inbox`, `statisticsBox` and `threadBox` are locked;
+    // @unchecked Sendable: `inbox`, `statisticsBox`, `lossBox` and `threadBox` are locked;
     // every other stored property is read and written on the loop thread only.
 
     typealias Job = @Sendable (LibISCSIEventLoop) -> Void
@@ -83,6 +83,7 @@ final class LibISCSIEventLoop: @unchecked Sendable {
 
     private let inbox = NIOLockedValueBox(Inbox())
     private let statisticsBox = NIOLockedValueBox(Statistics())
+    private let lossBox = NIOLockedValueBox<String?>(nil)
     private let threadBox = NIOLockedValueBox<pthread_t?>(nil)
     private let wakeFD: Int32
 
@@ -120,6 +121,9 @@ final class LibISCSIEventLoop: @unchecked Sendable {
     }
 
     var statistics: Statistics { statisticsBox.withLockedValue { $0 } }
+
+    /// Why the connection was lost with `autoReconnect` off; nil until then.
+    var connectionLoss: String? { lossBox.withLockedValue { $0 } }
 
     /// CPU time the loop thread has used so far, nil once it has ended.
     var threadCPUTime: TimeAmount? {
@@ -413,6 +417,7 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         let message = "the connection to \(url.endpoint) was lost (\(reason)); this device does not reconnect (autoReconnect off): close it and open it again"
         logger.info("libiscsi connection lost", metadata: ["libiscsi.url": "\(url)", "libiscsi.reason": "\(reason)"])
         phase = .lost(message)
+        lossBox.withLockedValue { $0 = message }
         count(\.connectionsLost)
         for case let command? in commands where command.continuation != nil {
             command.resume(with: .failure(LibISCSIEngineError.transport(message)))

@@ -60,6 +60,7 @@ extension ConnectionSource {
         let hint: String = switch io.errnoCode {
         case EADDRNOTAVAIL: "the source address \(address ?? "") is not an address of this host (see `ip addr`)"
         case EAFNOSUPPORT: "the source address \(address ?? "") is not of the family the portal resolved to"
+        case EINVAL where address != nil: "the source address \(address ?? "") cannot be bound for the family the portal resolved to"
         case EPERM, EACCES: "binding to interface \(interface ?? "") was refused (Linux before 5.7 needs CAP_NET_RAW for SO_BINDTODEVICE)"
         case ENODEV: "this host has no network interface named '\(interface ?? "")'"
         case ENETUNREACH, EHOSTUNREACH: "the portal cannot be reached from that source (no route through it)"

@@ -5,6 +5,7 @@
 
 import BlockDevice
 import Foundation
+import ISCSI
 import LibISCSI
 import NIOConcurrencyHelpers
 import NIOCore
@@ -84,6 +85,16 @@ struct SilentLossIntegrationTests {
             if let error = ending.error {
                 #expect((error as? BlockDeviceError)?.code == .transport, "\(engine): \(error)")
             }
+        }
+
+        // Each engine says the path is down, for the layer above to see without a command.
+        switch engine {
+        case .native:
+            if case .failed = (device as? ISCSILUN)?.recoveryState {} else {
+                Issue.record("native: the LUN is not failed: \(String(describing: (device as? ISCSILUN)?.recoveryState))")
+            }
+        case .libiscsi:
+            #expect((device as? LibISCSIDevice)?.connectionLoss != nil, "libiscsi: no connection loss reported")
         }
 
         // Later commands fail at once, with the same code.
