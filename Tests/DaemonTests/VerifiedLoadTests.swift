@@ -42,6 +42,20 @@ import TestSupport
         try await device.close()
     }
 
+    @Test func fewerSlotsThanWorkersIsAUsageError() async throws {
+        let directory = TemporaryDirectory("verify-slots")
+        let device = try Self.image(directory)
+        var load = Self.load(device)
+        load.queueDepth = 64
+        await #expect {
+            _ = try await load.run()
+        } throws: { error in
+            guard let error = error as? CLIError else { return false }
+            return error.exitCode == CLIExitCode.usage && error.message.contains("holds only 32 of 4096 bytes")
+        }
+        try await device.close()
+    }
+
     @Test func aChangedBlockIsAMiscompareNamingItsLBA() async throws {
         let directory = TemporaryDirectory("verify-corrupt")
         let device = FaultyWriteDevice(base: try Self.image(directory), corruptLBA: 8 * 5 + 3)

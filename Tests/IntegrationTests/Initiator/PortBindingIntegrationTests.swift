@@ -74,6 +74,23 @@ struct PortBindingIntegrationTests {
         }
     }
 
+    /// vdiskctl refuses a malformed source, and an address on libiscsi, before connecting.
+    @Test(arguments: [
+        (["--source-address", "10.0.1"], "is not an IPv4 or IPv6 address"),
+        (["--source-interface", "eth0,eth1"], "is not an interface name"),
+        (["--engine", "libiscsi", "--source-address", "127.0.0.2"], "--source-address needs --engine native"),
+    ])
+    func vdiskctlRefusesABadSource(options: [String], message: String) async throws {
+        let vdiskctl = try BuiltExecutable.path("vdiskctl", overriddenBy: "VDISKCTL")
+        let refused = try await UnprivilegedUser.standard.run(
+            vdiskctl,
+            ["target", "capacity", "iscsi://127.0.0.1:9/iqn.2026-11.org.vdiskd.test:none/1"] + options,
+            timeout: .seconds(30)
+        )
+        #expect(refused.status == .exited(64), "\(refused)")
+        #expect(refused.stderr.contains(message), "\(refused.stderr)")
+    }
+
     @Test(arguments: InitiatorEngine.allCases)
     func aMissingInterfaceIsRefusedBeforeConnecting(engine: InitiatorEngine) async throws {
         try await withTgt(TgtConfiguration(targets: [Self.spec])) { tgt in
