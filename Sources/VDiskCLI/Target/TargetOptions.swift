@@ -146,6 +146,8 @@ struct TargetOptions: ParsableArguments {
                 urlAlgorithms: chapAlgorithms
             ),
             proposal: proposal,
+            // The TCP connect is part of the login's time.
+            connectTimeout: .seconds(Int64(min(loginTimeout, 10))),
             loginTimeout: .seconds(Int64(loginTimeout)),
             source: try connectionSource()
         )

@@ -91,6 +91,49 @@ struct PortBindingIntegrationTests {
         #expect(refused.stderr.contains(message), "\(refused.stderr)")
     }
 
+    /// The interface binding decides the route, for an unprivileged user. In a network
+    /// namespace the test makes (lo and a veth pair), a connection to 127.0.0.1 bound to lo
+    /// reaches the stack and is refused at once (nothing listens on port 9), while one bound
+    /// to the veth end leaves through it, where 127.0.0.1 is never answered, and times out.
+    @Test(arguments: InitiatorEngine.allCases)
+    func theBoundInterfaceDecidesTheRoute(engine: InitiatorEngine) async throws {
+        let ip = try ExternalTool.ip.path()
+        let namespace = "vd-bind-\(getpid())-\(engine)"
+        func inNamespace(_ arguments: [String]) async throws {
+            _ = try await ExternalCommand.run(executable: ip, ["-n", namespace] + arguments, timeout: .seconds(10)).check()
+        }
+        _ = try await ExternalCommand.run(executable: ip, ["netns", "add", namespace], timeout: .seconds(10)).check()
+        do {
+            try await inNamespace(["link", "set", "lo", "up"])
+            try await inNamespace(["link", "add", "vd-a", "type", "veth", "peer", "name", "vd-b"])
+            try await inNamespace(["address", "add", "10.91.0.1/24", "dev", "vd-a"])
+            try await inNamespace(["link", "set", "vd-a", "up"])
+            try await inNamespace(["link", "set", "vd-b", "up"])
+            let vdiskctl = try BuiltExecutable.path("vdiskctl", overriddenBy: "VDISKCTL")
+            func attempt(_ interface: String) async throws -> (CommandResult, Duration) {
+                let line = try UnprivilegedUser.standard.commandLine(vdiskctl, [
+                    "target", "capacity", "iscsi://127.0.0.1:9/iqn.2026-11.org.vdiskd.test:none/1",
+                    "--engine", engine.rawValue, "--source-interface", interface, "--login-timeout", "2",
+                ])
+                let started = ContinuousClock.now
+                let result = try await ExternalCommand.run(executable: ip, ["netns", "exec", namespace] + line, timeout: .seconds(30))
+                return (result, ContinuousClock.now - started)
+            }
+            let (throughLo, loTook) = try await attempt("lo")
+            let (throughVeth, vethTook) = try await attempt("vd-a")
+            print("\(engine): bound to lo: \(loTook), \(throughLo.stderr.trimmingCharacters(in: .whitespacesAndNewlines)); bound to vd-a: \(vethTook), \(throughVeth.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            #expect(!throughLo.status.isSuccess && !throughVeth.status.isSuccess)
+            #expect(throughLo.stderr.localizedCaseInsensitiveContains("refused"), "\(engine) through lo: \(throughLo.stderr)")
+            #expect(!throughVeth.stderr.localizedCaseInsensitiveContains("refused"), "\(engine) through vd-a: \(throughVeth.stderr)")
+            #expect(throughVeth.stderr.contains("time"), "\(engine) through vd-a: \(throughVeth.stderr)")
+            #expect(loTook < .seconds(2) && vethTook >= .seconds(2), "lo \(loTook), vd-a \(vethTook)")
+        } catch {
+            _ = try? await ExternalCommand.run(executable: ip, ["netns", "delete", namespace], timeout: .seconds(10))
+            throw error
+        }
+        _ = try await ExternalCommand.run(executable: ip, ["netns", "delete", namespace], timeout: .seconds(10)).check()
+    }
+
     @Test(arguments: InitiatorEngine.allCases)
     func aMissingInterfaceIsRefusedBeforeConnecting(engine: InitiatorEngine) async throws {
         try await withTgt(TgtConfiguration(targets: [Self.spec])) { tgt in
