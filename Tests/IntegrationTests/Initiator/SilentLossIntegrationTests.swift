@@ -129,6 +129,43 @@ struct SilentLossIntegrationTests {
         }
     }
 
+    /// With nothing in flight the keepalive alone finds the loss: the engine reports the
+    /// path down before any command is sent, and the first one fails at once.
+    @Test(arguments: InitiatorEngine.allCases)
+    func anIdleFrozenPathIsReportedDownByTheKeepaliveAlone(engine: InitiatorEngine) async throws {
+        try await withTgt(TgtConfiguration(targets: [Self.spec])) { tgt in
+            let device = try await Self.openPath(engine, tgt)
+            _ = try await device.read(at: 0, blockCount: 1)
+            tgt.freeze()
+            defer { tgt.thaw() }
+            let frozenAt = ContinuousClock.now
+            func reportedDown() -> Bool {
+                switch engine {
+                case .native:
+                    if case .failed = (device as? ISCSILUN)?.recoveryState { return true }
+                    return false
+                case .libiscsi:
+                    return (device as? LibISCSIDevice)?.connectionLoss != nil
+                }
+            }
+            while !reportedDown(), ContinuousClock.now - frozenAt < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let took = ContinuousClock.now - frozenAt
+            print("\(engine): idle path reported down \(took) after SIGSTOP")
+            #expect(reportedDown() && took <= Self.detectionBound, "\(engine): not reported down after \(took)")
+            let first = ContinuousClock.now
+            do {
+                _ = try await device.read(at: 0, blockCount: 1)
+                Issue.record("\(engine): a read of a frozen target succeeded")
+            } catch {
+                #expect((error as? BlockDeviceError)?.code == .transport, "\(engine): \(error)")
+            }
+            #expect(ContinuousClock.now - first < .milliseconds(500))
+            try? await device.close()
+        }
+    }
+
     /// A target that dies outright closes its sockets: no keepalive is needed, and a path
     /// with recovery off fails at once instead of reconnecting (libiscsi's default) or
     /// spinning on the hung-up socket.
