@@ -15,6 +15,8 @@ public struct ISCSIAddressError: Error, Sendable, Hashable, CustomStringConverti
         case credentials
         /// A `?key=value` argument, by its key.
         case query(String)
+        /// A connection's source address or interface (`ConnectionSource`).
+        case source
 
         public var description: String {
             switch self {
@@ -25,6 +27,7 @@ public struct ISCSIAddressError: Error, Sendable, Hashable, CustomStringConverti
             case .lun: "LUN"
             case .credentials: "user/password"
             case .query(let key): "query key '\(key)'"
+            case .source: "connection source"
             }
         }
     }

@@ -74,11 +74,24 @@ public struct LibISCSIConfiguration: Sendable, Hashable {
     public var commandTimeout: TimeAmount
     /// A NOP-Out is sent this often while logged in; nil turns keepalive off.
     public var nopInterval: TimeAmount?
-    /// After this many unanswered NOP-Outs in a row the connection is reconnected.
-    public var maximumMissedNOPs: Int
+    /// A NOP-Out still unanswered after this long means the connection is lost: reconnected
+    /// with `autoReconnect`, else every command in flight fails with `.transport`. Checked on
+    /// every tick, so a silent loss (no FIN, no RST) is seen within about
+    /// `nopInterval + nopTimeout + tickInterval`.
+    public var nopTimeout: TimeAmount
     /// How many failed reconnect attempts libiscsi makes before giving up and
     /// failing every queued command; nil retries forever (libiscsi's default).
     public var reconnectMaximumRetries: Int?
+    /// true (libiscsi's default): a lost connection is logged in again inside libiscsi and the
+    /// commands in flight are re-sent, so callers see a stall rather than an error. false
+    /// fails fast: a lost connection (keepalive timeout, FIN, RST, socket error) fails every
+    /// command in flight and every later one at once with `.transport`, and the device stays
+    /// failed until it is closed; for a layer that retries on another path and reopens.
+    public var autoReconnect: Bool
+    /// Where the connection leaves from. libiscsi binds an interface only (SO_BINDTODEVICE,
+    /// `iscsi_set_bind_interfaces`); a source address is refused at connect, since libiscsi
+    /// has no way to bind one.
+    public var source: ConnectionSource?
     /// How often the engine calls `iscsi_service(ctx, 0)` so libiscsi's timers
     /// run and our deadlines are checked. Also bounds wake-ups while idle.
     public var tickInterval: TimeAmount
@@ -95,12 +108,14 @@ public struct LibISCSIConfiguration: Sendable, Hashable {
         loginTimeout: TimeAmount = .seconds(15),
         commandTimeout: TimeAmount = .seconds(30),
         nopInterval: TimeAmount? = .seconds(5),
-        maximumMissedNOPs: Int = 3,
+        nopTimeout: TimeAmount = .seconds(10),
         reconnectMaximumRetries: Int? = nil,
         tickInterval: TimeAmount = .milliseconds(250),
-        libiscsiLogLevel: Int? = nil
+        libiscsiLogLevel: Int? = nil,
+        autoReconnect: Bool = true,
+        source: ConnectionSource? = nil
     ) {
-        precondition(maximumMissedNOPs >= 1, "at least one NOP must be allowed to go unanswered")
+        precondition(nopTimeout > .zero, "a NOP-Out must be given some time to be answered")
         precondition(tickInterval > .zero, "the service tick must be positive")
         self.initiatorName = initiatorName
         self.chap = chap
@@ -110,7 +125,9 @@ public struct LibISCSIConfiguration: Sendable, Hashable {
         self.loginTimeout = loginTimeout
         self.commandTimeout = commandTimeout
         self.nopInterval = nopInterval
-        self.maximumMissedNOPs = maximumMissedNOPs
+        self.nopTimeout = nopTimeout
+        self.autoReconnect = autoReconnect
+        self.source = source
         self.reconnectMaximumRetries = reconnectMaximumRetries
         self.tickInterval = tickInterval
         self.libiscsiLogLevel = libiscsiLogLevel ?? getenv("VDISK_LIBISCSI_DEBUG").flatMap { Int(String(cString: $0)) }

@@ -8,6 +8,10 @@ import NIOConcurrencyHelpers
 import NIOCore
 import SCSI
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A LUN behind libiscsi as a `BlockDevice`.
 ///
 /// Every command is built with `CDB` and sent through one generic path
@@ -60,6 +64,7 @@ public final class LibISCSIDevice: SCSIBlockCommands {
         configuration: LibISCSIConfiguration = LibISCSIConfiguration(),
         logger: Logger = Logger(label: "vdisk.libiscsi")
     ) async throws -> LibISCSIDevice {
+        try checkSource(configuration.source, url: url)
         var logger = logger
         logger[metadataKey: "libiscsi.url"] = "\(url)"
         let loop: LibISCSIEventLoop
@@ -80,6 +85,20 @@ public final class LibISCSIDevice: SCSIBlockCommands {
         }
         logger.debug("libiscsi device open", metadata: ["libiscsi.geometry": "\(device.geometry)"])
         return device
+    }
+
+    /// What libiscsi cannot do with a source, refused before a thread or socket exists:
+    /// it has no way to bind an address, and binds an interface that is missing without
+    /// a word.
+    private static func checkSource(_ source: ConnectionSource?, url: ISCSITargetURL) throws {
+        guard let source else { return }
+        let object = "cannot connect to \(url.endpoint) from \(source) with libiscsi"
+        if source.address != nil {
+            throw BlockDeviceError(.invalidArgument, "\(object): libiscsi cannot bind a source address; bind an interface instead, or use the native engine")
+        }
+        if let interface = source.interface, if_nametoindex(interface) == 0 {
+            throw BlockDeviceError(.invalidArgument, "\(object): this host has no network interface named '\(interface)' (see `ip link`)")
+        }
     }
 
     /// Puts a failed login in words; a refused login usually means wrong CHAP credentials or ACL.
@@ -116,6 +135,10 @@ public final class LibISCSIDevice: SCSIBlockCommands {
 
     public var geometry: BlockGeometry { state.withLockedValue { $0.geometry } }
     public var capabilities: BlockDeviceCapabilities { state.withLockedValue { $0.capabilities } }
+
+    /// With `autoReconnect` off: why the connection was lost, once it was (every command
+    /// then fails with `.transport` until the device is closed); nil while it is up.
+    public var connectionLoss: String? { loop.connectionLoss }
 
     /// Counters of the engine loop, for diagnostics and tests.
     var statistics: LibISCSIEventLoop.Statistics { loop.statistics }

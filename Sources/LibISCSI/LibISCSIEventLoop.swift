@@ -28,7 +28,7 @@ import Glibc
 /// of the tick, and a descriptor that reports POLLHUP/POLLERR again after
 /// libiscsi serviced it is left out of poll() for `hangupQuarantine`.
 final class LibISCSIEventLoop: @unchecked Sendable {
-    // @unchecked Sendable: `inbox`, `statisticsBox` and `threadBox` are locked;
+    // @unchecked Sendable: `inbox`, `statisticsBox`, `lossBox` and `threadBox` are locked;
     // every other stored property is read and written on the loop thread only.
 
     typealias Job = @Sendable (LibISCSIEventLoop) -> Void
@@ -46,6 +46,8 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         /// Times a hung-up descriptor was left out of poll() to avoid a spin.
         var quarantines: UInt64 = 0
         var commandsTimedOut: UInt64 = 0
+        /// Connections declared lost with `autoReconnect` off (keepalive, hang-up, socket error).
+        var connectionsLost: UInt64 = 0
     }
 
     private struct Inbox {
@@ -59,6 +61,9 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         case idle
         case loggingIn(CheckedContinuation<Void, any Error>, deadline: NIODeadline)
         case loggedIn
+        /// The connection was lost with `autoReconnect` off: the context is gone, and every
+        /// command fails at once with this message until the device is closed.
+        case lost(String)
         case loggingOut(deadline: NIODeadline)
         case stopped
     }
@@ -67,6 +72,8 @@ final class LibISCSIEventLoop: @unchecked Sendable {
     static let hangupQuarantine = TimeAmount.milliseconds(100)
     /// How long close() waits for the target to answer the Logout.
     static let logoutTimeout = TimeAmount.seconds(2)
+    /// POLLRDHUP (Linux): the peer shut down its side; the Glibc module leaves it out.
+    static let pollReadHangup: Int16 = 0x2000
     /// How long libiscsi asks us to wait when it wants no events (iscsi.h: >= 100 ms).
     static let idleWait = TimeAmount.milliseconds(100)
 
@@ -76,6 +83,7 @@ final class LibISCSIEventLoop: @unchecked Sendable {
 
     private let inbox = NIOLockedValueBox(Inbox())
     private let statisticsBox = NIOLockedValueBox(Statistics())
+    private let lossBox = NIOLockedValueBox<String?>(nil)
     private let threadBox = NIOLockedValueBox<pthread_t?>(nil)
     private let wakeFD: Int32
 
@@ -86,6 +94,11 @@ final class LibISCSIEventLoop: @unchecked Sendable {
     private var freeSlots: [Int] = []
     private var nextTick = NIODeadline.now()
     private var nextNOP = NIODeadline.distantFuture
+    /// When the oldest NOP-Out libiscsi still counts as unanswered was sent.
+    private var oldestUnansweredNOP: NIODeadline?
+    /// Set from a callback when libiscsi gave up the connection (`autoReconnect` off);
+    /// acted upon after `iscsi_service` returns.
+    private var lossInCallback: String?
     private var lastDescriptor: Int32 = -1
     private var quarantine: (descriptor: Int32, until: NIODeadline)?
     private var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
@@ -108,6 +121,9 @@ final class LibISCSIEventLoop: @unchecked Sendable {
     }
 
     var statistics: Statistics { statisticsBox.withLockedValue { $0 } }
+
+    /// Why the connection was lost with `autoReconnect` off; nil until then.
+    var connectionLoss: String? { lossBox.withLockedValue { $0 } }
 
     /// CPU time the loop thread has used so far, nil once it has ended.
     var threadCPUTime: TimeAmount? {
@@ -258,7 +274,9 @@ final class LibISCSIEventLoop: @unchecked Sendable {
                 waitUntil = min(waitUntil, held.until)
             } else if descriptor >= 0, events != 0 {
                 quarantine = nil
-                descriptors.append(pollfd(fd: descriptor, events: Int16(truncatingIfNeeded: events), revents: 0))
+                // Without reconnects, a FIN must be seen even with nothing to read or write.
+                let hangup = configuration.autoReconnect ? 0 : Int32(Self.pollReadHangup)
+                descriptors.append(pollfd(fd: descriptor, events: Int16(truncatingIfNeeded: events | hangup), revents: 0))
             } else {
                 // libiscsi wants nothing for now (a reconnect backing off): come back later.
                 waitUntil = min(waitUntil, now + Self.idleWait)
@@ -284,11 +302,28 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         guard descriptors.count > 1, descriptors[1].revents != 0, let context else { return }
         let watched = descriptors[1].fd
         let revents = descriptors[1].revents
-        if iscsi_service(context, Int32(revents)) < 0 {
+        let serviced = iscsi_service(context, Int32(revents & ~Self.pollReadHangup))
+        if serviced < 0 {
             logger.debug("iscsi_service failed", metadata: ["libiscsi.error": "\(lastError)"])
         }
         count(\.serviceCalls)
         let hangup = Int16(POLLHUP) | Int16(POLLERR) | Int16(POLLNVAL)
+        if !configuration.autoReconnect, case .loggedIn = phase {
+            if let reason = lossInCallback {
+                failConnection(reason)
+                return
+            }
+            if revents & (hangup | Self.pollReadHangup) != 0 || serviced < 0 {
+                failConnection(revents & Self.pollReadHangup != 0 ? "the target closed the connection" : "socket error: \(lastError)")
+                return
+            }
+        }
+        if !configuration.autoReconnect, case .loggingOut = phase, revents & (hangup | Self.pollReadHangup) != 0 {
+            // The target closed instead of answering the Logout; libiscsi would only see
+            // the end of the stream again on every poll until the logout deadline.
+            finishShutdown()
+            return
+        }
         if revents & hangup != 0, let current = self.context, iscsi_get_fd(current) == watched {
             quarantine = (watched, NIODeadline.now() + Self.hangupQuarantine)
             count(\.quarantines)
@@ -300,6 +335,7 @@ final class LibISCSIEventLoop: @unchecked Sendable {
             // Runs libiscsi's own PDU timeouts and its reconnect back-off.
             _ = iscsi_service(context, 0)
             count(\.serviceCalls)
+            if let reason = lossInCallback, case .loggedIn = phase { failConnection(reason) }
         }
         expireCommands(now: now)
         switch phase {
@@ -315,15 +351,16 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         case .loggingOut(let deadline) where now >= deadline:
             logger.debug("target did not answer the Logout in time; closing anyway")
             finishShutdown()
-        case .idle, .loggingIn, .loggingOut, .stopped:
+        case .idle, .loggingIn, .lost, .loggingOut, .stopped:
             break
         }
     }
 
     /// Acts on what libiscsi's login and logout callbacks recorded.
     private func settleCallbacks() {
-        if let outcome = loginOutcome {
+        if var outcome = loginOutcome {
             loginOutcome = nil
+            if case .success = outcome, let failure = interfaceBindingFailure() { outcome = .failure(failure) }
             if case .loggingIn(let continuation, _) = phase {
                 switch outcome {
                 case .success:
@@ -343,23 +380,56 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         }
     }
 
-    /// NOP-Out on an interval, and a reconnect after too many went unanswered, as QEMU does.
+    /// A NOP-Out every `nopInterval`; one unanswered for `nopTimeout` means the connection
+    /// is lost (a frozen target sends no FIN or RST, so nothing else would tell).
     private func keepalive(now: NIODeadline) {
-        guard let interval = configuration.nopInterval, now >= nextNOP, let context else { return }
-        nextNOP = now + interval
-        guard iscsi_is_logged_in(context) != 0 else { return }
-        let missed = Int(iscsi_get_nops_in_flight(context))
-        if missed >= configuration.maximumMissedNOPs {
-            logger.info(
-                "target missed NOP-Out replies; reconnecting",
-                metadata: ["libiscsi.url": "\(url)", "libiscsi.missed": "\(missed)"]
-            )
-            requestReconnect()
+        guard let interval = configuration.nopInterval, let context, iscsi_is_logged_in(context) != 0 else { return }
+        // libiscsi sets its count back to 0 when a NOP-In answers.
+        if iscsi_get_nops_in_flight(context) == 0 { oldestUnansweredNOP = nil }
+        if let sent = oldestUnansweredNOP, now - sent >= configuration.nopTimeout {
+            oldestUnansweredNOP = nil
+            connectionLost("no answer to a NOP-Out within \(configuration.nopTimeout.inSeconds) s")
             return
         }
+        guard now >= nextNOP else { return }
+        nextNOP = now + interval
         if iscsi_nop_out_async(context, nil, nil, 0, nil) == 0 {
             count(\.nopsSent)
+            if oldestUnansweredNOP == nil { oldestUnansweredNOP = now }
         }
+    }
+
+    /// The connection is gone: libiscsi logs in again (`autoReconnect`), or the engine fails.
+    private func connectionLost(_ reason: String) {
+        guard configuration.autoReconnect else {
+            failConnection(reason)
+            return
+        }
+        logger.info("libiscsi connection lost; reconnecting", metadata: ["libiscsi.url": "\(url)", "libiscsi.reason": "\(reason)"])
+        requestReconnect()
+    }
+
+    /// Fails every command in flight and every later one with `.transport`, and drops the
+    /// context (libiscsi answers what it still holds with CANCELLED, which finds the callers
+    /// already answered). Never called from inside a libiscsi callback.
+    private func failConnection(_ reason: String) {
+        guard case .loggedIn = phase else { return }
+        let message = "the connection to \(url.endpoint) was lost (\(reason)); this device does not reconnect (autoReconnect off): close it and open it again"
+        logger.info("libiscsi connection lost", metadata: ["libiscsi.url": "\(url)", "libiscsi.reason": "\(reason)"])
+        phase = .lost(message)
+        lossBox.withLockedValue { $0 = message }
+        count(\.connectionsLost)
+        for case let command? in commands where command.continuation != nil {
+            command.resume(with: .failure(LibISCSIEngineError.transport(message)))
+        }
+        if let context {
+            // Cleared first, so nothing reads the context while libiscsi tears it down.
+            self.context = nil
+            iscsi_destroy_context(context)
+        }
+        lossInCallback = nil
+        lastDescriptor = -1
+        quarantine = nil
     }
 
     private func requestReconnect() {
@@ -413,10 +483,34 @@ final class LibISCSIEventLoop: @unchecked Sendable {
             iscsi_set_log_level(context, Int32(clamping: level))
             iscsi_set_log_fn(context, iscsi_log_to_stderr)
         }
+        if let interface = configuration.source?.interface {
+            // libiscsi copies the list and sets SO_BINDTODEVICE on every socket it opens.
+            var name = Array(interface.utf8CString)
+            name.withUnsafeMutableBufferPointer { iscsi_set_bind_interfaces(context, $0.baseAddress) }
+        }
+        iscsi_set_noautoreconnect(context, configuration.autoReconnect ? 0 : 1)
         let this = Unmanaged.passUnretained(self).toOpaque()
         if iscsi_full_connect_async(context, url.endpoint.description, Int32(url.lun), loginCallback, this) != 0 {
             loginOutcome = .failure(.transport(lastError))
         }
+    }
+
+    /// libiscsi only logs a refused SO_BINDTODEVICE and connects unbound, so the socket
+    /// is asked which device it is bound to once the login succeeded.
+    private func interfaceBindingFailure() -> LibISCSIEngineError? {
+        guard let interface = configuration.source?.interface, let context else { return nil }
+        var name = [CChar](repeating: 0, count: 16)
+        var length = socklen_t(name.count)
+        let descriptor = iscsi_get_fd(context)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_BINDTODEVICE, &name, &length) == 0 else {
+            return .transport("could not check the interface binding: \(String(cString: strerror(errno)))")
+        }
+        let bound = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard bound != interface else { return nil }
+        return .transport(
+            "libiscsi did not bind the connection to interface \(interface) (bound: \(bound.isEmpty ? "none" : bound)); "
+                + "SO_BINDTODEVICE needs Linux 5.7 or later, or CAP_NET_RAW"
+        )
     }
 
     fileprivate func loginCompleted(status: Int32) {
@@ -447,7 +541,7 @@ final class LibISCSIEventLoop: @unchecked Sendable {
             login.resume(throwing: LibISCSIEngineError.closed)
             phase = .idle
             finishShutdown()
-        case .idle:
+        case .idle, .lost:
             finishShutdown()
         case .loggedIn:
             guard let context, iscsi_is_logged_in(context) != 0,
@@ -497,6 +591,10 @@ final class LibISCSIEventLoop: @unchecked Sendable {
 
     private func startCommand(_ command: LibISCSICommand) {
         guard command.continuation != nil else { return }
+        if case .lost(let message) = phase {
+            command.resume(with: .failure(LibISCSIEngineError.transport(message)))
+            return
+        }
         guard let context, case .loggedIn = phase else {
             command.resume(with: .failure(LibISCSIEngineError.closed))
             return
@@ -581,6 +679,11 @@ final class LibISCSIEventLoop: @unchecked Sendable {
             return .failure(LibISCSIEngineError.timeout("libiscsi timed the command out after \(configuration.commandTimeout.inSeconds) s"))
         case Int32(bitPattern: SCSI_STATUS_CANCELLED.rawValue):
             if closing { return .failure(LibISCSIEngineError.closed) }
+            if !configuration.autoReconnect {
+                // libiscsi cancels what it holds when the connection breaks and it may not reconnect.
+                lossInCallback = lossInCallback ?? lastError
+                return .failure(LibISCSIEngineError.transport("the connection to \(url.endpoint) was lost (\(lastError)); reconnecting is off"))
+            }
             return .failure(LibISCSIEngineError.transport("libiscsi cancelled the command: the connection was lost and not re-established (\(lastError))"))
         default:
             // libiscsi 1.19 turns BUSY and TASK SET FULL into SCSI_STATUS_ERROR and

@@ -64,7 +64,7 @@ struct LibISCSIEngineTests {
             let configuration = LibISCSIConfiguration(
                 commandTimeout: .seconds(3),
                 nopInterval: .milliseconds(500),
-                maximumMissedNOPs: 2
+                nopTimeout: .seconds(1)
             )
             let device = try await LibISCSIDevice.connect(url: tgt.url(Self.iqn, lun: 1), configuration: configuration)
             let blockSize = device.geometry.blockSize

@@ -419,6 +419,18 @@ public final class TgtTarget: ISCSITargetDaemon {
         try await configure(configuration)
     }
 
+    /// Stops tgtd with SIGSTOP: a silent loss, its sockets stay open and nothing answers, no
+    /// FIN, no RST. `thaw()` must follow before `stop()`, whose tgtadm calls a frozen tgtd
+    /// would not answer.
+    public func freeze() {
+        process.send(signal: SIGSTOP)
+    }
+
+    /// Lets a frozen tgtd run again (SIGCONT).
+    public func thaw() {
+        process.send(signal: SIGCONT)
+    }
+
     public func kill() async {
         // Not shielded from cancellation on purpose: SIGKILL is sent before the first wait.
         await process.terminate(gracePeriod: .zero)

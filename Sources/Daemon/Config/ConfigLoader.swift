@@ -250,6 +250,9 @@ public enum ConfigLoader {
         } else if recovery != nil {
             reader.fail("recovery_timeout_seconds", "a target with several paths waits for a path for apd_timeout_seconds instead")
         }
+        if engine == .libiscsi, let bound = paths.firstIndex(where: { $0.source != nil }) {
+            reader.fail("paths", at: "paths[\(bound + 1)].source", "the libiscsi engine cannot bind a source address (only an interface); use engine = \"native\"")
+        }
         if portalText != nil, !paths.isEmpty {
             reader.fail("portal", "give either portal or portals/paths, not both")
         }

@@ -34,8 +34,8 @@ extension ConfigSectionReader {
                     fail("paths", at: place, "must be a table such as { portal = \"10.0.0.2:3260\" }")
                     continue
                 }
-                for key in table.keys.sorted() where !["portal", "source", "name"].contains(key) {
-                    fail("paths", at: "\(place).\(key)", "unknown key (a path takes portal, source and name)")
+                for key in table.keys.sorted() where !["portal", "source", "interface", "name"].contains(key) {
+                    fail("paths", at: "\(place).\(key)", "unknown key (a path takes portal, source, interface and name)")
                 }
                 guard let text = table["portal"]?.string else {
                     fail("paths", at: "\(place).portal", "missing the path's portal (host or host:port)")
@@ -51,10 +51,22 @@ extension ConfigSectionReader {
                 if table["source"] != nil, table["source"]?.string == nil {
                     fail("paths", at: "\(place).source", "must be a string: the source address to bind")
                 }
+                if table["interface"] != nil, table["interface"]?.string == nil {
+                    fail("paths", at: "\(place).interface", "must be a string: the network interface to bind")
+                }
                 if table["name"] != nil, table["name"]?.string == nil {
                     fail("paths", at: "\(place).name", "must be a string")
                 }
-                paths.append(PathSettings(name: table["name"]?.string ?? "path\(offset)", portal: portal, source: table["source"]?.string))
+                let source = table["source"]?.string
+                let interface = table["interface"]?.string
+                if source != nil || interface != nil {
+                    do {
+                        _ = try ConnectionSource(address: source, interface: interface)
+                    } catch {
+                        fail("paths", at: "\(place).\(source != nil ? "source" : "interface")", error.reason)
+                    }
+                }
+                paths.append(PathSettings(name: table["name"]?.string ?? "path\(offset)", portal: portal, source: source, interface: interface))
             }
         }
         let key = portals != nil ? "portals" : "paths"

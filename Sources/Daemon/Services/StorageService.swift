@@ -41,7 +41,7 @@ struct StorageService: Service {
                     let session = try opener.nativeSession(url, source: nil, isid: nil, recovers: true)
                     storage.addLUN(target.name, try await ISCSILUN.connect(url, configuration: session, logger: logger))
                 case .libiscsi:
-                    storage.addDevice(target.name, try await LibISCSIDevice.connect(url: url, configuration: opener.libiscsiConfiguration(url), logger: logger))
+                    storage.addDevice(target.name, try await LibISCSIDevice.connect(url: url, configuration: opener.libiscsiConfiguration(url, source: nil, isPath: false), logger: logger))
                 }
             }
         }

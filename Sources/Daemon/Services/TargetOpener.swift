@@ -36,7 +36,7 @@ struct TargetOpener {
     /// The native engine's session settings for `url`: the target's timeouts and keepalive;
     /// `recovers` keeps the session's own recovery (a single-portal target) or turns it off
     /// (a path, which the Paths layer replaces itself).
-    func nativeSession(_ url: ISCSITargetURL, source: String?, isid: UInt64?, recovers: Bool) throws -> ISCSISessionConfiguration {
+    func nativeSession(_ url: ISCSITargetURL, source: ConnectionSource?, isid: UInt64?, recovers: Bool) throws -> ISCSISessionConfiguration {
         var session = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: try url.authentication())
         // Bounded so an unreachable portal fails this target instead of holding READY back forever.
         session.connectTimeout = .seconds(Int64(target.loginTimeoutSeconds))
@@ -46,13 +46,14 @@ struct TargetOpener {
         session.keepaliveTimeout = .seconds(Int64(target.nopTimeoutSeconds))
         session.recoveryTimeout = recovers ? .seconds(Int64(target.recoveryTimeoutSeconds)) : .zero
         if let isid { session.isid = isid }
-        precondition(source == nil || true)
+        session.source = source
         return session
     }
 
-    /// The libiscsi engine's settings: same timeouts and keepalive; it never reconnects by
-    /// itself (a lost session fails its commands, and the Paths layer or the operator acts).
-    func libiscsiConfiguration(_ url: ISCSITargetURL) -> LibISCSIConfiguration {
+    /// The libiscsi engine's settings: same timeouts and keepalive. A path never reconnects
+    /// by itself (a lost session fails its commands at once and the Paths layer moves them);
+    /// a single-portal target lets libiscsi log in again, as the native engine's recovery does.
+    func libiscsiConfiguration(_ url: ISCSITargetURL, source: ConnectionSource?, isPath: Bool) -> LibISCSIConfiguration {
         var chap: LibISCSIConfiguration.CHAP?
         if let user = url.user, let password = url.password {
             chap = LibISCSIConfiguration.CHAP(user: user, secret: password, targetUser: url.targetUser, targetSecret: url.targetPassword)
@@ -63,8 +64,9 @@ struct TargetOpener {
             loginTimeout: .seconds(Int64(target.loginTimeoutSeconds)),
             commandTimeout: .seconds(Int64(target.commandTimeoutSeconds)),
             nopInterval: .seconds(Int64(target.nopIntervalSeconds)),
-            maximumMissedNOPs: max(1, target.nopTimeoutSeconds / max(1, target.nopIntervalSeconds)),
-            reconnectMaximumRetries: 0
+            nopTimeout: .seconds(Int64(target.nopTimeoutSeconds)),
+            autoReconnect: !isPath,
+            source: source
         )
     }
 
@@ -74,10 +76,10 @@ struct TargetOpener {
         let url = url(at: settings.portal)
         let isid = ISCSISessionConfiguration.randomISID()
         let opener = self
-        return PathConfiguration(name: settings.name, source: settings.source, destination: "\(settings.portal)") { onUnitAttention in
+        return PathConfiguration(name: settings.name, source: settings.connectionSource.map { "\($0)" }, destination: "\(settings.portal)") { onUnitAttention in
             switch opener.target.engine {
             case .native:
-                let session = try opener.nativeSession(url, source: settings.source, isid: isid, recovers: false)
+                let session = try opener.nativeSession(url, source: settings.connectionSource, isid: isid, recovers: false)
                 let lun = try await ISCSILUN.connect(url, configuration: session, logger: opener.logger)
                 Task {
                     for await event in lun.events {
@@ -90,7 +92,7 @@ struct TargetOpener {
                 }
                 return lun
             case .libiscsi:
-                return try await LibISCSIDevice.connect(url: url, configuration: opener.libiscsiConfiguration(url), logger: opener.logger)
+                return try await LibISCSIDevice.connect(url: url, configuration: opener.libiscsiConfiguration(url, source: settings.connectionSource, isPath: true), logger: opener.logger)
             }
         }
     }
@@ -105,7 +107,7 @@ struct TargetOpener {
         for path in target.configuredPaths {
             let url = url(at: path.portal)
             do {
-                var session = try nativeSession(url, source: path.source, isid: nil, recovers: false)
+                var session = try nativeSession(url, source: path.connectionSource, isid: nil, recovers: false)
                 session.targetName = nil
                 let targets = try await ISCSIDiscovery.sendTargets(session, logger: logger)
                 let dialled = TargetPortal(host: path.portal.host, port: path.portal.port)

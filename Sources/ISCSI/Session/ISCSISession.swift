@@ -1,5 +1,6 @@
 // The public face of a logged-in iSCSI session: run SCSI commands, task management, text requests, logout.
 
+import ISCSIAddress
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -105,6 +106,10 @@ public final class ISCSISession: Sendable {
         eventLoopGroup: any EventLoopGroup,
         logger: Logger
     ) async throws -> Attempt {
+        // A bad source fails here, before any promise or socket exists.
+        let source = configuration.source
+        let bindAddress = try source?.bindAddress(reaching: portal)
+        try source?.check(reaching: portal)
         let eventLoop = eventLoopGroup.next()
         let submissions = SubmissionQueue()
         let loginPromise = eventLoop.makePromise(of: ISCSIConnectionHandler.LoginOutcome.self)
@@ -121,7 +126,7 @@ public final class ISCSISession: Sendable {
         if let target = configuration.targetName { sessionLogger[metadataKey: "iscsi.target"] = "\(target)" }
         let handlerLogger = sessionLogger
 
-        let bootstrap = ClientBootstrap(group: eventLoop)
+        var bootstrap = ClientBootstrap(group: eventLoop)
             // TCP_NODELAY is an IPPROTO_TCP option: `.socketOption(.tcp_nodelay)` would put it at
             // SOL_SOCKET, where option 1 is SO_DEBUG, which needs CAP_NET_ADMIN and fails with EACCES
             // for an ordinary user. No option set here needs a privilege: SO_RCVBUF and SO_SNDBUF
@@ -146,17 +151,23 @@ public final class ISCSISession: Sendable {
                 )
                 handlerBox.withLockedValue { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
                 channel.closeFuture.whenComplete { _ in continuation.finish() }
-                return channel.eventLoop.makeCompletedFuture {
+                let added = channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
+                // The interface is bound here: after the address, before the connect.
+                guard let source else { return added }
+                return added.flatMap { source.bindDevice(of: channel) }
             }
+        if let bindAddress { bootstrap = bootstrap.bind(to: bindAddress) }
 
         let channel: any Channel
         do {
             channel = try await bootstrap.connect(host: portal.host, port: portal.port).get()
         } catch {
-            loginPromise.fail(ISCSIError(.connectFailed, scope: .connection, "cannot connect to \(portal): \(error)"))
-            throw ISCSIError(.connectFailed, scope: .connection, "cannot connect to \(portal): \(error)")
+            let failure = source.map { $0.connectError(error, reaching: portal) }
+                ?? ISCSIError(.connectFailed, scope: .connection, "cannot connect to \(portal): \(error)")
+            loginPromise.fail(failure)
+            throw failure
         }
         let outcome: ISCSIConnectionHandler.LoginOutcome
         do {

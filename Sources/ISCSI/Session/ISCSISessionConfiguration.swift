@@ -1,5 +1,6 @@
 // What a session needs to log in and stay up: where, who, how to authenticate, and its timers.
 
+import ISCSIAddress
 import NIOCore
 
 /// Settings for one iSCSI session (normal or discovery).
@@ -31,6 +32,10 @@ public struct ISCSISessionConfiguration: Sendable {
     /// with `.timeout`; an ABORT TASK unanswered as long again ends the connection.
     /// nil waits for ever (the keepalive still notices a dead target).
     public var commandTimeout: TimeAmount?
+    /// Where the connection leaves from (iSCSI port binding): a local address bound before
+    /// connecting and/or an interface bound with SO_BINDTODEVICE; used for the login and
+    /// every reconnection. nil lets the kernel choose by its routes.
+    public var source: ConnectionSource?
 
     public init(
         portal: TargetPortal,
@@ -46,7 +51,8 @@ public struct ISCSISessionConfiguration: Sendable {
         maximumRedirects: Int = 4,
         isid: UInt64 = ISCSISessionConfiguration.randomISID(),
         recoveryTimeout: TimeAmount = .seconds(120),
-        commandTimeout: TimeAmount? = nil
+        commandTimeout: TimeAmount? = nil,
+        source: ConnectionSource? = nil
     ) {
         self.portal = portal
         self.targetName = targetName
@@ -62,6 +68,7 @@ public struct ISCSISessionConfiguration: Sendable {
         self.isid = isid
         self.recoveryTimeout = recoveryTimeout
         self.commandTimeout = commandTimeout
+        self.source = source
     }
 
     /// The initiator name used when none is configured.

@@ -5,6 +5,7 @@ import BlockDevice
 import Foundation
 import Histogram
 import ISCSI
+import ISCSIAddress
 import NIOCore
 
 struct TargetBenchCommand: AsyncParsableCommand {
@@ -34,16 +35,49 @@ struct TargetBenchCommand: AsyncParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
+    @Flag(
+        help: "Instead of --pattern: random writes and reads (half each) with every read checked against the last acknowledged write, and every written block read back at the end. Counts errors and miscompares without stopping; exits non-zero when there was any."
+    )
+    var verify = false
+
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
     func run() async throws {
         let url = try parseTargetURL(self.url)
+        if verify {
+            try await runVerified(url)
+            return
+        }
         try await CLIFailure.guarding {
             let result = try await TargetConnection.withDevice(url, options: target) { device in
                 try await load.runner(on: device, pinToDevice: pin).run()
             }
             print(json ? try JSONOutput.string(load.json(result)) : result.text)
+        }
+    }
+}
+
+extension TargetBenchCommand {
+    /// `--verify`: prints the report, then fails with the device-error code when any I/O
+    /// failed or any read did not hold what was written.
+    private func runVerified(_ url: ISCSITargetURL) async throws {
+        try await CLIFailure.guarding {
+            let (tally, seconds) = try await TargetConnection.withDevice(url, options: target) { device in
+                try await VerifiedLoad(
+                    device: device,
+                    ioSize: Int(load.bs.bytes),
+                    queueDepth: load.qd,
+                    duration: .milliseconds(Int64(load.seconds * 1000)),
+                    maxIOs: load.maxIOs,
+                    rangeBytes: load.range?.bytes,
+                    pinToDevice: pin
+                ).run()
+            }
+            print(json ? try JSONOutput.string(tally.json(ioSize: Int(load.bs.bytes), queueDepth: load.qd, seconds: seconds)) : tally.text(seconds: seconds))
+            if tally.failed {
+                throw CLIError("verify saw \(tally.errors) failed I/Os and \(tally.miscompares) miscompares", exitCode: CLIExitCode.deviceError)
+            }
         }
     }
 }

@@ -44,6 +44,22 @@ struct TargetOptions: ParsableArguments {
     @Option(name: .customLong("login-timeout"), help: "Seconds a login may take.")
     var loginTimeout: Int = 15
 
+    @Option(name: .customLong("source-address"), help: "Connect from this local IP address (port binding; native engine only).")
+    var sourceAddress: String?
+
+    @Option(name: .customLong("source-interface"), help: "Connect through this network interface (SO_BINDTODEVICE; Linux 5.7 or later without privileges).")
+    var sourceInterface: String?
+
+    /// The source the options name; nil when neither is given.
+    func connectionSource() throws -> ConnectionSource? {
+        guard sourceAddress != nil || sourceInterface != nil else { return nil }
+        do {
+            return try ConnectionSource(address: sourceAddress, interface: sourceInterface)
+        } catch {
+            throw ValidationError("--source-address/--source-interface: \(error)")
+        }
+    }
+
     func validate() throws {
         if chapSecretFile != nil, chapSecretEnvironment != nil {
             throw ValidationError("use either --chap-secret-file or --chap-secret-env, not both")
@@ -63,6 +79,10 @@ struct TargetOptions: ParsableArguments {
             } catch {
                 throw ValidationError("--chap-algorithms: \(error.message)")
             }
+        }
+        _ = try connectionSource()
+        if engine == .libiscsi, sourceAddress != nil {
+            throw ValidationError("--source-address needs --engine native: libiscsi can bind an interface only (--source-interface)")
         }
         if !(1...600).contains(loginTimeout) {
             throw ValidationError("--login-timeout must be between 1 and 600 seconds")
@@ -126,7 +146,10 @@ struct TargetOptions: ParsableArguments {
                 urlAlgorithms: chapAlgorithms
             ),
             proposal: proposal,
-            loginTimeout: .seconds(Int64(loginTimeout))
+            // The TCP connect is part of the login's time.
+            connectTimeout: .seconds(Int64(min(loginTimeout, 10))),
+            loginTimeout: .seconds(Int64(loginTimeout)),
+            source: try connectionSource()
         )
     }
 
@@ -175,7 +198,8 @@ extension TargetOptions {
             initiatorName: initiatorName,
             chap: chap,
             headerDigest: headerDigest ? .crc32c : LibISCSIConfiguration.HeaderDigest.none,
-            loginTimeout: .seconds(Int64(loginTimeout))
+            loginTimeout: .seconds(Int64(loginTimeout)),
+            source: try connectionSource()
         )
     }
 

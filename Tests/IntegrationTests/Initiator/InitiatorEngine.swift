@@ -30,6 +30,12 @@ enum InitiatorEngine: String, CaseIterable, Sendable, CustomStringConvertible {
             )
             configuration.connectTimeout = offer.loginTimeout
             configuration.loginTimeout = offer.loginTimeout
+            if let keepalive = offer.keepalive {
+                configuration.keepaliveInterval = keepalive.interval
+                configuration.keepaliveTimeout = keepalive.timeout
+            }
+            if offer.failFast { configuration.recoveryTimeout = .zero }
+            configuration.source = offer.source
             return try await ISCSILUN.connect(parsed, configuration: configuration)
         case .libiscsi:
             return try await LibISCSIDevice.connect(url: url, configuration: offer.libiscsiConfiguration)

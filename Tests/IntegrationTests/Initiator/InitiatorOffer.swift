@@ -2,6 +2,7 @@
 // engine maps it onto its own settings and ignores what it cannot offer.
 
 import ISCSI
+import ISCSIAddress
 import LibISCSI
 import NIOCore
 
@@ -27,6 +28,14 @@ struct InitiatorOffer: Sendable {
     /// Native only: the CHAP algorithms offered (nil: the default offer). libiscsi offers MD5
     /// alone. tgt needs `[.md5]` (`TargetKind.chapAlgorithms`).
     var chapAlgorithms: [CHAPAlgorithm]?
+    /// The NOP-Out keepalive: sent after `interval` (native: of silence), a lost connection
+    /// after `timeout` more without an answer. nil keeps each engine's default.
+    var keepalive: (interval: TimeAmount, timeout: TimeAmount)?
+    /// Recovery off, as the Paths layer opens a path: a lost connection fails the device
+    /// (native: `recoveryTimeout` 0; libiscsi: `autoReconnect` off).
+    var failFast = false
+    /// Where the connection leaves from (port binding).
+    var source: ConnectionSource?
 
     /// Bursts small enough that sizes of a few hundred KiB cross them.
     static let smallBursts = Bursts(firstBurstLength: 65536, maxBurstLength: 262_144, maxRecvDataSegmentLength: 65536)
@@ -46,11 +55,20 @@ struct InitiatorOffer: Sendable {
     }
 
     var libiscsiConfiguration: LibISCSIConfiguration {
-        LibISCSIConfiguration(
+        var configuration = LibISCSIConfiguration(
             headerDigest: headerDigest ? .crc32c : nil,
             immediateData: immediateData,
             initialR2T: initialR2T,
-            loginTimeout: loginTimeout
+            loginTimeout: loginTimeout,
+            autoReconnect: !failFast,
+            source: source
         )
+        if let keepalive {
+            configuration.nopInterval = keepalive.interval
+            configuration.nopTimeout = keepalive.timeout
+            // Ticks well inside the timeout, so the loss is seen close to it.
+            configuration.tickInterval = .milliseconds(100)
+        }
+        return configuration
     }
 }
