@@ -222,6 +222,7 @@ let package = Package(
                 "SCSI",
                 "ISCSI",
                 "LibISCSI",
+                "Paths",
                 "BlockDevice",
                 "Datastore",
                 "VSCSI",

@@ -35,6 +35,8 @@ struct TargetBenchCommand: AsyncParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
+    @OptionGroup var multipath: MultipathBenchOptions
+
     @Flag(
         help: "Instead of --pattern: random writes and reads (half each) with every read checked against the last acknowledged write, and every written block read back at the end. Counts errors and miscompares without stopping; exits non-zero when there was any."
     )
@@ -50,7 +52,7 @@ struct TargetBenchCommand: AsyncParsableCommand {
             return
         }
         try await CLIFailure.guarding {
-            let result = try await TargetConnection.withDevice(url, options: target) { device in
+            let result = try await withDevice(url) { device in
                 try await load.runner(on: device, pinToDevice: pin).run()
             }
             print(json ? try JSONOutput.string(load.json(result)) : result.text)
@@ -59,11 +61,19 @@ struct TargetBenchCommand: AsyncParsableCommand {
 }
 
 extension TargetBenchCommand {
+    /// The LUN as one session, or with `--path` as a multipath device over every path.
+    private func withDevice<T>(_ url: ISCSITargetURL, _ body: (any BlockDevice) async throws -> T) async throws -> T {
+        if multipath.isMultipath {
+            return try await multipath.withDevice(url, target: target, body)
+        }
+        return try await TargetConnection.withDevice(url, options: target) { try await body($0) }
+    }
+
     /// `--verify`: prints the report, then fails with the device-error code when any I/O
     /// failed or any read did not hold what was written.
     private func runVerified(_ url: ISCSITargetURL) async throws {
         try await CLIFailure.guarding {
-            let (tally, seconds) = try await TargetConnection.withDevice(url, options: target) { device in
+            let (tally, seconds) = try await withDevice(url) { device in
                 try await VerifiedLoad(
                     device: device,
                     ioSize: Int(load.bs.bytes),
