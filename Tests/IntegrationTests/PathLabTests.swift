@@ -40,6 +40,40 @@ struct PathLabTests {
         }
     }
 
+    @Test func aTargetSideCutIsSilentToAnOpenSessionWhichResumesWhenRestored() async throws {
+        try await Self.withCheckedLab { lab in
+            // iscsi-perf prints a progress line (-l: one per line) at most once a second and only
+            // when a command completes; it sends a NOP-Out every 5 s and reconnects after three
+            // unanswered ones, so a 3 s cut is within what it waits through.
+            let output = lab.directory.file("iscsi-perf.log")
+            let url = lab.url(PathLab.primaryIQN, lun: 1, through: lab.targetPortal(link: 0))
+            let load = try await lab.spawnInHost(try ExternalTool.iscsiPerf.path(), ["-l", "-m", "8", "-r", url], stdoutPath: output)
+            defer { load.send(signal: SIGKILL) }
+            let running = await BoundedWait.until(timeout: .seconds(15), interval: .milliseconds(100)) {
+                Self.progressLines(in: output) >= 2
+            }
+            try #require(running, "iscsi-perf did not report I/O within 15 s: \(load.outputTail())")
+
+            try await lab.cut(link: 0)
+            let atCut = Self.progressLines(in: output)
+            try await Task.sleep(for: .seconds(3))
+            let duringCut = Self.progressLines(in: output) - atCut
+            // One line may have been on its way when the link went down; then nothing completes.
+            #expect(duringCut <= 1, "\(duringCut) progress lines while link 0 was cut: \(load.outputTail())")
+            #expect(load.isRunning, "iscsi-perf ended during a 3 s cut: \(load.outputTail())")
+            #expect(!Self.text(of: output).contains("failed"), "the cut surfaced as an error: \(load.outputTail())")
+
+            try await lab.restore(link: 0)
+            let afterRestore = Self.progressLines(in: output)
+            let resumed = await BoundedWait.until(timeout: .seconds(15), interval: .milliseconds(100)) {
+                Self.progressLines(in: output) >= afterRestore + 2
+            }
+            #expect(resumed, "I/O did not resume within 15 s of restoring link 0: \(load.outputTail())")
+            #expect(!Self.text(of: output).contains("failed"), "\(load.outputTail())")
+            await load.terminate(gracePeriod: .zero)
+        }
+    }
+
     @Test func trafficThroughAPortalMovesOnlyItsOwnLinksCounters() async throws {
         try await Self.withCheckedLab { lab in
             for link in lab.links.indices {
@@ -112,7 +146,9 @@ struct PathLabTests {
                 #expect(gone.output.contains("ILLEGAL_REQUEST"), "\(gone)")
                 #expect(gone.output.contains("LOGICAL_UNIT_NOT_SUPPORTED(0x2500)"), "\(gone)")
             }
-            // The other target is untouched.
+            // REPORT LUNS no longer lists it; the other target is untouched.
+            #expect(try await Self.reportedLUNs(lab, of: PathLab.primaryIQN) == [0])
+            #expect(try await Self.reportedLUNs(lab, of: PathLab.otherIQN) == [0, 1])
             let other = try await lab.runInHost(.iscsiInq, [lab.url(PathLab.otherIQN, lun: 1, through: lab.targetPortal(link: 0))])
             #expect(other.succeeded, "\(other)")
 
@@ -254,6 +290,26 @@ struct PathLabTests {
         let succeeded: Bool
         let output: String
         let description: String
+    }
+
+    /// iscsi-perf's progress lines ("… iops current N …") so far.
+    private static func progressLines(in file: String) -> Int {
+        text(of: file).split(separator: "\n").filter { $0.contains("iops current") }.count
+    }
+
+    /// The LUNs `iscsi-ls -s` (REPORT LUNS) lists for `iqn` through portal 0.
+    private static func reportedLUNs(_ lab: PathLab, of iqn: String) async throws -> [Int] {
+        let listing = try await lab.runInHost(.iscsiLs, ["-s", lab.targetPortal(link: 0).discoveryURL]).check().stdout
+        var luns: [Int] = []
+        var inTarget = false
+        for line in listing.split(separator: "\n") {
+            if line.hasPrefix("Target:") {
+                inTarget = line.hasPrefix("Target:\(iqn) ")
+            } else if inTarget, line.hasPrefix("Lun:"), let number = Int(line.dropFirst("Lun:".count).prefix { $0.isNumber }) {
+                luns.append(number)
+            }
+        }
+        return luns
     }
 
     private static func text(of file: String) -> String {
