@@ -199,6 +199,27 @@ struct PathLabTests {
         }
     }
 
+    @Test func theProductsCLIRunsAsTheOrdinaryUserInTheHostNamespaceAndSeesEachLUNsOwnIdentity() async throws {
+        let vdiskctl = try UnprivilegedUser.executable("vdiskctl", overriddenBy: "VDISKCTL")
+        try await Self.withCheckedLab { lab in
+            var seen: [String: Set<String>] = [:]
+            for iqn in [PathLab.primaryIQN, PathLab.otherIQN] {
+                for link in lab.links.indices {
+                    let shown = try await lab.runInHost(vdiskctl, ["target", "inquiry", lab.url(iqn, lun: 1, through: lab.targetPortal(link: link))])
+                    #expect(shown.succeeded, "\(shown)")
+                    let designators = Set(shown.stdout.split(separator: "\n").filter { $0.hasPrefix("designator ") }.map(String.init))
+                    #expect(designators.contains { $0.hasPrefix("designator NAA ") }, "\(shown.stdout)")
+                    // The same LUN through either portal.
+                    #expect(seen[iqn].map { $0 == designators } ?? true, "\(iqn) shows \(designators) through portal \(link), \(seen[iqn] ?? []) through the other")
+                    seen[iqn] = designators
+                }
+            }
+            let primary = seen[PathLab.primaryIQN] ?? []
+            let other = seen[PathLab.otherIQN] ?? []
+            #expect(primary.isDisjoint(with: other), "the two LUNs share designators: \(primary.intersection(other))")
+        }
+    }
+
     @Test func aFlapCutsAndRestoresWithinItsBoundsAndLeavesTheLinkUp() async throws {
         try await Self.withCheckedLab { lab in
             let clock = ContinuousClock()
