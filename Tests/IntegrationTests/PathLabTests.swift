@@ -217,6 +217,17 @@ struct PathLabTests {
             let primary = seen[PathLab.primaryIQN] ?? []
             let other = seen[PathLab.otherIQN] ?? []
             #expect(primary.isDisjoint(with: other), "the two LUNs share designators: \(primary.intersection(other))")
+
+            // Data written into the backing file is read through portal 1 into a folder of the user's.
+            let backing = try #require(lab.tgt.target(PathLab.primaryIQN)?.lun(1)?.backingFile)
+            let pattern = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) })
+            let handle = try #require(FileHandle(forWritingAtPath: backing))
+            try handle.write(contentsOf: pattern)
+            try handle.close()
+            let copy = try lab.folder("client") + "/read.bin"
+            let read = try await lab.runInHost(vdiskctl, ["target", "read", lab.url(PathLab.primaryIQN, lun: 1, through: lab.targetPortal(link: 1)), "--lba", "0", "--blocks", "8", "--out", copy])
+            #expect(read.succeeded, "\(read)")
+            #expect(FileManager.default.contents(atPath: copy) == pattern)
         }
     }
 
@@ -230,6 +241,9 @@ struct PathLabTests {
             #expect((1...6).contains(cuts), "a 1 s flap at 100 ms made \(cuts) cuts")
             #expect(took < .seconds(10), "a 1 s flap took \(took)")
             #expect(try await lab.isUp(link: 0))
+
+            let refused = #expect(throws: TestSupportError.self) { try lab.flap(link: 1, period: .zero, duration: .seconds(1)) }
+            #expect(refused?.message.contains("positive period") == true, "\(String(describing: refused))")
 
             let long = try lab.flap(link: 1, period: .milliseconds(100), duration: .seconds(30))
             try await Task.sleep(for: .milliseconds(300))
@@ -277,6 +291,23 @@ struct PathLabTests {
         #expect(!listed.contains(orphan), "the sweep left \(orphan): \(listed)")
         #expect(listed.contains(ours), "the sweep removed a namespace of a live process: \(listed)")
         _ = try await ExternalCommand.run(.ip, ["netns", "delete", ours]).check()
+    }
+
+    @Test func aPlacementTgtdCannotServeIsRefusedBeforeAnythingStarts() async throws {
+        let targets = [TgtTargetSpec(iqn: PathLab.primaryIQN, luns: [.null(1)])]
+        let cases: [(TgtNetworkPlacement, String)] = [
+            (TgtNetworkPlacement(namespace: "vdpl-unused", addresses: ["fd00::1"]), "fd00::1"),
+            (TgtNetworkPlacement(namespace: "vdpl-unused", addresses: ["10.231.0.1", "10.231.0.1"]), "an address twice"),
+            (TgtNetworkPlacement(namespace: "vdpl-unused", addresses: []), "at least one address"),
+            (TgtNetworkPlacement(namespace: "vdpl-unused", addresses: ["10.231.0.1"], port: 0), "port 0"),
+        ]
+        for (placement, named) in cases {
+            let error = await #expect(throws: TestSupportError.self) {
+                try await withTgt(TgtConfiguration(targets: targets, placement: placement)) { _ in }
+            }
+            #expect(error?.code == .invalidConfiguration)
+            #expect(error?.message.contains(named) == true, "\(String(describing: error))")
+        }
     }
 
     // MARK: Helpers

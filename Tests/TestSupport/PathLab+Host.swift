@@ -2,6 +2,8 @@
 // user the product is deployed as (or as root where a test needs it), and root commands in the
 // target namespace.
 
+import Foundation
+
 extension PathLab {
     /// The command line that runs `executable` in the host namespace: `ip netns exec` (which
     /// execs, so the PID is the program's), then setpriv to `user` unless it is nil (root).
@@ -44,6 +46,20 @@ extension PathLab {
     ) async throws -> ChildProcess {
         let line = try hostCommandLine(executable, arguments, as: user)
         return try await ChildProcess.spawn(executable: line[0], arguments: Array(line.dropFirst()), stdoutPath: stdoutPath, stderrPath: stderrPath)
+    }
+
+    /// A new folder `name` in the lab's folder, given to `user` (with the folders above made
+    /// passable), for what a program run as that user writes: a daemon's config, control
+    /// socket, state. Removed with the lab.
+    public func folder(_ name: String, for user: UnprivilegedUser = .standard) throws -> String {
+        let path = directory.file(name)
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw TestSupportError(.systemCallFailed, "cannot create \(path) in the path lab's folder: \(error)")
+        }
+        try user.own(path)
+        return path
     }
 
     /// Runs `executable` as root in the target namespace (`ss`, a second tool beside tgtd).

@@ -202,12 +202,15 @@ public final class PathLab: Sendable {
     }
 
     /// Kills by PID every process still in each namespace (a daemon the test left running),
-    /// then deletes the namespaces, last made first.
+    /// then deletes the namespaces, last made first; in a task of its own, since a cancelled
+    /// task's commands are killed before they run.
     static func deleteNamespaces(_ namespaces: [String]) async {
-        for namespace in namespaces.reversed() {
-            await killProcesses(in: namespace)
-            _ = try? await ExternalCommand.run(.ip, ["netns", "delete", namespace], timeout: .seconds(30))
-        }
+        await Task {
+            for namespace in namespaces.reversed() {
+                await killProcesses(in: namespace)
+                _ = try? await ExternalCommand.run(.ip, ["netns", "delete", namespace], timeout: .seconds(30))
+            }
+        }.value
     }
 
     /// `ip netns pids` lists the processes whose network namespace it is; each gets SIGKILL.

@@ -27,6 +27,12 @@ public struct TgtNetworkPlacement: Hashable, Sendable {
         guard Set(addresses).count == addresses.count else {
             throw TestSupportError(.invalidConfiguration, "tgtd in \(namespace) is given the address list \(addresses) with an address twice; tgtd cannot bind one portal twice")
         }
+        for address in addresses {
+            let octets = address.split(separator: ".", omittingEmptySubsequences: false)
+            guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else {
+                throw TestSupportError(.invalidConfiguration, "tgtd in \(namespace) is given the address \(address); it listens on dotted IPv4 addresses only (its readiness is read from /proc/PID/net/tcp)")
+            }
+        }
         guard (1...65535).contains(port) else {
             throw TestSupportError(.invalidConfiguration, "tgtd in \(namespace) is given port \(port), outside 1...65535")
         }
