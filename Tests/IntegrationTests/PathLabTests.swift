@@ -287,7 +287,7 @@ struct PathLabTests {
         await PathLab.sweepLeftovers()
 
         #expect(await leftover.waitForExit(timeout: .seconds(10)) == .signalled(SIGKILL))
-        let listed = try await ExternalCommand.run(.ip, ["netns", "list"]).check().stdout
+        let listed = try await Self.namespaces()
         #expect(!listed.contains(orphan), "the sweep left \(orphan): \(listed)")
         #expect(listed.contains(ours), "the sweep removed a namespace of a live process: \(listed)")
         _ = try await ExternalCommand.run(.ip, ["netns", "delete", ours]).check()
@@ -314,16 +314,22 @@ struct PathLabTests {
 
     /// Runs `body` in a lab, then checks that nothing of it is left: no namespace, no tgtd, no folder.
     private static func withCheckedLab(_ body: (PathLab) async throws -> Void) async throws {
-        let (name, tgtd, folders) = try await PathLab.with { lab in
+        let (names, tgtd, folders) = try await PathLab.with { lab in
             try await body(lab)
-            return (lab.name, lab.tgt.pid, [lab.directory.path, lab.tgt.directory.path])
+            return ([lab.hostNamespace, lab.targetNamespace], lab.tgt.pid, [lab.directory.path, lab.tgt.directory.path])
         }
-        let listed = try await ExternalCommand.run(.ip, ["netns", "list"]).check().stdout
-        #expect(!listed.contains(name), "the lab's namespaces are still there: \(listed)")
+        let listed = try await Self.namespaces()
+        #expect(listed.isDisjoint(with: names), "the lab's namespaces are still there: \(listed.intersection(names))")
         #expect(ProcessProbe.isGone(tgtd), "tgtd \(tgtd) still runs")
         for folder in folders {
             #expect(!FileManager.default.fileExists(atPath: folder), "\(folder) is still there")
         }
+    }
+
+    /// The names `ip netns list` prints (each line is "NAME" or "NAME (id: N)").
+    private static func namespaces() async throws -> Set<String> {
+        let listed = try await ExternalCommand.run(.ip, ["netns", "list"]).check().stdout
+        return Set(listed.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) })
     }
 
     /// `iscsi-inq` of the primary LUN through `link`'s portal, as the ordinary user in the host
