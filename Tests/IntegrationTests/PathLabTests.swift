@@ -293,6 +293,19 @@ struct PathLabTests {
         _ = try await ExternalCommand.run(.ip, ["netns", "delete", ours]).check()
     }
 
+    @Test func aProgramLeftRunningInTheHostNamespaceIsKilledAtTeardown() async throws {
+        let leftover = try await PathLab.with { lab in
+            let process = try await lab.spawnInHost("/bin/sleep", ["60"], stdoutPath: lab.directory.file("sleep.log"))
+            let inside = try await BoundedWait.until(timeout: .seconds(10), interval: .milliseconds(50)) {
+                try await ExternalCommand.run(.ip, ["netns", "pids", lab.hostNamespace]).stdout
+                    .split(separator: "\n").contains(Substring(String(process.pid)))
+            }
+            #expect(inside, "sleep \(process.pid) is not in \(lab.hostNamespace)")
+            return process
+        }
+        #expect(await leftover.waitForExit(timeout: .seconds(10)) == .signalled(SIGKILL))
+    }
+
     @Test func aPlacementTgtdCannotServeIsRefusedBeforeAnythingStarts() async throws {
         let targets = [TgtTargetSpec(iqn: PathLab.primaryIQN, luns: [.null(1)])]
         let cases: [(TgtNetworkPlacement, String)] = [
