@@ -131,6 +131,17 @@ struct PathLabTests {
             #expect(try await lab.route(to: lab.sharedPortal.host, from: link.hostAddress).interface == link.hostInterface)
             let answer = try await Self.inquiry(lab, link: 1)
             #expect(answer.succeeded, "\(answer)")
+
+            // All paths down, at the host side: neither portal answers; all back: both do.
+            try await lab.cutAll(at: .host)
+            for index in lab.links.indices {
+                #expect(try await !lab.isUp(link: index))
+                #expect(!(try await Self.inquiry(lab, link: index)).succeeded)
+            }
+            await lab.restoreAll()
+            for index in lab.links.indices {
+                #expect(try await Self.inquiry(lab, link: index).succeeded)
+            }
         }
     }
 

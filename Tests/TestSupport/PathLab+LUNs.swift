@@ -27,9 +27,7 @@ extension PathLab {
         let start = clock.now
         var last = first
         do {
-            for link in links.indices {
-                try await cut(link: link, at: .target)
-            }
+            try await cutAll()
             _ = try await BoundedWait.until(timeout: drainTimeout, interval: .milliseconds(10)) {
                 last = try await tgtadmResult(arguments)
                 return last.succeeded || !last.output.contains("still active")
@@ -80,12 +78,4 @@ extension PathLab {
         try await ExternalCommand.run(.tgtadm, ["-C", String(tgt.controlNumber)] + arguments, timeout: .seconds(10))
     }
 
-    /// Both links up, errors ignored, in a task of its own so a cancelled test still restores them.
-    private func restoreAll() async {
-        await Task {
-            for link in self.links.indices {
-                _ = try? await self.restore(link: link)
-            }
-        }.value
-    }
 }

@@ -24,6 +24,23 @@ extension PathLab {
         try await Self.addSharedRoute(link, in: hostNamespace)
     }
 
+    /// Cuts every link (all paths down), at `side`.
+    public func cutAll(at side: PathLabLinkSide = .target) async throws {
+        for link in links.indices {
+            try await cut(link: link, at: side)
+        }
+    }
+
+    /// Restores every link, errors ignored, in a task of its own so that a cancelled test still
+    /// leaves them up; `isUp(link:)` tells whether it worked.
+    public func restoreAll() async {
+        await Task {
+            for link in self.links.indices {
+                _ = try? await self.restore(link: link)
+            }
+        }.value
+    }
+
     /// Cuts `link` and restores it every `period` (down for one period, up for the next) for
     /// `duration`, in a task of its own; the link is left up when the flap ends, is stopped, or
     /// the lab is torn down. Both bounds are checked, so the loop cannot outlive `duration`.
