@@ -53,6 +53,9 @@ struct PathLabTests {
                 Self.progressLines(in: output) >= 2
             }
             try #require(running, "iscsi-perf did not report I/O within 15 s: \(load.outputTail())")
+            let connections = try await lab.targetConnections()
+            #expect(connections.map(\.portal) == [lab.targetPortal(link: 0)], "\(connections)")
+            #expect(connections.map(\.hostAddress) == [lab.hostAddress(link: 0)], "\(connections)")
 
             try await lab.cut(link: 0)
             let atCut = Self.progressLines(in: output)

@@ -67,6 +67,34 @@ extension PathLab {
         try await ExternalCommand.run(.ip, ["netns", "exec", targetNamespace, executable] + arguments, timeout: timeout)
     }
 
+    /// The established TCP connections to tgtd's portals, from `ss` in the target namespace:
+    /// which portal each session's connection reached, and from which host address (a source
+    /// address names its link).
+    public func targetConnections() async throws -> [PathLabConnection] {
+        let listed = try await runInTarget(try ExternalTool.ss.path(), ["-H", "-t", "-n", "state", "established", "sport", "=", ":\(Self.port)"]).check()
+        var connections: [PathLabConnection] = []
+        for line in listed.stdout.split(separator: "\n") {
+            // "RECV-Q SEND-Q LOCAL:PORT PEER:PORT" (the state column is left out for one state).
+            let fields = line.split(whereSeparator: \.isWhitespace)
+            guard fields.count >= 4,
+                  let local = Self.endpoint(fields[fields.count - 2]),
+                  let peer = Self.endpoint(fields[fields.count - 1])
+            else {
+                throw TestSupportError(.commandFailed, "`ss` in \(targetNamespace) printed a line that is not RECV-Q SEND-Q LOCAL PEER: \(line)")
+            }
+            connections.append(PathLabConnection(portal: Portal(host: local.host, port: local.port), hostAddress: peer.host, hostPort: peer.port))
+        }
+        return connections
+    }
+
+    /// "10.231.0.1:3260" as address and port (IPv4: the lab has no IPv6).
+    private static func endpoint(_ text: Substring) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
+            return nil
+        }
+        return (String(text[..<colon]), port)
+    }
+
     /// The interface and source address the host would use for `destination`, given a source
     /// address or none (`ip route get`): how the kernel routes, without sending anything.
     public func route(to destination: String, from source: String? = nil) async throws -> (interface: String, source: String) {
