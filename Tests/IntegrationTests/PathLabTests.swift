@@ -320,6 +320,22 @@ struct PathLabTests {
         #expect(await leftover.waitForExit(timeout: .seconds(10)) == .signalled(SIGKILL))
     }
 
+    @Test func aCrashedTgtdRestartsInTheTargetNamespaceOnEveryPortal() async throws {
+        try await Self.withCheckedLab { lab in
+            let first = lab.tgt.pid
+            await lab.tgt.crash()
+            #expect(ProcessProbe.isGone(first))
+            #expect(!(try await Self.inquiry(lab, link: 0)).succeeded)
+            try await lab.tgt.restart()
+            #expect(lab.tgt.pid != first)
+            for link in lab.links.indices {
+                #expect(try await Self.inquiry(lab, link: link).succeeded)
+            }
+            let shared = lab.sharedPortal
+            #expect(LoopbackPort.isListening(pid: lab.tgt.pid, address: shared.host, port: shared.port))
+        }
+    }
+
     @Test func aPlacementTgtdCannotServeIsRefusedBeforeAnythingStarts() async throws {
         let targets = [TgtTargetSpec(iqn: PathLab.primaryIQN, luns: [.null(1)])]
         let cases: [(TgtNetworkPlacement, String)] = [
