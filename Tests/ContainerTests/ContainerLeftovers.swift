@@ -26,14 +26,7 @@ enum ContainerLeftovers {
 
     /// The test process that made `name` ("vdct1234-2-br" → 1234) if it is gone.
     static func isOrphan(_ name: String) -> Bool {
-        guard name.hasPrefix(prefix) else {
-            return false
-        }
-        let digits = name.dropFirst(prefix.count).prefix { $0.isNumber }
-        guard let owner = pid_t(digits) else {
-            return false
-        }
-        return owner != getpid() && kill(owner, 0) != 0 && errno == ESRCH
+        LeftoverOwner.isOrphan(name, prefix: prefix)
     }
 
     private static func sweep() async throws {

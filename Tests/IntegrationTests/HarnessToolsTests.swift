@@ -56,23 +56,73 @@ struct HarnessToolsTests {
             unlink("/var/run/tgtd/socket.\(controlNumber)")
             unlink("/var/run/tgtd/socket.\(controlNumber).lock")
         }
-        for _ in 0..<200 where daemon == nil {
-            daemon = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            try await Task.sleep(for: .milliseconds(25))
-        }
+        daemon = try await Self.pid(in: pidFile)
         let tgtd = try #require(daemon, "the shell never reported tgtd's PID")
         for _ in 0..<200 where !LoopbackPort.isListening(pid: tgtd, port: port) {
             try await Task.sleep(for: .milliseconds(25))
         }
         #expect(LoopbackPort.isListening(pid: tgtd, port: port))
 
-        shell.send(signal: SIGKILL)
-        #expect(await shell.waitForExit(timeout: .seconds(5)) == .signalled(SIGKILL))
-        var gone = false
-        for _ in 0..<200 where !gone {
-            gone = ProcessProbe.isGone(tgtd)
+        #expect(try await Self.killAndAwaitGone(shell, child: tgtd), "tgtd \(tgtd) outlived its parent")
+    }
+
+    /// The kernel clears a parent-death signal when a process changes its ids, so the one the
+    /// harness sets before setpriv switches to the ordinary user would be lost; the user's
+    /// command line sets it again. A shell starts `sleep` that way and is killed: sleep dies too.
+    @Test func aProgramRunAsTheOrdinaryUserDiesWithItsParent() async throws {
+        let directory = try ScratchDirectory(prefix: "pdeathsig-user")
+        defer { directory.remove() }
+        let pidFile = directory.file("sleep.pid")
+        let line = try [ExternalTool.setpriv.path(), "--pdeathsig", "KILL", "--"] + UnprivilegedUser.standard.commandLine("/bin/sleep", ["60"])
+        let script = """
+            pid_file="$1"; shift
+            "$@" >/dev/null 2>&1 &
+            echo $! > "$pid_file"
+            wait
+            """
+        let shell = try await ChildProcess.spawn(executable: "/bin/sh", arguments: ["-c", script, "sh", pidFile] + line, stdoutPath: directory.file("sh.log"))
+        var sleeper: pid_t?
+        defer {
+            if let sleeper, !ProcessProbe.isGone(sleeper) {
+                kill(sleeper, SIGKILL)
+            }
+            shell.send(signal: SIGKILL)
+        }
+        sleeper = try await Self.pid(in: pidFile)
+        let pid = try #require(sleeper, "the shell never reported sleep's PID")
+        // Running as the ordinary user (setpriv has exec'd into sleep).
+        var switched = false
+        for _ in 0..<200 where !switched {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            switched = status.contains("Uid:\t\(UnprivilegedUser.standard.uid)") && (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) == "sleep\n"
             try await Task.sleep(for: .milliseconds(25))
         }
-        #expect(gone, "tgtd \(tgtd) outlived its parent")
+        #expect(switched, "sleep \(pid) never ran as uid \(UnprivilegedUser.standard.uid)")
+
+        #expect(try await Self.killAndAwaitGone(shell, child: pid), "sleep \(pid), run as the ordinary user, outlived its parent")
+    }
+
+    /// The PID a shell wrote to `file`, waiting up to 5 s for it.
+    private static func pid(in file: String) async throws -> pid_t? {
+        for _ in 0..<200 {
+            if let pid = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap({ pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+                return pid
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return nil
+    }
+
+    /// Kills `shell` and tells whether its `child` is gone within 5 s.
+    private static func killAndAwaitGone(_ shell: ChildProcess, child: pid_t) async throws -> Bool {
+        shell.send(signal: SIGKILL)
+        #expect(await shell.waitForExit(timeout: .seconds(5)) == .signalled(SIGKILL))
+        for _ in 0..<200 {
+            if ProcessProbe.isGone(child) {
+                return true
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return false
     }
 }

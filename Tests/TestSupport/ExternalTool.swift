@@ -32,6 +32,7 @@ public struct ExternalTool: Hashable, Sendable, CustomStringConvertible {
     public static let aptCache = ExternalTool(name: "apt-cache", debianPackage: "apt")
     public static let bash = ExternalTool(name: "bash", debianPackage: "bash")
     public static let ip = ExternalTool(name: "ip", debianPackage: "iproute2")
+    public static let ss = ExternalTool(name: "ss", debianPackage: "iproute2")
 
     public var description: String {
         name

@@ -77,7 +77,16 @@ public enum LoopbackPort {
     /// 127.0.0.1:`port`. "The port accepts" is not enough: if the daemon's
     /// bind failed, whoever took the port first would answer instead.
     public static func isListening(pid: pid_t, port: Int) -> Bool {
-        let inodes = listeningSocketInodes(port: port)
+        isListening(pid: pid, address: host, port: port)
+    }
+
+    /// Whether process `pid` holds a listening socket on IPv4 `address`:`port` in its own network
+    /// namespace (read from its /proc/PID/net/tcp, so a daemon in another namespace is seen too).
+    public static func isListening(pid: pid_t, address: String, port: Int) -> Bool {
+        guard let wanted = procNetAddress(address, port: port) else {
+            return false
+        }
+        let inodes = listeningSocketInodes(table: "/proc/\(pid)/net/tcp", wanted: wanted)
         guard !inodes.isEmpty else {
             return false
         }
@@ -95,12 +104,11 @@ public enum LoopbackPort {
         return false
     }
 
-    /// "socket:[INODE]" link targets of sockets listening on 127.0.0.1:port,
-    /// read from /proc/net/tcp (address and port in hex, state 0A = LISTEN).
-    private static func listeningSocketInodes(port: Int) -> Set<String> {
-        let wanted = "0100007F:" + String(format: "%04X", port)
+    /// "socket:[INODE]" link targets of sockets listening on `wanted` ("ADDRESS:PORT" in hex),
+    /// read from a /proc net/tcp table (state 0A = LISTEN).
+    private static func listeningSocketInodes(table: String, wanted: String) -> Set<String> {
         var inodes: Set<String> = []
-        for line in TextFile.read("/proc/net/tcp").split(separator: "\n").dropFirst() {
+        for line in TextFile.read(table).split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count > 9, fields[1] == wanted, fields[3] == "0A" else {
                 continue
@@ -108,6 +116,16 @@ public enum LoopbackPort {
             inodes.insert("socket:[\(fields[9])]")
         }
         return inodes
+    }
+
+    /// An IPv4 address and port as /proc/net/tcp writes them: the address as the host-order
+    /// hex of its network-order word ("127.0.0.1" → "0100007F"), the port in hex.
+    private static func procNetAddress(_ address: String, port: Int) -> String? {
+        let octets = address.split(separator: ".").compactMap { UInt8($0) }
+        guard octets.count == 4 else {
+            return nil
+        }
+        return octets.reversed().map { String(format: "%02X", $0) }.joined() + ":" + String(format: "%04X", port)
     }
 
     private static func loopbackAddress(port: Int) -> sockaddr_in {

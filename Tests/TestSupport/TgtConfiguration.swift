@@ -4,10 +4,13 @@ public struct TgtConfiguration: Hashable, Sendable {
     public var targets: [TgtTargetSpec]
     /// How long tgtd may take to listen and answer tgtadm.
     public var startTimeout: Duration
+    /// Another network namespace and its addresses; nil for a free port on 127.0.0.1 here.
+    public var placement: TgtNetworkPlacement?
 
-    public init(targets: [TgtTargetSpec], startTimeout: Duration = .seconds(60)) {
+    public init(targets: [TgtTargetSpec], startTimeout: Duration = .seconds(60), placement: TgtNetworkPlacement? = nil) {
         self.targets = targets
         self.startTimeout = startTimeout
+        self.placement = placement
     }
 
     /// Rejects what tgtd would refuse half-way through configuration, so the
@@ -16,6 +19,7 @@ public struct TgtConfiguration: Hashable, Sendable {
         guard !targets.isEmpty else {
             throw TestSupportError(.invalidConfiguration, "a tgt configuration needs at least one target")
         }
+        try placement?.validate()
         var iqns: Set<String> = []
         var accounts: [String: String] = [:]
         for target in targets {

@@ -1,5 +1,6 @@
-// A running tgtd on its own loopback port and control socket, configured
-// through tgtadm, and its removal: targets, tgtd, socket files, scratch dir.
+// A running tgtd on its own loopback port and control socket (or inside a
+// network namespace on the addresses it is given), configured through tgtadm,
+// and its removal: targets, tgtd, socket files, scratch dir.
 
 import Foundation
 import NIOConcurrencyHelpers
@@ -10,6 +11,9 @@ import Glibc
 
 public final class TgtTarget: ISCSITargetDaemon {
     public let portal: Portal
+    /// Every portal tgtd listens on: `portal` alone unless the configuration places tgtd in a
+    /// network namespace with several addresses.
+    public let portals: [Portal]
     public let targets: [ServedTarget]
     public let directory: ScratchDirectory
     /// The `-C` number naming this tgtd's control socket.
@@ -36,7 +40,7 @@ public final class TgtTarget: ISCSITargetDaemon {
     }
 
     private init(
-        portal: Portal,
+        portals: [Portal],
         targets: [ServedTarget],
         directory: ScratchDirectory,
         controlNumber: Int,
@@ -45,7 +49,8 @@ public final class TgtTarget: ISCSITargetDaemon {
         tgtadmPath: String,
         configuration: TgtConfiguration
     ) {
-        self.portal = portal
+        self.portal = portals[0]
+        self.portals = portals
         self.targets = targets
         self.directory = directory
         self.controlNumber = controlNumber
@@ -77,14 +82,14 @@ public final class TgtTarget: ISCSITargetDaemon {
         let directory = try ScratchDirectory(prefix: "tgt")
         do {
             let plannedTargets = try createBackingFiles(configuration, in: directory)
-            let (process, controlNumber, port) = try await launch(
+            let (process, controlNumber, portals) = try await launch(
                 tgtd: tgtd,
                 tgtadm: tgtadm,
                 directory: directory,
-                timeout: configuration.startTimeout
+                configuration: configuration
             )
             let target = TgtTarget(
-                portal: Portal(host: LoopbackPort.host, port: port),
+                portals: portals,
                 targets: plannedTargets,
                 directory: directory,
                 controlNumber: controlNumber,
@@ -139,22 +144,25 @@ public final class TgtTarget: ISCSITargetDaemon {
         tgtd: String,
         tgtadm: String,
         directory: ScratchDirectory,
-        timeout: Duration
-    ) async throws -> (ChildProcess, Int, Int) {
+        configuration: TgtConfiguration
+    ) async throws -> (ChildProcess, Int, [Portal]) {
         var reasons: [String] = []
+        let timeout = configuration.startTimeout
         for attempt in 1...startAttempts {
-            let port = try LoopbackPort.reserve()
+            let portals = try configuration.placement?.portals ?? [Portal(host: LoopbackPort.host, port: LoopbackPort.reserve())]
             let controlNumber = reserveControlNumber()
             _ = try directory.write(String(controlNumber), to: ScratchDirectory.tgtControlNumberFile)
-            let process = try await ChildProcess.spawn(
-                executable: tgtd,
-                arguments: ["-f", "-C", String(controlNumber), "--iscsi", "portal=\(LoopbackPort.host):\(port)"],
+            let process = try await spawn(
+                tgtd: tgtd,
+                controlNumber: controlNumber,
+                portals: portals,
+                namespace: configuration.placement?.namespace,
                 stdoutPath: directory.file("tgtd-\(attempt).log")
             )
-            let outcome = try await awaitReady(process, tgtadm: tgtadm, controlNumber: controlNumber, port: port, timeout: timeout)
+            let outcome = try await awaitReady(process, tgtadm: tgtadm, controlNumber: controlNumber, portals: portals, placed: configuration.placement != nil, timeout: timeout)
             switch outcome {
             case .ready:
-                return (process, controlNumber, port)
+                return (process, controlNumber, portals)
             case .retry(let reason):
                 reasons.append(reason)
                 await killAndForget(process, controlNumber: controlNumber)
@@ -164,19 +172,43 @@ public final class TgtTarget: ISCSITargetDaemon {
             case .timedOut:
                 let log = process.outputTail()
                 await killAndForget(process, controlNumber: controlNumber)
-                throw TestSupportError(.startFailed, "`\(CommandResult.render(process.commandLine))` was not listening on \(LoopbackPort.host):\(port) and answering `tgtadm -C \(controlNumber)` within \(timeout); its log: \(log)")
+                throw TestSupportError(.startFailed, "`\(CommandResult.render(process.commandLine))` was not listening on \(portals.map(\.description).joined(separator: ", ")) and answering `tgtadm -C \(controlNumber)` within \(timeout); its log: \(log)")
             }
         }
         throw TestSupportError(.startFailed, "tgtd did not start in \(startAttempts) attempts: \(reasons.joined(separator: "; "))")
     }
 
-    /// Ready means: tgtd itself listens on our port, accepts a connection,
-    /// and answers on its control socket.
+    /// tgtd in the foreground with one iSCSI portal per address; `ip netns exec` (which execs, so
+    /// the PID stays tgtd's) puts it in `namespace`. The control socket is a path under
+    /// /var/run/tgtd, which every network namespace shares, so tgtadm reaches it from here.
+    private static func spawn(
+        tgtd: String,
+        controlNumber: Int,
+        portals: [Portal],
+        namespace: String?,
+        stdoutPath: String
+    ) async throws -> ChildProcess {
+        let arguments = ["-f", "-C", String(controlNumber), "--iscsi", portals.map { "portal=\($0)" }.joined(separator: ",")]
+        guard let namespace else {
+            return try await ChildProcess.spawn(executable: tgtd, arguments: arguments, stdoutPath: stdoutPath)
+        }
+        return try await ChildProcess.spawn(
+            executable: try ExternalTool.ip.path(),
+            arguments: ["netns", "exec", namespace, tgtd] + arguments,
+            stdoutPath: stdoutPath
+        )
+    }
+
+    /// Ready means: tgtd itself listens on every portal, a loopback one
+    /// accepts a connection, and tgtd answers on its control socket. (A
+    /// portal in another namespace cannot be connected to from here; its
+    /// listening socket in tgtd's own /proc/PID/net/tcp has to do.)
     private static func awaitReady(
         _ process: ChildProcess,
         tgtadm: String,
         controlNumber: Int,
-        port: Int,
+        portals: [Portal],
+        placed: Bool,
         timeout: Duration
     ) async throws -> LaunchOutcome {
         var outcome = LaunchOutcome.timedOut
@@ -192,10 +224,15 @@ public final class TgtTarget: ISCSITargetDaemon {
             // back to listening on 0.0.0.0:3260 and [::]:3260. Catch that.
             let log = TextFile.read(process.stdoutPath)
             if log.contains("failed to create/bind to portal") || log.contains("unable to bind server socket") {
-                outcome = .retry("port \(port) was taken before tgtd could bind it")
+                // In a namespace of the test's own nobody else holds the port: the address is missing.
+                outcome = placed
+                    ? .failed("tgtd could not bind \(portals.map(\.description).joined(separator: ", ")); its log: \(log)")
+                    : .retry("port \(portals[0].port) was taken before tgtd could bind it")
                 return true
             }
-            guard LoopbackPort.isListening(pid: process.pid, port: port), LoopbackPort.isAccepting(port: port) else {
+            guard portals.allSatisfy({ LoopbackPort.isListening(pid: process.pid, address: $0.host, port: $0.port) }),
+                  placed || LoopbackPort.isAccepting(port: portals[0].port)
+            else {
                 return false
             }
             let answer = try await ExternalCommand.run(
@@ -402,19 +439,28 @@ public final class TgtTarget: ISCSITargetDaemon {
         Self.removeSocketFiles(controlNumber: controlNumber, ifOwnedBy: process)
     }
 
-    /// Starts a new tgtd on the same port and control number and configures the same targets
+    /// Starts a new tgtd on the same portals and control number and configures the same targets
     /// on the same backing files: the target came back after `crash()`.
     public func restart() async throws {
         let attempt = String(Int.random(in: 100..<1_000_000))
-        let process = try await ChildProcess.spawn(
-            executable: tgtdPath,
-            arguments: ["-f", "-C", String(controlNumber), "--iscsi", "portal=\(portal.host):\(portal.port)"],
+        let process = try await Self.spawn(
+            tgtd: tgtdPath,
+            controlNumber: controlNumber,
+            portals: portals,
+            namespace: configuration.placement?.namespace,
             stdoutPath: directory.file("tgtd-restart-\(attempt).log")
         )
         currentProcess.withLockedValue { $0 = process }
-        let outcome = try await Self.awaitReady(process, tgtadm: tgtadmPath, controlNumber: controlNumber, port: portal.port, timeout: configuration.startTimeout)
+        let outcome = try await Self.awaitReady(
+            process,
+            tgtadm: tgtadmPath,
+            controlNumber: controlNumber,
+            portals: portals,
+            placed: configuration.placement != nil,
+            timeout: configuration.startTimeout
+        )
         guard case .ready = outcome else {
-            throw TestSupportError(.startFailed, "the restarted tgtd was not ready on \(portal.host):\(portal.port): \(outcome); its log: \(process.outputTail())")
+            throw TestSupportError(.startFailed, "the restarted tgtd was not ready on \(portals.map(\.description).joined(separator: ", ")): \(outcome); its log: \(process.outputTail())")
         }
         try await configure(configuration)
     }

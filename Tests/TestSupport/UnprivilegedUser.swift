@@ -32,13 +32,15 @@ public struct UnprivilegedUser: Sendable, Hashable {
 
     /// The command line that runs `executable` as this user: real and effective ids switched,
     /// supplementary groups replaced by `groups`, every capability dropped from every set, no new
-    /// privileges.
+    /// privileges. The kernel clears a parent-death signal when the ids change, so the one
+    /// `ChildProcess.spawn` sets is set again after the switch: the program still dies with the
+    /// test process.
     public func commandLine(_ executable: String, _ arguments: [String]) throws(TestSupportError) -> [String] {
         try Self.requireRoot()
         let groupOption = groups.isEmpty ? "--clear-groups" : "--groups=\(groups.map(String.init).joined(separator: ","))"
         return [
             try ExternalTool.setpriv.path(), "--reuid=\(uid)", "--regid=\(gid)", groupOption,
-            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", executable,
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--pdeathsig=KILL", "--", executable,
         ] + arguments
     }
 
