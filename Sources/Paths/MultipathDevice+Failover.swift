@@ -73,9 +73,11 @@ extension MultipathDevice {
             if let lost = inner.lost {
                 return .fail(BlockDeviceError(.deviceLost, "\(operation) on \(name) failed: \(lost)"))
             }
-            let candidates = inner.slots.indices.compactMap { index -> PathSelector.Candidate? in
+            // Damped paths (a flapping link) sit out while another path takes I/O.
+            let open = inner.slots.indices.filter { inner.slots[$0].takesIO }
+            let undamped = open.filter { inner.slots[$0].damping.allowsUse(at: now) }
+            let candidates = (undamped.isEmpty ? open : undamped).map { index in
                 let slot = inner.slots[index]
-                guard slot.takesIO else { return nil }
                 return PathSelector.Candidate(index: index, name: slot.name, rank: slot.rank, healthySince: slot.healthySince)
             }
             if let index = inner.selector.choose(from: candidates, bytes: bytes, now: now), let device = inner.slots[index].device {
@@ -109,6 +111,24 @@ extension MultipathDevice {
             inner.slots[index].lastActivity = now
             inner.lastGood = now
         }
+        if latency > options.stallThreshold { stalled(index, latency: latency) }
+    }
+
+    /// A command or probe on the path took `latency`, above the stall threshold: a penalty
+    /// towards damping, reported when it takes the path out of use.
+    func stalled(_ index: Int, latency: Duration) {
+        let now = now()
+        let event = inner.withLock { inner -> MultipathEvent? in
+            let wasSuppressed = inner.slots[index].damping.isSuppressed(at: now)
+            guard inner.slots[index].damping.recordStall(at: now) else { return nil }
+            inner.slots[index].counters.stalls += 1
+            guard !wasSuppressed, inner.slots[index].damping.isSuppressed(at: now) else { return nil }
+            let wait = inner.slots[index].damping.remainingSuppression(at: now)
+            let reason = "damped: repeated failures and stalls (the last \(Self.seconds(latency))); out of use for about \(Self.seconds(wait)) while another path takes I/O"
+            inner.slots[index].reason = reason
+            return .pathChanged(path: inner.slots[index].name, from: inner.slots[index].state, to: inner.slots[index].state, reason: reason)
+        }
+        if let event { eventSink.yield(event) }
     }
 
     /// Marks the path dead (when `generation` is still its session) and closes its LUN, so
@@ -172,12 +192,14 @@ extension MultipathDevice {
     /// Sends TEST UNIT READY on an open path and acts on a path-class failure.
     func probe(_ index: Int, generation: Int, device: any SCSIBlockCommands) async {
         do {
+            let started = now()
             _ = try await device.runCommand(CDB.testUnitReady(), name: "TEST UNIT READY", dataOut: nil, dataInLength: 0)
             let now = now()
             inner.withLock { inner in
                 inner.slots[index].lastActivity = now
                 inner.lastGood = now
             }
+            if now - started > options.stallThreshold { stalled(index, latency: now - started) }
         } catch {
             switch PathFailure(error) {
             case .answered:

@@ -10,8 +10,10 @@ public struct MultipathOptions: Sendable {
     public var apdTimeout: Duration = .seconds(140)
     /// How long a FIXED policy's preferred path must be healthy before I/O goes back to it.
     public var failbackDelay: Duration = .seconds(10)
-    /// Flap damping of paths that keep failing.
+    /// Flap damping of paths that keep failing or stalling.
     public var damping = PathDamping.Settings()
+    /// A command or probe slower than this counts as a stall of its path (damping).
+    public var stallThreshold: Duration = .seconds(1)
 
     public init() {}
 

@@ -27,6 +27,8 @@ public struct MultipathSnapshot: Sendable {
         public var destination: String
         public var state: PathState
         public var reason: String
+        /// Open but kept out of use by flap damping while another path takes I/O.
+        public var damped: Bool
         /// Whether the policy sent the last command here.
         public var selected: Bool
         public var portGroup: UInt16?
@@ -44,7 +46,8 @@ public struct MultipathSnapshot: Sendable {
 
 extension MultipathDevice {
     public var snapshot: MultipathSnapshot {
-        inner.withLock { inner in
+        let now = now()
+        return inner.withLock { inner in
             let open = inner.slots.filter(\.takesIO).count
             let health: MultipathSnapshot.Health =
                 if inner.closed { .closed }
@@ -60,6 +63,7 @@ extension MultipathDevice {
                     destination: slot.configuration.destination,
                     state: slot.state,
                     reason: slot.reason,
+                    damped: slot.takesIO && slot.damping.isSuppressed(at: now),
                     selected: inner.selector.current == index && slot.takesIO,
                     portGroup: slot.portGroup,
                     accessState: slot.accessState,

@@ -12,6 +12,8 @@ public struct PathCounters: Sendable, Hashable {
     public var pathErrors = 0
     /// Times the path went from usable to dead.
     public var failures = 0
+    /// Commands and probes slower than the stall threshold (counted at most once a second).
+    public var stalls = 0
     /// Completed commands and their summed and longest latency.
     public var completions = 0
     public var latencyTotal: Duration = .zero

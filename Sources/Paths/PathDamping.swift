@@ -9,6 +9,9 @@ import Foundation
 public struct PathDamping: Sendable, Hashable {
     public struct Settings: Sendable, Hashable {
         public var penaltyPerFailure: Double = 1000
+        /// A command (or probe) slower than the stall threshold: a path whose session survives
+        /// a flapping link shows it only as stalls, so they count too, at most once a second.
+        public var penaltyPerStall: Double = 1000
         public var suppressAbove: Double = 2500
         public var reuseBelow: Double = 750
         public var maximumPenalty: Double = 6000
@@ -29,6 +32,7 @@ public struct PathDamping: Sendable, Hashable {
     private var updated: Duration = .zero
     /// Whether the path is kept out of use now.
     private var suppressed = false
+    private var lastStall: Duration?
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
@@ -43,9 +47,28 @@ public struct PathDamping: Sendable, Hashable {
 
     /// Counts one failure at `now`.
     public mutating func recordFailure(at now: Duration) {
-        penalty = min(settings.maximumPenalty, penalty(at: now) + settings.penaltyPerFailure)
+        add(settings.penaltyPerFailure, at: now)
+    }
+
+    /// Counts one stall at `now`; returns whether it counted (one a second at most, so a queue
+    /// of commands stalled together is one stall).
+    @discardableResult
+    public mutating func recordStall(at now: Duration) -> Bool {
+        if let last = lastStall, now - last < .seconds(1) { return false }
+        lastStall = now
+        add(settings.penaltyPerStall, at: now)
+        return true
+    }
+
+    private mutating func add(_ amount: Double, at now: Duration) {
+        penalty = min(settings.maximumPenalty, penalty(at: now) + amount)
         updated = now
         if penalty > settings.suppressAbove { suppressed = true }
+    }
+
+    /// Whether the path is kept out of use at `now` (without ending the suppression).
+    public func isSuppressed(at now: Duration) -> Bool {
+        suppressed && penalty(at: now) >= settings.reuseBelow
     }
 
     /// Whether the path may be opened (and used) at `now`; ends the suppression once the

@@ -40,4 +40,16 @@ struct PathDampingTests {
             #expect(allowed)
         }
     }
+
+    @Test func stallsCountOnceASecondAndEnoughOfThemSuppress() {
+        var damping = PathDamping()
+        // A queue of 32 commands stalled together is one stall.
+        let counted = (0..<32).filter { _ in damping.recordStall(at: .seconds(1)) }.count
+        #expect(counted == 1)
+        #expect(!damping.isSuppressed(at: .seconds(1)))
+        // A stall a second for three seconds (a link flapping under a live session) suppresses.
+        for second in 2...3 { damping.recordStall(at: .seconds(second)) }
+        #expect(damping.isSuppressed(at: .seconds(3)))
+        #expect(!damping.isSuppressed(at: .seconds(3) + damping.remainingSuppression(at: .seconds(3)) + .seconds(1)))
+    }
 }

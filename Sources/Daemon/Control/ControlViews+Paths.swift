@@ -26,6 +26,8 @@ extension ControlViews {
             "state": .string(path.state.rawValue),
             "reason": .string(path.reason),
             "selected": .bool(path.selected),
+            "damped": .bool(path.damped),
+            "stalls": .int(counters.stalls),
             "reads": .int(counters.reads),
             "writes": .int(counters.writes),
             "others": .int(counters.others),

@@ -25,7 +25,7 @@ struct PathsCommand: AsyncParsableCommand {
                     let bytes = (path["bytes_read"]?.intValue ?? 0) + (path["bytes_written"]?.intValue ?? 0)
                     return [
                         DaemonTable.text(path["name"]), DaemonTable.text(path["source"]), DaemonTable.text(path["destination"]),
-                        DaemonTable.text(path["state"]), path["selected"] == .bool(true) ? "*" : "", DaemonTable.text(path["alua_state"]),
+                        DaemonTable.text(path["state"]) + (path["damped"] == .bool(true) ? " (damped)" : ""), path["selected"] == .bool(true) ? "*" : "", DaemonTable.text(path["alua_state"]),
                         DaemonTable.text(path["reads"]), DaemonTable.text(path["writes"]), String(bytes >> 20),
                         DaemonTable.text(path["path_errors"]), DaemonTable.text(path["latency_mean_us"]), DaemonTable.text(path["latency_max_us"]),
                         DaemonTable.text(path["reason"]),
