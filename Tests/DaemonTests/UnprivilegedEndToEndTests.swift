@@ -95,10 +95,14 @@ import TestSupport
         #expect(!errors.contains("Permission denied"), "\(errors)")
     }
 
-    @Test func vdiskdServesADiskAsAnOrdinaryUser() async throws {
+    /// On either engine for the daemon's target (`engine = "native"` or `"libiscsi"`).
+    @Test(arguments: ["native", "libiscsi"])
+    func vdiskdServesADiskAsAnOrdinaryUser(engine: String) async throws {
         try await PreparedLUN.with(iqn: Self.lunIQN, size: 128 << 20, diskSize: "8MiB") { lun in
             let port = try LoopbackPort.reserve()
-            let daemon = try lun.startDaemon(exportPort: port, shutdownTimeout: 15, user: user)
+            let daemon = try lun.startDaemon(exportPort: port, shutdownTimeout: 15, user: user) { text in
+                text.replacingOccurrences(of: "lun = 1\n", with: "lun = 1\nengine = \"\(engine)\"\n")
+            }
             defer { daemon.stop() }
             let ready = try #require(await daemon.notify.waitFor("READY=1", timeout: 60), "no READY=1: \(daemon.stderr)")
             #expect(ready.last?.contains("1 of 1 exports serving") == true, "\(ready) \(daemon.stderr)")
@@ -114,6 +118,8 @@ import TestSupport
             let status = try await asUser(["status", "--socket", daemon.socketPath, "--json"])
             let json = try JSONDecoder().decode(JSONValue.self, from: Data(status.stdout.utf8))
             let services = json["services"]?.arrayValue ?? []
+            let targets = try await asUser(["targets", "--socket", daemon.socketPath, "--json"])
+            #expect(targets.stdout.contains("\"engine\" : \"\(engine)\""), "\(targets.stdout)")
             for name in ["target:lun1", "datastore:ds1", "disk:ds1/vm1", "export:vm1", "control-socket"] {
                 #expect(services.contains { $0["name"] == .string(name) && $0["state"] == .string("running") }, "\(name) is not running: \(json)")
             }

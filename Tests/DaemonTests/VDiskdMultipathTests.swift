@@ -122,7 +122,9 @@ import TestSupport
             let start = try await Self.paths(daemon).map(Self.ios)
             try await load()
             let shared = zip(try await Self.paths(daemon).map(Self.ios), start).map { $0 - $1 }
-            #expect(shared.allSatisfy { $0 > 60 }, "round robin shares the client's ~200 reads: \(shared)")
+            // One command at a time, switching every 10: half each, give or take a switch and
+            // the datastore's own heartbeat I/O.
+            #expect(shared.allSatisfy { $0 > 60 } && abs(shared[0] - shared[1]) <= 30, "round robin shares the client's ~200 reads: \(shared)")
             let table = try await vdiskctl(["paths"])
             #expect(table.status == 0 && table.stdout.contains("round_robin") && table.stdout.contains(second), "\(table.stdout)\(table.stderr)")
 

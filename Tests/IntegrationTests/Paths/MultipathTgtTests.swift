@@ -189,3 +189,33 @@ struct MultipathTgtTests {
         }
     }
 }
+
+extension MultipathTgtTests {
+    /// A registration covers every path's nexus; a reservation made through one path is released
+    /// even after that path is gone (by preempting this host's own key from another path).
+    @Test func reservationKeysCoverEveryPathAndAReleaseOutlivesItsHoldersPath() async throws {
+        try await withTgt(Self.configuration()) { tgt in
+            let device = try await MultipathDevice.open(
+                name: "lun", paths: [try Self.path("a", tgt), try Self.path("b", tgt)],
+                options: Self.options(.mostRecentlyUsed)
+            )
+            defer { Task { try? await device.close() } }
+            let key: UInt64 = 0x7664_6973_6b64_0001
+            try await device.persistentReserveOut(.registerAndIgnoreExistingKey(newKey: key))
+            #expect(try await device.readReservationKeys().keys == [key, key], "one registration per path's I_T nexus")
+
+            try await device.persistentReserveOut(.reserve(key: key, type: .writeExclusiveRegistrantsOnly))
+            #expect(try await device.readReservation().holder?.key == key)
+            let holder = try #require(device.snapshot.paths.first { $0.selected }?.name)
+            // The holder's session goes away (an operator, a dead link); its nexus still holds the reservation.
+            try await device.setEnabled(false, path: holder)
+            try await device.write(TestPattern.bytes(seed: 5, count: 512), at: 3)
+            try await device.persistentReserveOut(.release(key: key, type: .writeExclusiveRegistrantsOnly))
+            #expect(try await device.readReservation().holder == nil, "released from the other path")
+            #expect(try await device.readReservationKeys().keys.contains(key), "still registered through the path in use")
+            try await device.setEnabled(true, path: holder)
+            #expect(await Self.waitUntil(.seconds(10)) { device.snapshot.paths.allSatisfy { $0.state == .active } })
+            #expect(try await device.readReservationKeys().keys == [key, key], "the path that came back registered again")
+        }
+    }
+}
