@@ -1,11 +1,14 @@
 // vdiskd-testbed: one real iSCSI target from the test harness, for scripts (Scripts/conformance).
 //
 //     vdiskd-testbed tgt|lio --iqn IQN --size BYTES [--thin]
+//     vdiskd-testbed pathlab [--size BYTES]
 //
 // Starts tgtd on a free loopback port, or boots the LIO guest in QEMU, serving one file-backed
 // LUN of BYTES (sparse, in the harness's scratch directory), prints `url <libiscsi URL>` and
 // `pid <target PID>` on stdout, then serves until SIGTERM, SIGINT or the end of stdin, and
-// stops the target (QEMU or tgtd by PID, scratch removed) before it exits.
+// stops the target (QEMU or tgtd by PID, scratch removed) before it exits. `pathlab` builds
+// TestSupport's PathLab instead (a host and a target namespace, two links, tgtd on a portal per
+// link; Scripts/bench-paths) and prints its namespaces, interfaces and each link's URL.
 
 import Dispatch
 import Foundation
@@ -16,13 +19,13 @@ import Glibc
 #endif
 
 struct Arguments {
-    enum Kind: String { case tgt, lio }
+    enum Kind: String { case tgt, lio, pathlab }
     var kind: Kind
     var iqn = "iqn.2026-12.io.vdiskd:testbed"
     var size: UInt64 = 1 << 30
     var thin = false
 
-    static let usage = "usage: vdiskd-testbed tgt|lio [--iqn IQN] [--size BYTES] [--thin]"
+    static let usage = "usage: vdiskd-testbed tgt|lio|pathlab [--iqn IQN] [--size BYTES] [--thin]"
 
     init(_ words: [String]) throws {
         guard let first = words.first, let kind = Kind(rawValue: first) else { throw Failure(Self.usage) }
@@ -86,6 +89,16 @@ do {
     case .tgt:
         try await withTgt(TgtConfiguration(targets: [TgtTargetSpec(iqn: arguments.iqn, luns: [lun(1)])])) { target in
             announce(url: target.url(arguments.iqn, lun: 1), pid: target.pid)
+            await untilAskedToStop()
+        }
+    case .pathlab:
+        let spec = TgtTargetSpec(iqn: PathLab.primaryIQN, luns: [lun(1)])
+        try await PathLab.with(targets: [spec]) { lab in
+            var lines = ["hostns \(lab.hostNamespace)", "targetns \(lab.targetNamespace)", "pid \(lab.tgt.pid)"]
+            for link in lab.links {
+                lines.append("link\(link.index) \(link.hostInterface) \(link.targetInterface) \(lab.url(PathLab.primaryIQN, lun: 1, through: lab.targetPortal(link: link.index)))")
+            }
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
             await untilAskedToStop()
         }
     case .lio:
