@@ -2,8 +2,20 @@
 
 import BlockDevice
 import SCSI
+import Synchronization
 
 extension MultipathDevice {
+    /// The logins of `open`, by path index, as they finish.
+    final class OpenResults: Sendable {
+        private let results = Mutex<[Int: Result<OpenedPath, any Error>]>([:])
+
+        func set(_ index: Int, _ result: Result<OpenedPath, any Error>) {
+            results.withLock { $0[index] = result }
+        }
+
+        var all: [Int: Result<OpenedPath, any Error>] { results.withLock { $0 } }
+    }
+
     /// What one path's login found.
     struct OpenedPath: Sendable {
         var device: any SCSIBlockCommands
@@ -25,20 +37,23 @@ extension MultipathDevice {
         }
         let origin = ContinuousClock.now
         let relay = UnitAttentionRelay()
-        let results = await withTaskGroup(of: (Int, Result<OpenedPath, any Error>).self) { group in
+        // Every path logs in at once; each result lands in its own slot.
+        let collected = OpenResults()
+        await withTaskGroup(of: Void.self) { group in
             for (index, path) in paths.enumerated() {
                 group.addTask {
+                    let result: Result<OpenedPath, any Error>
                     do {
-                        return (index, .success(try await openPath(path, onUnitAttention: { relay.forward($0) })))
+                        result = .success(try await openPath(path, onUnitAttention: { relay.forward($0) }))
                     } catch {
-                        return (index, .failure(error))
+                        result = .failure(error)
                     }
+                    collected.set(index, result)
                 }
             }
-            var results = [Result<OpenedPath, any Error>?](repeating: nil, count: paths.count)
-            for await (index, result) in group { results[index] = result }
-            return results.map { $0! }
         }
+        let found = collected.all
+        let results = paths.indices.map { found[$0] ?? .failure(PathsError(.noPath, "\(paths[$0].name) was not tried")) }
         let opened = results.compactMap { try? $0.get() }
         guard let identity = majorityIdentity(results) else {
             let reasons = zip(paths, results).map { path, result -> String in

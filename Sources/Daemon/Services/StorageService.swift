@@ -97,7 +97,7 @@ struct StorageService: Service {
                 }
             }
         }
-        for (name, lun) in opened.luns.reversed() where (lun as? ISCSILUN)?.isClosed != true {
+        for (name, lun) in opened.luns.reversed() where (lun as? ISCSILUN)?.isClosed != true && !((lun as? MultipathDevice)?.isClosed ?? false) {
             await close("target:\(name)") { try await lun.close() }
         }
     }
@@ -148,6 +148,16 @@ struct StorageService: Service {
             logger.warning("closing a target that is still recovering", metadata: ["vdiskd.target": "\(name)"])
             state.setService("target:\(name)", .stopping)
             try? await lun.close()
+            state.setService("target:\(name)", .stopped)
+        }
+        // The same for a multipath target with every path down: its commands would otherwise
+        // wait out apd_timeout_seconds (140 s by default) before shutdown could go on.
+        for (name, device) in state.storage.multipaths {
+            let health = device.snapshot.health
+            guard health == .allPathsDown || health == .allPathsDownTimedOut else { continue }
+            logger.warning("closing a target whose paths are all down", metadata: ["vdiskd.target": "\(name)"])
+            state.setService("target:\(name)", .stopping)
+            try? await device.close()
             state.setService("target:\(name)", .stopped)
         }
     }
