@@ -127,6 +127,9 @@ public final class MultipathDevice: BlockDevice {
         try await perform("read reservation", kind: .other, bytes: 0) { device, _ in try await device.readReservation() }
     }
 
+    /// Whether `close()` has been called.
+    public var isClosed: Bool { inner.withLock { $0.closed } }
+
     /// Closes every path and ends the probe task; later commands fail with `.closed`.
     public func close() async throws {
         let devices = inner.withLock { inner -> [any SCSIBlockCommands] in
