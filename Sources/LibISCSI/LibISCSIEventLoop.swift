@@ -425,11 +425,21 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         if let context {
             // Cleared first, so nothing reads the context while libiscsi tears it down.
             self.context = nil
+            Self.discardUnsentOnClose(iscsi_get_fd(context))
             iscsi_destroy_context(context)
         }
         lossInCallback = nil
         lastDescriptor = -1
         quarantine = nil
+    }
+
+    /// Makes closing `descriptor` reset the connection and drop what the kernel still holds
+    /// unsent (SO_LINGER, zero timeout): the connection is given up for lost, maybe only silent,
+    /// and a command written to it must not reach the target after it was retried elsewhere.
+    private static func discardUnsentOnClose(_ descriptor: Int32) {
+        guard descriptor >= 0 else { return }
+        var option = linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
     }
 
     private func requestReconnect() {

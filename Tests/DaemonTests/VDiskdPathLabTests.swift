@@ -82,6 +82,34 @@ struct VDiskdPathLabTests {
         }
     }
 
+    /// A silent cut under 1 MiB writes leaves the host's kernel holding unacknowledged data for
+    /// the dead path. Once the path is given up, its socket must be reset, not closed: a closed
+    /// socket lingers in FIN-WAIT-1 retransmitting that data, and when the link returned, a
+    /// write already retried on the other path (and maybe overwritten since) would land again.
+    @Test(arguments: ["native", "libiscsi"])
+    func aPathGivenUpForLostKeepsNothingUnsentThatCouldReachTheTargetLater(engine: String) async throws {
+        try await PathLab.with { lab in
+            let urls = lab.links.indices.map { lab.url(PathLab.primaryIQN, lun: 1, through: lab.targetPortal(link: $0)) }
+            let load = Task {
+                try await lab.runInHost(try Self.vdiskctl(), [
+                    "target", "bench", "--pattern", "seqwrite", "--bs", "1M", "--qd", "8", "--seconds", "10", "--range", "64M", urls[0], "--path", urls[1],
+                    "--path-policy", "mru", "--nop-interval", "1", "--nop-timeout", "1", "--probe-interval", "1", "--engine", engine,
+                ], timeout: .seconds(70))
+            }
+            try await Task.sleep(for: .seconds(3))
+            try await lab.cut(link: 0)
+            try await Task.sleep(for: .seconds(4))
+            let portal = lab.targetPortal(link: 0)
+            let lingering = try await lab.runInHost(try ExternalTool.ss.path(), [
+                "-H", "-t", "-n", "state", "fin-wait-1", "state", "closing", "state", "last-ack", "dst", "\(portal.host):\(portal.port)",
+            ], as: nil).check()
+            try await lab.restore(link: 0)
+            let result = try await load.value
+            #expect(lingering.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(engine): sockets to the cut portal still hold data: \(lingering.stdout)")
+            #expect(result.succeeded, "\(result)")
+        }
+    }
+
     // MARK: vdiskd in the host namespace
 
     /// vdiskd as the ordinary user in the host namespace, its target reached over `paths`, a

@@ -81,15 +81,7 @@ struct TargetOpener {
             case .native:
                 let session = try opener.nativeSession(url, source: settings.connectionSource, isid: isid, recovers: false)
                 let lun = try await ISCSILUN.connect(url, configuration: session, logger: opener.logger)
-                Task {
-                    for await event in lun.events {
-                        switch event {
-                        case .unitAttention(let sense): onUnitAttention(sense)
-                        case .session(.unitAttention(_, let bytes)): if let sense = try? SenseData(parsing: bytes) { onUnitAttention(sense) }
-                        default: break
-                        }
-                    }
-                }
+                lun.forwardUnitAttentions(to: onUnitAttention)
                 return lun
             case .libiscsi:
                 return try await LibISCSIDevice.connect(url: url, configuration: opener.libiscsiConfiguration(url, source: settings.connectionSource, isPath: true), logger: opener.logger)

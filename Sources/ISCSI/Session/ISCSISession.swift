@@ -245,11 +245,20 @@ public final class ISCSISession: Sendable {
             promise.fail(ISCSIError(.timeout, scope: .session, "\(portal) did not answer the logout within \(timeout.nanoseconds / 1_000_000_000) s"))
         }
         _ = submit(.logout(promise))
-        defer {
+        let channel = self.channel
+        do {
+            try await promise.futureResult.get()
+        } catch {
+            // No logout answer: the connection may be silently lost, with commands unsent.
             timer.cancel()
-            channel.close(promise: nil)
+            channel.eventLoop.execute {
+                channel.discardUnsentOnClose()
+                channel.close(promise: nil)
+            }
+            throw error
         }
-        try await promise.futureResult.get()
+        timer.cancel()
+        channel.close(promise: nil)
     }
 
     /// The command window as it stands now: the next CmdSN, ExpCmdSN and MaxCmdSN.
@@ -258,8 +267,10 @@ public final class ISCSISession: Sendable {
         return try await channel.eventLoop.submit { handler.value.currentWindow }.get()
     }
 
-    /// Closes the connection at once, without logging out.
+    /// Closes the connection at once, without logging out; what is still unsent is dropped.
     public func close() async {
+        let channel = self.channel
+        try? await channel.eventLoop.submit { channel.discardUnsentOnClose() }.get()
         try? await channel.close()
     }
 

@@ -60,14 +60,7 @@ struct MultipathBenchOptions: ParsableArguments {
         options.probeInterval = .seconds(probeInterval)
         options.apdTimeout = .seconds(apdTimeout)
         let device = try await MultipathDevice.open(name: "\(url.targetName) LUN \(url.lun)", paths: configurations, options: options)
-        do {
-            let value = try await body(device)
-            try await device.close()
-            return value
-        } catch {
-            try? await device.close()
-            throw error
-        }
+        return try await TargetConnection.using(device, body)
     }
 
     private func path(_ index: Int, _ url: ISCSITargetURL, target: TargetOptions) throws -> PathConfiguration {
@@ -84,11 +77,7 @@ struct MultipathBenchOptions: ParsableArguments {
             session.keepaliveTimeout = .seconds(Int64(nopTimeout))
             return PathConfiguration(name: "path\(index)", destination: destination) { [session] onUnitAttention in
                 let lun = try await ISCSILUN.connect(url, configuration: session)
-                Task {
-                    for await event in lun.events {
-                        if case .unitAttention(let sense) = event { onUnitAttention(sense) }
-                    }
-                }
+                lun.forwardUnitAttentions(to: onUnitAttention)
                 return lun
             }
         case .libiscsi:

@@ -40,6 +40,11 @@ enum TargetConnection {
                 configuration: try options.libiscsiConfiguration(for: url)
             )
         }
+        return try await using(device, body)
+    }
+
+    /// Runs `body` with `device`, then closes it (also when `body` throws).
+    static func using<Device: BlockDevice, T>(_ device: Device, _ body: (Device) async throws -> T) async throws -> T {
         do {
             let value = try await body(device)
             try await device.close()

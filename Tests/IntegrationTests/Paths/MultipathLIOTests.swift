@@ -13,23 +13,7 @@ extension InitiatorEngineTests {
 @Suite(.timeLimit(.minutes(10)))
 struct MultipathLIOTests {
     static func path(_ name: String, _ portal: Portal, _ iqn: String) throws -> PathConfiguration {
-        let url = try ISCSITargetURL(parsing: "iscsi://\(portal.host):\(portal.port)/\(iqn)/0")
-        let isid = ISCSISessionConfiguration.randomISID()
-        return PathConfiguration(name: name, destination: "\(portal.host):\(portal.port)") { onUnitAttention in
-            var session = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: try url.authentication())
-            session.isid = isid
-            session.recoveryTimeout = .zero
-            session.keepaliveInterval = .seconds(2)
-            session.keepaliveTimeout = .seconds(2)
-            session.loginTimeout = .seconds(20)
-            let lun = try await ISCSILUN.connect(url, configuration: session)
-            Task {
-                for await event in lun.events {
-                    if case .unitAttention(let sense) = event { onUnitAttention(sense) }
-                }
-            }
-            return lun
-        }
+        try NativePath.configuration(name, try ISCSITargetURL(parsing: "iscsi://\(portal.host):\(portal.port)/\(iqn)/0"), keepalive: .seconds(2), loginTimeout: .seconds(20))
     }
 
     @Test func swappingTheOptimizedGroupMovesIOWithNoClientError() async throws {

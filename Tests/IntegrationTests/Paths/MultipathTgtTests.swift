@@ -21,18 +21,7 @@ struct MultipathTgtTests {
     /// A native path to `iqn` on `tgt`: recovery off (the Paths layer replaces the session), a
     /// 1 s / 1 s NOP keepalive, one ISID for the path's life.
     static func path(_ name: String, _ tgt: TgtTarget, iqn: String = MultipathTgtTests.iqn, lun: Int = 1) throws -> PathConfiguration {
-        let url = try ISCSITargetURL(parsing: tgt.url(iqn, lun: lun))
-        let isid = ISCSISessionConfiguration.randomISID()
-        return PathConfiguration(name: name, destination: "\(tgt.portal.host):\(tgt.portal.port)") { _ in
-            var session = ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: try url.authentication())
-            session.isid = isid
-            session.recoveryTimeout = .zero
-            session.keepaliveInterval = .seconds(1)
-            session.keepaliveTimeout = .seconds(1)
-            session.loginTimeout = .seconds(5)
-            session.connectTimeout = .seconds(5)
-            return try await ISCSILUN.connect(url, configuration: session)
-        }
+        try NativePath.configuration(name, try ISCSITargetURL(parsing: tgt.url(iqn, lun: lun)), keepalive: .seconds(1), loginTimeout: .seconds(5))
     }
 
     static func options(_ policy: PathPolicy, apd: Duration = .seconds(140)) -> MultipathOptions {

@@ -211,7 +211,11 @@ final class ISCSIConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         for reply in closure.failed { reply.fail(error) }
         for submission in closure.waiting { submission.fail(error) }
         for submission in submissions.close(with: error) { submission.fail(error) }
-        if closure.closesChannel { context?.close(promise: nil) }
+        if closure.closesChannel, let context {
+            // Only a completed logout closes gracefully; every other end drops what is unsent.
+            if closure.loggedOut.isEmpty { context.channel.discardUnsentOnClose() }
+            context.close(promise: nil)
+        }
     }
 
     // MARK: Output and the timer
