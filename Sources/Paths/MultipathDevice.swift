@@ -66,6 +66,15 @@ public final class MultipathDevice: BlockDevice {
     // MARK: BlockDevice
 
     public var geometry: BlockGeometry { inner.withLock { $0.geometry } }
+
+    /// The one thread every open path completes I/O on, when they share it (the daemon opens
+    /// a LUN's paths on one event loop), so callers' tasks can run there without hops; nil
+    /// when the paths complete on different threads or none is open.
+    public var preferredTaskExecutor: (any TaskExecutor)? {
+        let executors = inner.withLock { inner in inner.slots.compactMap { $0.device?.preferredTaskExecutor } }
+        guard let first = executors.first, executors.allSatisfy({ $0 === first }) else { return nil }
+        return first
+    }
     public var capabilities: BlockDeviceCapabilities { inner.withLock { $0.capabilities } }
 
     @discardableResult

@@ -9,6 +9,7 @@ import ISCSIAddress
 import LibISCSI
 import Logging
 import NIOCore
+import NIOPosix
 import Paths
 import ServiceLifecycle
 
@@ -31,7 +32,9 @@ struct StorageService: Service {
             let opener = TargetOpener(target: target, secrets: config.secrets, logger: logger)
             await Self.open(key, failing: "cannot open target", state: state, logger: logger) {
                 if target.isMultipath {
-                    let device = try await MultipathDevice.open(name: target.name, paths: await opener.paths().map(opener.path), options: opener.multipathOptions)
+                    let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+                    let paths = await opener.paths().map { opener.path($0, on: eventLoop) }
+                    let device = try await MultipathDevice.open(name: target.name, paths: paths, options: opener.multipathOptions)
                     storage.addMultipath(target.name, device)
                     return
                 }

@@ -8,6 +8,7 @@ import ISCSIAddress
 import LibISCSI
 import Logging
 import NIOCore
+import NIOPosix
 import Paths
 import SCSI
 
@@ -72,7 +73,7 @@ struct TargetOpener {
 
     /// One path as the Paths layer opens it. The ISID is fixed for the path's life, so every
     /// new session of a path is the same I_T nexus (its registrations and reservations hold).
-    func path(_ settings: PathSettings) -> PathConfiguration {
+    func path(_ settings: PathSettings, on eventLoop: any EventLoop) -> PathConfiguration {
         let url = url(at: settings.portal)
         let isid = ISCSISessionConfiguration.randomISID()
         let opener = self
@@ -80,7 +81,7 @@ struct TargetOpener {
             switch opener.target.engine {
             case .native:
                 let session = try opener.nativeSession(url, source: settings.connectionSource, isid: isid, recovers: false)
-                let lun = try await ISCSILUN.connect(url, configuration: session, logger: opener.logger)
+                let lun = try await ISCSILUN.connect(url, configuration: session, eventLoopGroup: eventLoop, logger: opener.logger)
                 lun.forwardUnitAttentions(to: onUnitAttention)
                 return lun
             case .libiscsi:

@@ -5,6 +5,7 @@ import ISCSIAddress
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import SCSI
 
 /// A LUN of a native session as a `BlockDevice`.
@@ -81,17 +82,20 @@ public final class ISCSILUN: SCSIBlockCommands {
     }
 
     /// Logs in to the URL's target and opens its LUN; closing the LUN logs the session out.
-    /// A lost connection is recovered for up to `configuration.recoveryTimeout`.
+    /// A lost connection is recovered for up to `configuration.recoveryTimeout`. The session
+    /// runs on a loop of `eventLoopGroup` (give one `EventLoop` to put several LUNs' sessions,
+    /// the paths of one multipath LUN say, on the same thread).
     public static func connect(
         _ url: ISCSITargetURL,
         configuration: ISCSISessionConfiguration? = nil,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "vdisk.iscsi")
     ) async throws -> ISCSILUN {
         var configuration = try configuration
             ?? ISCSISessionConfiguration(portal: url.portal, targetName: url.targetName, authentication: url.authentication())
         configuration.portal = url.portal
         configuration.targetName = url.targetName
-        let session = try await ISCSISession.connect(configuration, logger: logger)
+        let session = try await ISCSISession.connect(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
         let device = owning(session, lun: url.lun, configuration: configuration, logger: logger)
         do {
             return try await probe(device)

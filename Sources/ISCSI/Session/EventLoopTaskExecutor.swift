@@ -1,5 +1,6 @@
 // An event loop as a Swift TaskExecutor, so a caller's task can run where its session's completions do.
 
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Runs Swift tasks on one NIO event loop.
@@ -13,6 +14,20 @@ public final class EventLoopTaskExecutor: TaskExecutor {
 
     public init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
+    }
+
+    /// One executor per event loop, so sessions on the same loop (the paths of a multipath
+    /// LUN) offer the same executor object and a caller can tell they share a thread.
+    private static let perLoop = NIOLockedValueBox<[ObjectIdentifier: EventLoopTaskExecutor]>([:])
+
+    /// The executor of `eventLoop`, made once.
+    public static func of(_ eventLoop: any EventLoop) -> EventLoopTaskExecutor {
+        perLoop.withLockedValue { executors in
+            if let executor = executors[ObjectIdentifier(eventLoop)] { return executor }
+            let executor = EventLoopTaskExecutor(eventLoop: eventLoop)
+            executors[ObjectIdentifier(eventLoop)] = executor
+            return executor
+        }
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {

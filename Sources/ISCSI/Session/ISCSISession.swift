@@ -47,7 +47,7 @@ public final class ISCSISession: Sendable {
         self.submissions = submissions
         self.events = events
         self.logger = logger
-        self.taskExecutor = EventLoopTaskExecutor(eventLoop: channel.eventLoop)
+        self.taskExecutor = EventLoopTaskExecutor.of(channel.eventLoop)
     }
 
     /// Connects, logs in (following redirections) and returns the session in its full feature phase.

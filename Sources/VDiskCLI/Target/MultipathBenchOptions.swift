@@ -7,6 +7,7 @@ import ISCSI
 import ISCSIAddress
 import LibISCSI
 import NIOCore
+import NIOPosix
 import Paths
 
 struct MultipathBenchOptions: ParsableArguments {
@@ -51,9 +52,11 @@ struct MultipathBenchOptions: ParsableArguments {
 
     /// Opens `url` and every `--path` as one multipath device, runs `body`, closes it.
     func withDevice<T>(_ url: ISCSITargetURL, target: TargetOptions, _ body: (any BlockDevice) async throws -> T) async throws -> T {
-        var configurations = [try path(0, url, target: target)]
+        // Every native path on one event loop: the device then offers it as its task executor.
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        var configurations = [try path(0, url, target: target, eventLoop: eventLoop)]
         for (offset, text) in paths.enumerated() {
-            configurations.append(try path(offset + 1, try parseTargetURL(text), target: target))
+            configurations.append(try path(offset + 1, try parseTargetURL(text), target: target, eventLoop: eventLoop))
         }
         var options = MultipathOptions()
         options.policy = try PathPolicy(name: policy, ios: roundRobinIOs, bytes: roundRobinBytes)
@@ -63,7 +66,7 @@ struct MultipathBenchOptions: ParsableArguments {
         return try await TargetConnection.using(device, body)
     }
 
-    private func path(_ index: Int, _ url: ISCSITargetURL, target: TargetOptions) throws -> PathConfiguration {
+    private func path(_ index: Int, _ url: ISCSITargetURL, target: TargetOptions, eventLoop: any EventLoop) throws -> PathConfiguration {
         let isid = ISCSISessionConfiguration.randomISID()
         let nopInterval = self.nopInterval
         let nopTimeout = self.nopTimeout
@@ -76,7 +79,7 @@ struct MultipathBenchOptions: ParsableArguments {
             session.keepaliveInterval = .seconds(Int64(nopInterval))
             session.keepaliveTimeout = .seconds(Int64(nopTimeout))
             return PathConfiguration(name: "path\(index)", destination: destination) { [session] onUnitAttention in
-                let lun = try await ISCSILUN.connect(url, configuration: session)
+                let lun = try await ISCSILUN.connect(url, configuration: session, eventLoopGroup: eventLoop)
                 lun.forwardUnitAttentions(to: onUnitAttention)
                 return lun
             }
