@@ -260,6 +260,45 @@ struct VDiskdPathLabTests {
         }
     }
 
+    /// The LUN deleted under the daemon: the target is failed naming device loss, the client's
+    /// I/O fails at once, nothing hangs; once the LUN is back, `vdiskctl paths reopen` serves
+    /// it again without a restart.
+    @Test func deviceLossFailsTheTargetUntilAnExplicitReopen() async throws {
+        try await PathLab.with { lab in
+            let portals = lab.links.indices.map { "\"\(lab.targetPortal(link: $0).host):\(lab.targetPortal(link: $0).port)\"" }
+            let (daemon, socket) = try await Self.startDaemon(lab, paths: "portals = [\(portals.joined(separator: ", "))]")
+            // A block the disk has allocated, so reading it must reach the LUN.
+            let file = (socket as NSString).deletingLastPathComponent + "/block"
+            try Data(repeating: 9, count: 4096).write(to: URL(fileURLWithPath: file))
+            try UnprivilegedUser.standard.own(file)
+            let written = try await lab.runInHost(try Self.vdiskctl(), ["target", "write", Self.exportURL, "--lba", "0", "--in", file], timeout: .seconds(60))
+            try #require(written.succeeded, "\(written)")
+            _ = try await lab.deleteLUN(PathLab.primaryIQN, lun: 1)
+            let started = ContinuousClock.now
+            let read = try await lab.runInHost(try Self.vdiskctl(), ["target", "read", Self.exportURL, "--lba", "0", "--blocks", "8"], timeout: .seconds(60))
+            #expect(!read.succeeded && read.stderr.contains("LOGICAL UNIT NOT SUPPORTED"), "\(read)")
+            #expect(ContinuousClock.now - started < .seconds(3), "the client's read failed at once (one vdiskctl login included)")
+            let failed = await BoundedWait.until(timeout: .seconds(10), interval: .milliseconds(200)) {
+                let target = try? await ControlClient(socketPath: socket).call("targets.list").arrayValue?.first
+                return target?["state"] == .string("failed") && target?["reason"]?.stringValue?.contains("device lost") == true
+            }
+            let targetNow = try await ControlClient(socketPath: socket).call("targets.list")
+            #expect(failed, "\(targetNow)")
+
+            try await lab.recreateLUN(PathLab.primaryIQN, lun: 1)
+            let reopened = try await lab.runInHost(try Self.vdiskctl(), ["paths", "reopen", "lun1", "--socket", socket], timeout: .seconds(60))
+            #expect(reopened.succeeded, "\(reopened)")
+            let running = await BoundedWait.until(timeout: .seconds(15), interval: .milliseconds(250)) {
+                (try? await ControlClient(socketPath: socket).call("targets.list"))?.arrayValue?.first?["state"] == .string("running")
+            }
+            let listed = try await ControlClient(socketPath: socket).call("targets.list")
+            #expect(running, "\(listed)")
+            let again = try await lab.runInHost(try Self.vdiskctl(), ["target", "read", Self.exportURL, "--lba", "0", "--blocks", "8"], timeout: .seconds(60))
+            #expect(again.succeeded, "\(again)")
+            #expect(await Self.stop(daemon, socket: socket) == .exited(0))
+        }
+    }
+
     /// A path flapping every 200 ms for 30 s under a light load: it is damped (not used while
     /// it flaps), the client sees no error, and the daemon's CPU stays far from a busy loop.
     @Test func aFlappingPathIsDampedAndCannotSpinTheDaemon() async throws {

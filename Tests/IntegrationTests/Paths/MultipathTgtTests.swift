@@ -136,6 +136,17 @@ struct MultipathTgtTests {
             await #expect(throws: BlockDeviceError.self) { try await device.write(TestPattern.bytes(seed: 1, count: 512), at: 0) }
             #expect(ContinuousClock.now - again < .milliseconds(200), "later commands fail at once")
             #expect(device.snapshot.health == .deviceLost)
+
+            // The LUN comes back: nothing happens by itself; an explicit reopen serves it again.
+            let file = try #require(tgt.target(Self.iqn)?.lun(1)?.backingFile)
+            try await tgt.tgtadm(["--lld", "iscsi", "--op", "new", "--mode", "logicalunit", "--tid", String(tid), "--lun", "1", "-b", file])
+            try await Task.sleep(for: .seconds(2))
+            #expect(device.snapshot.health == .deviceLost, "device loss is not undone by the prober")
+            await device.reopen()
+            #expect(await Self.waitUntil(.seconds(10)) { device.snapshot.health == .optimal }, "\(device.snapshot.paths.map(\.reason))")
+            let block = TestPattern.bytes(seed: 8, count: 512)
+            try await device.write(block, at: 5)
+            #expect(try await device.read(at: 5, blockCount: 1) == block)
         }
     }
 
