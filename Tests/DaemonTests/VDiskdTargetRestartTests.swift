@@ -159,7 +159,12 @@ import TestSupport
             }
             for (index, client) in clients.enumerated() {
                 let written = try await client.value
-                #expect(written.status == 0 && !written.stderr.contains("failed"), "host-\(index)'s client: \(written.stderr)\n\(hosts[index].daemon.stderr.suffix(3000))")
+                // On a failure: the daemon's own account of errors, not only its last lines (which
+                // are mostly the logins of the second restart).
+                let trouble = hosts[index].daemon.stderr.split(separator: "\n")
+                    .filter { $0.contains("error") || $0.contains("conflict") || $0.contains("fence") || $0.contains("failed:") }
+                    .suffix(40).joined(separator: "\n")
+                #expect(written.status == 0 && !written.stderr.contains("failed"), "host-\(index)'s client: \(written.stderr)\nits daemon's errors:\n\(trouble)")
                 #expect(written.stdout.components(separatedBy: "wrote \(Self.chunk)/\(Self.chunk) bytes").count - 1 == 2 * rounds, "\(written.stdout.suffix(500))")
             }
             for (index, host) in hosts.enumerated() {
