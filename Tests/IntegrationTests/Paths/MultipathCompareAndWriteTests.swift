@@ -56,6 +56,20 @@ struct MultipathCompareAndWriteTests {
 
     static func block(_ byte: UInt8) -> ByteBuffer { ByteBuffer(repeating: byte, count: 512) }
 
+    /// SIGSTOP, then waits until every thread of the relay is stopped: a pump thread still
+    /// running on the other core could otherwise forward the next command.
+    static func freeze(_ relay: ChildProcess) async throws {
+        relay.send(signal: SIGSTOP)
+        let stopped = await BoundedWait.until(timeout: .seconds(5), interval: .milliseconds(10)) {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(relay.pid)/task")) ?? []
+            return !tasks.isEmpty && tasks.allSatisfy { task in
+                let stat = (try? String(contentsOfFile: "/proc/\(relay.pid)/task/\(task)/stat", encoding: .utf8)) ?? ""
+                return stat.split(separator: ")").last?.split(separator: " ").first == "T"
+            }
+        }
+        try #require(stopped, "the relay did not stop")
+    }
+
     @Test func aCompareAndWriteStuckOnADeadPathIsSettledAndSentAgainOnTheOther() async throws {
         let configuration = IstgtConfiguration(targets: [IstgtTargetSpec(iqn: Self.iqn, luns: [.file(0, size: 16 << 20)])])
         try await withIstgt(configuration) { istgt in
@@ -70,7 +84,7 @@ struct MultipathCompareAndWriteTests {
             try await device.write(Self.block(1), at: 11)
 
             // Untouched meanwhile: the block still holds what the command expects, so it runs again.
-            relay.send(signal: SIGSTOP)
+            try await Self.freeze(relay)
             let started = ContinuousClock.now
             try await device.compareAndWrite(at: 10, expected: Self.block(1), replacement: Self.block(2))
             #expect(ContinuousClock.now - started < .seconds(4), "settled within the keepalive")
@@ -92,7 +106,7 @@ struct MultipathCompareAndWriteTests {
 
             // Another initiator writes the block while the command is stuck on the silent path.
             let other = try await ISCSILUN.connect(try ISCSITargetURL(parsing: "iscsi://\(istgt.portal.host):\(istgt.portal.port)/\(Self.iqn)/0"))
-            relay.send(signal: SIGSTOP)
+            try await Self.freeze(relay)
             let stuck = Task { try await device.compareAndWrite(at: 20, expected: Self.block(1), replacement: Self.block(2)) }
             try await Task.sleep(for: .milliseconds(300))
             try await other.write(Self.block(3), at: 20)
