@@ -70,15 +70,22 @@ struct MultipathCompareAndWriteTests {
         try #require(stopped, "the relay did not stop")
     }
 
-    @Test func aCompareAndWriteStuckOnADeadPathIsSettledAndSentAgainOnTheOther() async throws {
+    /// istgt, the relay in front of it, and the two-path device; the relay is killed at the end,
+    /// never resumed: it may still hold the stuck command's bytes.
+    static func withRelayedDevice(_ body: (IstgtTarget, ChildProcess, MultipathDevice) async throws -> Void) async throws {
         let configuration = IstgtConfiguration(targets: [IstgtTargetSpec(iqn: Self.iqn, luns: [.file(0, size: 16 << 20)])])
         try await withIstgt(configuration) { istgt in
             let scratch = TemporaryDirectory("vdiskd-caw")
             let (relay, port) = try await Self.relay(to: istgt.portal, in: scratch)
-            // Killed, never resumed: the relay may still hold the stuck command's bytes.
             defer { relay.send(signal: SIGKILL) }
             let device = try await Self.device(through: port, istgt)
             defer { Task { try? await device.close() } }
+            try await body(istgt, relay, device)
+        }
+    }
+
+    @Test func aCompareAndWriteStuckOnADeadPathIsSettledAndSentAgainOnTheOther() async throws {
+        try await Self.withRelayedDevice { _, relay, device in
             #expect(device.capabilities.contains(.compareAndWrite), "istgt runs COMPARE AND WRITE")
             try await device.write(Self.block(1), at: 10)
             try await device.write(Self.block(1), at: 11)
@@ -95,13 +102,7 @@ struct MultipathCompareAndWriteTests {
     }
 
     @Test func aCompareAndWriteWhoseBlockWasWrittenMeanwhileIsAMiscompareAfterTheFailover() async throws {
-        let configuration = IstgtConfiguration(targets: [IstgtTargetSpec(iqn: Self.iqn, luns: [.file(0, size: 16 << 20)])])
-        try await withIstgt(configuration) { istgt in
-            let scratch = TemporaryDirectory("vdiskd-caw")
-            let (relay, port) = try await Self.relay(to: istgt.portal, in: scratch)
-            defer { relay.send(signal: SIGKILL) }
-            let device = try await Self.device(through: port, istgt)
-            defer { Task { try? await device.close() } }
+        try await Self.withRelayedDevice { istgt, relay, device in
             try await device.write(Self.block(1), at: 20)
 
             // Another initiator writes the block while the command is stuck on the silent path.
