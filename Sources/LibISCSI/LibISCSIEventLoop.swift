@@ -28,8 +28,18 @@ import Glibc
 /// of the tick, and a descriptor that reports POLLHUP/POLLERR again after
 /// libiscsi serviced it is left out of poll() for `hangupQuarantine`.
 final class LibISCSIEventLoop: @unchecked Sendable {
-    // @unchecked Sendable: `inbox`, `statisticsBox`, `lossBox` and `threadBox` are locked;
-    // every other stored property is read and written on the loop thread only.
+    // @unchecked Sendable, and why it holds: the class owns a libiscsi context, which is not
+    // thread-safe, so one thread (started by `start()`, running `run()`) is its only user.
+    // - What other threads may touch is either immutable (`url`, `configuration`, `logger`,
+    //   `wakeFD`: writing the eventfd is a thread-safe syscall) or behind a lock (`inbox`,
+    //   `statisticsBox`, `lossBox`, `threadBox`, each a NIOLockedValueBox).
+    // - The methods callable from elsewhere (`execute`, `shutdown`, `reconnect`,
+    //   `threadResourceUsage`, `statistics`, `connectionLoss`, `threadCPUTime`) read only
+    //   those, or hand a job to `enqueue`, which appends to the locked `inbox` and wakes the
+    //   loop; jobs run inside `runJobs()` on the loop thread.
+    // - Every `private var` (`context`, `phase`, `commands`, the timers, the waiters) is read
+    //   and written only by `run()` and the jobs and libiscsi callbacks it drives, all on the
+    //   loop thread; `start()` writes none of them before the thread exists.
 
     typealias Job = @Sendable (LibISCSIEventLoop) -> Void
 
