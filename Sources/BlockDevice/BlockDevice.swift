@@ -94,6 +94,19 @@ public protocol BlockDevice: AnyObject, Sendable {
     /// Releases the device's resources; later calls fail with `.closed`.
     func close() async throws
 
+    /// Takes back every command accepted before this call that has not completed: each fails
+    /// with `.fenced` naming `reason`, and none is sent, or sent again, to the storage after
+    /// this returns. A command the storage had already received may still run there; one held
+    /// for a reconnection, queued behind a failed path, or unsent in a connection given up for
+    /// lost never does. Commands issued afterwards run as usual.
+    ///
+    /// A datastore calls this as it fences: whatever it issued before its lease ran out must
+    /// not land after another host has broken its locks (a session recovered when a cut link
+    /// came back would otherwise replay the writes it held). A device that hands every command
+    /// straight to its medium and keeps none for later, such as a file, has nothing to take
+    /// back; that is the default.
+    func revokeOutstandingCommands(reason: String) async
+
     /// Where this device completes I/O, when that is one thread: callers issuing many
     /// I/Os may run their tasks there (`withTaskExecutorPreference`) to avoid thread hops.
     var preferredTaskExecutor: (any TaskExecutor)? { get }
@@ -101,6 +114,9 @@ public protocol BlockDevice: AnyObject, Sendable {
 
 extension BlockDevice {
     public var preferredTaskExecutor: (any TaskExecutor)? { nil }
+
+    /// Nothing is held for later: every command went straight to the medium.
+    public func revokeOutstandingCommands(reason: String) async {}
 
     /// Writes without FUA.
     public func write(_ data: ByteBuffer, at lba: UInt64) async throws {

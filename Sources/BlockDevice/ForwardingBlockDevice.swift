@@ -47,4 +47,6 @@ extension ForwardingBlockDevice {
     public func readReservation() async throws -> PersistentReservationStatus { try await base.readReservation() }
 
     public func close() async throws { try await base.close() }
+
+    public func revokeOutstandingCommands(reason: String) async { await base.revokeOutstandingCommands(reason: reason) }
 }

@@ -101,7 +101,7 @@ public final class Datastore: Sendable {
             }
             return (state.fenceReason, false)
         }
-        if isNew, let reason { report(.fenced(reason)) }
+        if isNew, let reason { declareFenced(reason) }
         if let reason {
             throw DatastoreError(.fenced, "\(operation()) refused: \(reason)")
         }
@@ -113,6 +113,15 @@ public final class Datastore: Sendable {
         return state.withLockedValue { $0.fenceReason }
     }
 
+    /// Tells the observer, and takes back whatever the device still holds of this host's I/O:
+    /// a write queued for a session recovery, or unsent on a connection that is only silent,
+    /// must not land after another host has broken the locks it was written under.
+    private func declareFenced(_ reason: String) {
+        let device = self.device
+        Task { await device.revokeOutstandingCommands(reason: "fenced: \(reason)") }
+        report(.fenced(reason))
+    }
+
     /// Stops all I/O for good. The first reason stands and is reported, except that a fence
     /// for good replaces (and reports over) one that was only the lease running out.
     func fence(_ reason: String) {
@@ -122,6 +131,6 @@ public final class Datastore: Sendable {
             state.fencedByLease = false
             return true
         }
-        if isNew { report(.fenced(reason)) }
+        if isNew { declareFenced(reason) }
     }
 }

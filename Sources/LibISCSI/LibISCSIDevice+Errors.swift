@@ -18,6 +18,8 @@ extension LibISCSIDevice {
             return BlockDeviceError(.transport, "\(object) failed on the connection", underlying: LibISCSITransportError(operation: name, reason: reason))
         case .closed:
             return BlockDeviceError(.closed, "\(object) did not run: the device is closed")
+        case .revoked(let reason):
+            return BlockDeviceError(.fenced, "\(object) was taken back before it completed: \(reason)")
         }
     }
 }

@@ -21,15 +21,32 @@ import Glibc
 /// harmless trial for COMPARE AND WRITE, PERSISTENT RESERVE IN REPORT CAPABILITIES).
 public final class LibISCSIDevice: SCSIBlockCommands {
     public let url: ISCSITargetURL
-    let loop: LibISCSIEventLoop
+    /// The engine loop commands go to; a revocation gives up its context, and the next
+    /// command logs in on a new loop (`liveLoop`).
+    private let engine: NIOLockedValueBox<Engine>
     private let state: NIOLockedValueBox<SCSIUnitState>
+    let revocation = CommandRevocation()
+
+    /// The current loop, and the login of its successor when a revocation gave it up.
+    struct Engine {
+        var loop: LibISCSIEventLoop
+        var revoked = false
+        var replacement: Task<LibISCSIEventLoop, any Error>?
+    }
+
+    var loop: LibISCSIEventLoop { engine.withLockedValue { $0.loop } }
+
+    private enum LoopDecision {
+        case use(LibISCSIEventLoop)
+        case wait(Task<LibISCSIEventLoop, any Error>)
+    }
 
     /// How many times a command is repeated after UNIT ATTENTION (as the native engine).
     static let unitAttentionRetries = 5
 
     private init(url: ISCSITargetURL, loop: LibISCSIEventLoop) {
         self.url = url
-        self.loop = loop
+        self.engine = NIOLockedValueBox(Engine(loop: loop))
         self.state = NIOLockedValueBox(SCSIUnitState())
     }
 
@@ -113,6 +130,8 @@ public final class LibISCSIDevice: SCSIBlockCommands {
             return BlockDeviceError(.timeout, "\(object) timed out", underlying: LibISCSITransportError(operation: "login", reason: reason))
         case .closed:
             return BlockDeviceError(.closed, "\(object) was abandoned: the device was closed")
+        case .revoked(let reason):
+            return BlockDeviceError(.fenced, "\(object) was abandoned: \(reason)")
         case .transport(let reason):
             let underlying = LibISCSITransportError(operation: "login", reason: reason)
             if reason.localizedCaseInsensitiveContains("authentication") || reason.localizedCaseInsensitiveContains("chap") {
@@ -221,7 +240,67 @@ public final class LibISCSIDevice: SCSIBlockCommands {
             defer { state.closed = true }
             return !state.closed
         }
-        if wasOpen { await loop.shutdown() }
+        guard wasOpen else { return }
+        let (loop, replacement) = engine.withLockedValue { ($0.loop, $0.replacement) }
+        replacement?.cancel()
+        await loop.shutdown()
+        if let late = try? await replacement?.value { await late.shutdown() }
+    }
+
+    /// Takes back every command not yet completed (each fails with `.fenced`) by giving up the
+    /// engine's context as a whole, its socket reset; libiscsi 1.19 can take back nothing
+    /// less (`LibISCSIEventLoop.revoke`). The next command logs in again on a new context.
+    public func revokeOutstandingCommands(reason: String) async {
+        revocation.revoke(reason: reason)
+        let loop = engine.withLockedValue { engine in
+            engine.revoked = true
+            return engine.loop
+        }
+        await loop.revoke(reason: reason)
+    }
+
+    /// The loop to send a command on: after a revocation, a new one logged in once (every
+    /// command waiting meanwhile shares that login; a failed login is tried again by the next
+    /// command).
+    private func liveLoop() async throws -> LibISCSIEventLoop {
+        let decision = engine.withLockedValue { engine -> LoopDecision in
+            guard engine.revoked else { return .use(engine.loop) }
+            if let replacement = engine.replacement { return .wait(replacement) }
+            let old = engine.loop
+            let replacement = Task {
+                let fresh = try LibISCSIEventLoop(url: old.url, configuration: old.configuration, logger: old.logger)
+                try await fresh.start()
+                return fresh
+            }
+            engine.replacement = replacement
+            return .wait(replacement)
+        }
+        let replacement: Task<LibISCSIEventLoop, any Error>
+        switch decision {
+        case .use(let loop): return loop
+        case .wait(let task): replacement = task
+        }
+        do {
+            let fresh = try await replacement.value
+            let (installed, old) = engine.withLockedValue { engine -> (Bool, LibISCSIEventLoop) in
+                guard engine.replacement == replacement else { return (false, engine.loop) }
+                let old = engine.loop
+                engine.loop = fresh
+                engine.revoked = false
+                engine.replacement = nil
+                return (true, old)
+            }
+            if installed {
+                await old.shutdown()
+                if isClosed { await fresh.shutdown() }
+            }
+            return engine.withLockedValue { $0.loop }
+        } catch let error as LibISCSIEngineError {
+            engine.withLockedValue { engine in
+                if engine.replacement == replacement { engine.replacement = nil }
+            }
+            throw Self.loginError(error, url: url, configuration: loop.configuration)
+        }
     }
 
     // MARK: SCSIBlockCommands (read, write and the rest come from its extension)
@@ -241,6 +320,9 @@ public final class LibISCSIDevice: SCSIBlockCommands {
     func execute(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, dataIn: Int = 0) async throws -> LibISCSICommandResult {
         let transfer: LibISCSICommand.Transfer =
             if let dataOut { .write(dataOut) } else if dataIn > 0 { .read(length: dataIn) } else { .none }
+        let mark = revocation.mark
+        let loop = try await liveLoop()
+        try revocation.check(since: mark, name, on: unitDescription)
         let command = LibISCSICommand(
             cdb: cdb,
             name: name,

@@ -9,4 +9,6 @@ enum LibISCSIEngineError: Error, Sendable {
     case transport(String)
     /// The device was closed before or while the command ran.
     case closed
+    /// The command was taken back (`revokeOutstandingCommands`) before it completed.
+    case revoked(String)
 }

@@ -222,6 +222,22 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         }
     }
 
+    /// Takes back every command: callers are answered with `.revoked`, and the context is
+    /// destroyed after its socket is set to reset on close, so neither libiscsi (which would
+    /// send again what it holds after a reconnect) nor the kernel (what it holds unsent) can
+    /// deliver any of them later. libiscsi 1.19 cannot cancel what a reconnect holds, nor a
+    /// queued command without leaving a CmdSN hole, so the context goes as a whole: the loop
+    /// then fails every command naming the revocation, and its device logs in on a new one.
+    func revoke(reason: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let accepted = enqueue { loop in
+                loop.revokeCommands(reason)
+                continuation.resume()
+            }
+            if !accepted { continuation.resume() }
+        }
+    }
+
     /// Hands `job` to the loop thread; false when the loop has ended.
     @discardableResult
     func enqueue(_ job: @escaping Job) -> Bool {
@@ -441,6 +457,31 @@ final class LibISCSIEventLoop: @unchecked Sendable {
         lossInCallback = nil
         lastDescriptor = -1
         quarantine = nil
+    }
+
+    private func revokeCommands(_ reason: String) {
+        for case let command? in commands where command.continuation != nil {
+            command.resume(with: .failure(LibISCSIEngineError.revoked(reason)))
+        }
+        switch phase {
+        case .loggedIn, .lost:
+            let message = "its commands were revoked (\(reason)); this connection is given up"
+            phase = .lost(message)
+            lossBox.withLockedValue { $0 = message }
+            if let context {
+                self.context = nil
+                Self.discardUnsentOnClose(iscsi_get_fd(context))
+                // libiscsi answers what it held with CANCELLED; the callers were answered above.
+                closing = true
+                iscsi_destroy_context(context)
+                closing = false
+            }
+            lossInCallback = nil
+            lastDescriptor = -1
+            quarantine = nil
+        case .idle, .loggingIn, .loggingOut, .stopped:
+            break
+        }
     }
 
     /// Makes closing `descriptor` reset the connection and drop what the kernel still holds

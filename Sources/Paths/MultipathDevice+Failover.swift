@@ -21,8 +21,11 @@ extension MultipathDevice {
         _ body: @Sendable (any SCSIBlockCommands, _ isRetry: Bool) async throws -> Result
     ) async throws -> Result {
         var isRetry = false
+        let mark = revocation.mark
         while true {
-            let (index, generation, device) = try await acquire(operation, bytes: bytes)
+            // A command revoked meanwhile goes to no other path (`revokeOutstandingCommands`).
+            if isRetry { try revocation.check(since: mark, operation, on: name) }
+            let (index, generation, device) = try await acquire(operation, bytes: bytes, mark: mark)
             let started = now()
             do {
                 let result = try await body(device, isRetry)
@@ -48,8 +51,9 @@ extension MultipathDevice {
     }
 
     /// A path for the next command, waiting while every path is down (up to the APD timeout).
-    private func acquire(_ operation: String, bytes: Int) async throws -> (Int, Int, any SCSIBlockCommands) {
+    private func acquire(_ operation: String, bytes: Int, mark: CommandRevocation.Mark) async throws -> (Int, Int, any SCSIBlockCommands) {
         while true {
+            try revocation.check(since: mark, operation, on: name)
             switch choose(operation, bytes: bytes) {
             case .path(let index, let generation, let device):
                 return (index, generation, device)
@@ -133,7 +137,9 @@ extension MultipathDevice {
 
     /// Marks the path dead (when `generation` is still its session) and closes its LUN, so
     /// every other command on it fails over too; the prober opens it again later.
-    func pathFailed(_ index: Int, generation: Int, reason: String, commandFailed: Bool) {
+    /// `penalize`: the failure counts towards damping (a revocation, which is no fault of the
+    /// path, does not).
+    func pathFailed(_ index: Int, generation: Int, reason: String, commandFailed: Bool, penalize: Bool = true) {
         let now = now()
         var event: MultipathEvent?
         let dropped = inner.withLock { inner -> (any SCSIBlockCommands)? in
@@ -143,8 +149,10 @@ extension MultipathDevice {
             inner.slots[index].device = nil
             inner.slots[index].state = .dead
             inner.slots[index].reason = reason
-            inner.slots[index].counters.failures += 1
-            inner.slots[index].damping.recordFailure(at: now)
+            if penalize {
+                inner.slots[index].counters.failures += 1
+                inner.slots[index].damping.recordFailure(at: now)
+            }
             event = .pathChanged(path: inner.slots[index].name, from: from, to: .dead, reason: reason)
             return device
         }

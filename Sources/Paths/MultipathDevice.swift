@@ -49,6 +49,8 @@ public final class MultipathDevice: BlockDevice {
     public let events: AsyncStream<MultipathEvent>
     let eventSink: AsyncStream<MultipathEvent>.Continuation
     let prober = Mutex<Task<Void, Never>?>(nil)
+    /// Commands taken back by `revokeOutstandingCommands` go to no other path.
+    let revocation = CommandRevocation()
 
     static let bufferedEvents = 256
 
@@ -154,6 +156,24 @@ public final class MultipathDevice: BlockDevice {
         signal.signal()
         eventSink.finish()
         for device in devices { try? await device.close() }
+    }
+
+    /// Takes back every command not yet completed: those waiting for a path or about to move
+    /// to another fail with `.fenced` at once, and every open path is revoked in turn (its
+    /// connection reset, so nothing it held unsent reaches the target) and left dead for the
+    /// prober to open again; later commands wait for it as for any path that came back.
+    public func revokeOutstandingCommands(reason: String) async {
+        revocation.revoke(reason: reason)
+        signal.signal()
+        let open = inner.withLock { inner in
+            inner.slots.indices.compactMap { index -> (Int, Int, any SCSIBlockCommands)? in
+                inner.slots[index].device.map { (index, inner.slots[index].generation, $0) }
+            }
+        }
+        for (index, generation, device) in open {
+            await device.revokeOutstandingCommands(reason: reason)
+            pathFailed(index, generation: generation, reason: "its commands were revoked (\(reason)); it opens again at the next probe", commandFailed: false, penalize: false)
+        }
     }
 
     static func firstDifference(_ a: ByteBuffer, _ b: ByteBuffer) -> Int? {

@@ -8,8 +8,10 @@ import TestSupport
 @testable import VDiskCLI
 
 @Suite struct VerifiedLoadTests {
+    /// The I/O count ends the run; the time bound only keeps a wedged run from hanging, and
+    /// is wide because a full parallel test run can leave this load a sliver of the CPU.
     static func load(_ device: any BlockDevice, ios: Int = 1000) -> VerifiedLoad {
-        VerifiedLoad(device: device, ioSize: 4096, queueDepth: 4, duration: .seconds(20), maxIOs: ios, rangeBytes: 128 << 10, pinToDevice: false)
+        VerifiedLoad(device: device, ioSize: 4096, queueDepth: 4, duration: .seconds(180), maxIOs: ios, rangeBytes: 128 << 10, pinToDevice: false)
     }
 
     static func image(_ directory: TemporaryDirectory) throws -> FileBlockDevice {

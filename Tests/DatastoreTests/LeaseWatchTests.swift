@@ -8,10 +8,12 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
-/// Holds every COMPARE AND WRITE (a heartbeat renewal in ATS mode) after `cut()` until `heal()`.
+/// Holds every COMPARE AND WRITE (a heartbeat renewal in ATS mode) after `cut()` until `heal()`,
+/// as a session recovery would; a revocation fails the ones held, as the initiators do.
 private final class CuttableDevice: ForwardingBlockDevice {
     let base: any BlockDevice
     private let isCut = NIOLockedValueBox(false)
+    let revocations = NIOLockedValueBox<[String]>([])
 
     init(_ base: any BlockDevice) { self.base = base }
 
@@ -19,12 +21,20 @@ private final class CuttableDevice: ForwardingBlockDevice {
     func heal() { isCut.withLockedValue { $0 = false } }
 
     func compareAndWrite(at lba: UInt64, expected: ByteBuffer, replacement: ByteBuffer) async throws {
+        let revokedBefore = revocations.withLockedValue { $0.count }
         // Bounded: a test that never heals lets the renewal go after 20 s.
         let deadline = ContinuousClock.now + .seconds(20)
         while isCut.withLockedValue({ $0 }) && ContinuousClock.now < deadline {
+            if let reason = revocations.withLockedValue({ $0.count > revokedBefore ? $0.last : nil }) {
+                throw BlockDeviceError(.fenced, "compare and write taken back: \(reason)")
+            }
             try? await Task.sleep(for: .milliseconds(2))
         }
         try await base.compareAndWrite(at: lba, expected: expected, replacement: replacement)
+    }
+
+    func revokeOutstandingCommands(reason: String) async {
+        revocations.withLockedValue { $0.append(reason) }
     }
 }
 
@@ -61,8 +71,16 @@ private final class CuttableDevice: ForwardingBlockDevice {
         }
         #expect(fences().count == 1, "no fence declared when the lease ran out: \(events.withLockedValue { $0 })")
         #expect(fences().first?.description.contains("could not renew its heartbeat") == true, "\(fences())")
+        // As it fences, the store takes back what the device still holds of its I/O: the
+        // renewal held by the cut link fails instead of landing whenever the link returns.
+        let revoked = ContinuousClock.now + .seconds(10)
+        while device.revocations.withLockedValue({ $0.isEmpty }) && ContinuousClock.now < revoked {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let reasons = device.revocations.withLockedValue { $0 }
+        #expect(reasons.count == 1 && reasons.first?.contains("could not renew its heartbeat") == true, "\(reasons)")
 
-        // The link heals: the waiting renewal finds the slot as it left it, and the fence lifts.
+        // The link heals: the next renewal finds the slot as this host left it, and the fence lifts.
         device.heal()
         let lifted = ContinuousClock.now + .seconds(10)
         while store.state.withLockedValue({ $0.fenceReason }) != nil && ContinuousClock.now < lifted {

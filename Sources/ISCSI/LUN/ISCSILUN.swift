@@ -27,9 +27,11 @@ import SCSI
 public final class ISCSILUN: SCSIBlockCommands {
     public let lun: UInt64
     /// Whether `close()` also logs the session out.
-    private let ownsSession: Bool
-    private let link: Reconnector<ISCSISession>
+    let ownsSession: Bool
+    let link: Reconnector<ISCSISession>
     private let state: NIOLockedValueBox<SCSIUnitState>
+    /// Commands taken back by `revokeOutstandingCommands` are never sent again.
+    let revocation = CommandRevocation()
     /// Session events and recovery steps; only a LUN opened with `connect` reports session
     /// events. The newest `bufferedEvents` wait for a reader; the stream ends at `close()`.
     public let events: AsyncStream<ISCSILUNEvent>
@@ -241,10 +243,12 @@ public final class ISCSILUN: SCSIBlockCommands {
     // MARK: Running commands
 
     /// Runs a command and returns its result whatever the status; transport errors become BlockDeviceErrors.
-    /// A command that failed because the connection was lost is sent again on the recovered session.
+    /// A command that failed because the connection was lost is sent again on the recovered
+    /// session, unless it was revoked meanwhile (`revokeOutstandingCommands`).
     private func execute(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, expectedDataIn: Int = 0) async throws -> SCSITaskResult {
         let request = SCSITaskRequest(lun: lun, cdb: cdb, dataOut: dataOut, expectedDataInLength: expectedDataIn, operationName: name)
-        var current = try await link.current()
+        let mark = revocation.mark
+        var current = try await liveLink(name, mark: mark) { try await $0.current() }
         var recovered = false
         while true {
             do {
@@ -253,8 +257,11 @@ public final class ISCSILUN: SCSIBlockCommands {
                 }
                 return try await current.connection.execute(request)
             } catch let error as ISCSIError where error.scope == .connection {
+                try revocation.check(since: mark, name, on: unitDescription)
                 do {
-                    current = try await link.recover(after: current.generation, cause: "\(error)")
+                    current = try await liveLink(name, mark: mark) { [current] in
+                        try await $0.recover(after: current.generation, cause: "\(error)")
+                    }
                 } catch let failure as BlockDeviceError where failure.code == .transport {
                     throw BlockDeviceError(.transport, "\(name) on \(unitDescription) failed: \(failure.message)", underlying: error)
                 }
@@ -263,6 +270,27 @@ public final class ISCSILUN: SCSIBlockCommands {
                 let code: BlockDeviceError.Code = error.code == .timeout ? .timeout : .transport
                 throw BlockDeviceError(code, "\(name) on \(unitDescription) failed", underlying: error)
             }
+        }
+    }
+
+    /// The connection `wait` gives (the live one, or the one recovery brings), unless the
+    /// command marked `mark` was revoked meanwhile. A revocation interrupts the logins under
+    /// way; a command that joined them after the revocation waits for the run that replaced them.
+    private func liveLink(
+        _ name: String,
+        mark: CommandRevocation.Mark,
+        _ wait: (Reconnector<ISCSISession>) async throws -> Reconnector<ISCSISession>.Link
+    ) async throws -> Reconnector<ISCSISession>.Link {
+        do {
+            let found = try await wait(link)
+            try revocation.check(since: mark, name, on: unitDescription)
+            return found
+        } catch is RecoveryInterrupted {
+            try revocation.check(since: mark, name, on: unitDescription)
+            return try await liveLink(name, mark: mark) { try await $0.current() }
+        } catch {
+            try revocation.check(since: mark, name, on: unitDescription)
+            throw error
         }
     }
 

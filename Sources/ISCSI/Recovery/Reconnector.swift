@@ -44,9 +44,25 @@ public final class Reconnector<Connection: Sendable>: Sendable {
         }
     }
 
+    /// One run of logins replacing the connection of `generation`.
+    private struct Recovery {
+        var since: Date
+        /// On `timing`'s clock, for the policy's timeout; kept when the run is interrupted.
+        var started: Duration
+        var attempts: Int
+        var generation: Int
+        var cause: String
+        var task: Task<Void, Never>
+        /// Tells an interrupted run from the one that replaced it.
+        var id: UInt64
+        /// Callers waiting for this run; answered when the phase leaves it (a login installed,
+        /// recovery given up, the reconnector closed, the run interrupted).
+        var waiters: [CheckedContinuation<Link, any Error>] = []
+    }
+
     private enum Phase {
         case connected(Link)
-        case recovering(since: Date, attempts: Int, generation: Int, Task<Link, any Error>)
+        case recovering(Recovery)
         case failed(String)
         case closed
     }
@@ -54,10 +70,10 @@ public final class Reconnector<Connection: Sendable>: Sendable {
     /// What `recover` does, decided under the lock.
     private enum Decision {
         case use(Link)
-        case wait(Task<Link, any Error>)
+        case wait(UInt64)
         case fail(any Error)
         case turnedFailed(String)
-        case started(Task<Link, any Error>)
+        case started(UInt64)
     }
 
     private struct State {
@@ -65,6 +81,7 @@ public final class Reconnector<Connection: Sendable>: Sendable {
         /// The newest connection, even when it has been lost since.
         var latest: Link
         var reconnections = 0
+        var nextRecovery: UInt64 = 0
     }
 
     public let policy: ReconnectPolicy
@@ -104,7 +121,7 @@ public final class Reconnector<Connection: Sendable>: Sendable {
         state.withLockedValue { state in
             switch state.phase {
             case .connected: .connected
-            case .recovering(let since, let attempts, _, _): .recovering(since: since, attempts: attempts)
+            case .recovering(let recovery): .recovering(since: recovery.since, attempts: recovery.attempts)
             case .failed(let message): .failed(message)
             case .closed: .closed
             }
@@ -122,7 +139,7 @@ public final class Reconnector<Connection: Sendable>: Sendable {
         let phase = state.withLockedValue { $0.phase }
         switch phase {
         case .connected(let link): return link
-        case .recovering(_, _, _, let task): return try await task.value
+        case .recovering(let recovery): return try await waitFor(run: recovery.id)
         case .failed(let message): throw BlockDeviceError(.transport, message)
         case .closed: throw closedError
         }
@@ -140,11 +157,9 @@ public final class Reconnector<Connection: Sendable>: Sendable {
                     state.phase = .failed(message)
                     return .turnedFailed(message)
                 }
-                let task = Task { try await self.runRecovery(after: link.generation, cause: cause) }
-                state.phase = .recovering(since: Date(), attempts: 0, generation: link.generation, task)
-                return .started(task)
-            case .recovering(_, _, _, let task):
-                return .wait(task)
+                return .started(startRecovery(&state, since: Date(), started: timing.now(), generation: link.generation, cause: cause, after: nil))
+            case .recovering(let recovery):
+                return .wait(recovery.id)
             case .failed(let message):
                 return .fail(BlockDeviceError(.transport, message))
             case .closed:
@@ -154,17 +169,36 @@ public final class Reconnector<Connection: Sendable>: Sendable {
         switch decision {
         case .use(let link):
             return link
-        case .wait(let task):
-            return try await task.value
+        case .wait(let id):
+            return try await waitFor(run: id)
         case .fail(let error):
             throw error
         case .turnedFailed(let message):
             onEvent(.lost(reason: cause))
             onEvent(.failed(message))
             throw BlockDeviceError(.transport, message)
-        case .started(let task):
+        case .started(let id):
             onEvent(.lost(reason: cause))
-            return try await task.value
+            return try await waitFor(run: id)
+        }
+    }
+
+    /// Waits for run `id` to end, or answers at once when the phase has left it already.
+    private func waitFor(run id: UInt64) async throws -> Link {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Link, any Error>) in
+            let now = state.withLockedValue { state -> Result<Link, any Error>? in
+                switch state.phase {
+                case .recovering(var recovery) where recovery.id == id:
+                    recovery.waiters.append(continuation)
+                    state.phase = .recovering(recovery)
+                    return nil
+                case .recovering: return .failure(RecoveryInterrupted(name: name))
+                case .connected(let link): return .success(link)
+                case .failed(let message): return .failure(BlockDeviceError(.transport, message))
+                case .closed: return .failure(closedError)
+                }
+            }
+            if let now { continuation.resume(with: now) }
         }
     }
 
@@ -177,34 +211,106 @@ public final class Reconnector<Connection: Sendable>: Sendable {
         }
         switch phase {
         case .connected(let link): return link.connection
-        case .recovering(_, _, _, let task):
-            task.cancel()
+        case .recovering(let recovery):
+            recovery.task.cancel()
+            for waiter in recovery.waiters { waiter.resume(throwing: closedError) }
             return nil
         case .failed, .closed: return nil
         }
+    }
+
+    /// Ends the logins under way, if any, and starts them afresh: whoever waited for them (in
+    /// `current` or `recover`) throws `RecoveryInterrupted` at once, and the next caller waits
+    /// for the new run, which keeps the old one's start and so its timeout. The new run's first
+    /// login begins only after the old run has ended (a login under way runs to its own
+    /// timeout, and is logged out if it succeeds), so one login at a time still holds: two
+    /// logins with one ISID would reinstate each other's nexus. Returns whether a run was
+    /// interrupted.
+    @discardableResult
+    public func interruptRecovery() -> Bool {
+        let interrupted = state.withLockedValue { state -> Recovery? in
+            guard case .recovering(let old) = state.phase else { return nil }
+            old.task.cancel()
+            _ = startRecovery(&state, since: old.since, started: old.started, attempts: old.attempts, generation: old.generation, cause: old.cause, after: old.task)
+            return old
+        }
+        guard let interrupted else { return false }
+        for waiter in interrupted.waiters { waiter.resume(throwing: RecoveryInterrupted(name: name)) }
+        return true
+    }
+
+    /// Starts a run of logins and makes it the phase (called under the lock, which the run
+    /// itself takes first: it cannot look at the phase before it is set). A run that replaces
+    /// an interrupted one waits for that one to end before its first login.
+    private func startRecovery(
+        _ state: inout State,
+        since: Date,
+        started: Duration,
+        attempts: Int = 0,
+        generation: Int,
+        cause: String,
+        after previous: Task<Void, Never>?
+    ) -> UInt64 {
+        state.nextRecovery &+= 1
+        let id = state.nextRecovery
+        let task = Task {
+            await previous?.value
+            do {
+                try await self.runRecovery(id: id, after: generation, started: started, cause: cause)
+            } catch {
+                self.endRun(id, failingWith: error)
+            }
+        }
+        state.phase = .recovering(Recovery(since: since, started: started, attempts: attempts, generation: generation, cause: cause, task: task, id: id))
+        return id
+    }
+
+    /// A run that ended in an error while still the phase's (one its interrupter or closer
+    /// already replaced has nothing left to answer): the reconnector is failed with that error.
+    private func endRun(_ id: UInt64, failingWith error: any Error) {
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Link, any Error>] in
+            guard case .recovering(let recovery) = state.phase, recovery.id == id else { return [] }
+            state.phase = .failed("\(name) is failed: \(error)")
+            return recovery.waiters
+        }
+        for waiter in waiters { waiter.resume(throwing: error) }
     }
 
     // MARK: Recovery
 
     private var closedError: BlockDeviceError { BlockDeviceError(.closed, "\(name) is closed") }
 
-    private func runRecovery(after generation: Int, cause: String) async throws -> Link {
-        let started = timing.now()
-        var attempt = 0
+    private func runRecovery(id: UInt64, after generation: Int, started: Duration, cause: String) async throws {
+        var attempt = state.withLockedValue { state -> Int in
+            guard case .recovering(let recovery) = state.phase, recovery.id == id else { return 0 }
+            return recovery.attempts
+        }
         var lastError = cause
         while true {
             attempt += 1
-            let isOpen = state.withLockedValue { state -> Bool in
-                guard case .recovering(let since, _, let generation, let task) = state.phase else { return false }
-                state.phase = .recovering(since: since, attempts: attempt, generation: generation, task)
-                return true
+            let standing = state.withLockedValue { state -> Standing in
+                switch state.phase {
+                case .recovering(var recovery) where recovery.id == id:
+                    recovery.attempts = attempt
+                    state.phase = .recovering(recovery)
+                    return .current
+                case .recovering: return .interrupted
+                case .connected, .failed, .closed: return .closed
+                }
             }
-            guard isOpen, !Task.isCancelled else { throw closedError }
+            switch standing {
+            case .current where !Task.isCancelled: break
+            case .current, .interrupted: throw RecoveryInterrupted(name: name)
+            case .closed: throw closedError
+            }
             do {
                 let remaining = policy.timeout - (timing.now() - started)
                 let connection = try await connect(max(remaining, .milliseconds(100)))
-                return try await install(connection, generation: generation + 1, attempts: attempt, after: timing.now() - started)
+                try await install(connection, id: id, generation: generation + 1, attempts: attempt, after: timing.now() - started)
+                return
             } catch let error as BlockDeviceError where error.code == .closed {
+                throw error
+            } catch let error as RecoveryInterrupted {
                 throw error
             } catch {
                 lastError = "\(error)"
@@ -213,46 +319,67 @@ public final class Reconnector<Connection: Sendable>: Sendable {
             let elapsed = timing.now() - started
             switch policy.next(afterAttempt: attempt, elapsed: elapsed) {
             case .giveUp:
-                throw giveUp(attempts: attempt, elapsed: elapsed, cause: cause, lastError: lastError)
+                throw giveUp(id: id, attempts: attempt, elapsed: elapsed, cause: cause, lastError: lastError)
             case .wait(let delay):
                 do {
                     try await timing.sleep(delay)
                 } catch {
-                    throw closedError
+                    throw state.withLockedValue { state -> any Error in
+                        if case .recovering = state.phase { return RecoveryInterrupted(name: name) }
+                        return closedError
+                    }
                 }
             }
         }
     }
 
-    /// Makes `connection` the live one, unless the reconnector was closed meanwhile.
-    private func install(_ connection: Connection, generation: Int, attempts: Int, after elapsed: Duration) async throws -> Link {
+    /// Whether a run of logins is still the one the phase names.
+    private enum Standing {
+        case current
+        case interrupted
+        case closed
+    }
+
+    /// Makes `connection` the live one and hands it to the run's waiters, unless the run was
+    /// interrupted or the reconnector closed meanwhile (then the new session is logged out).
+    private func install(_ connection: Connection, id: UInt64, generation: Int, attempts: Int, after elapsed: Duration) async throws {
         let link = Link(connection: connection, generation: generation)
-        let reconnections = state.withLockedValue { state -> Int? in
-            guard case .recovering = state.phase else { return nil }
+        let outcome = state.withLockedValue { state -> Result<(Int, [CheckedContinuation<Link, any Error>]), any Error> in
+            guard case .recovering(let recovery) = state.phase else { return .failure(closedError) }
+            guard recovery.id == id else { return .failure(RecoveryInterrupted(name: name)) }
             state.phase = .connected(link)
             state.latest = link
             state.reconnections += 1
-            return state.reconnections
+            return .success((state.reconnections, recovery.waiters))
         }
-        guard let reconnections else {
+        switch outcome {
+        case .success(let (reconnections, waiters)):
+            onEvent(.reconnected(attempts: attempts, after: elapsed, reconnections: reconnections))
+            watch(link)
+            for waiter in waiters { waiter.resume(returning: link) }
+        case .failure(let error):
             await disconnect(connection)
-            throw closedError
+            throw error
         }
-        onEvent(.reconnected(attempts: attempts, after: elapsed, reconnections: reconnections))
-        watch(link)
-        return link
     }
 
-    private func giveUp(attempts: Int, elapsed: Duration, cause: String, lastError: String) -> any Error {
+    private func giveUp(id: UInt64, attempts: Int, elapsed: Duration, cause: String, lastError: String) -> any Error {
         let message = "\(name) is failed: its connection was lost (\(cause)) and \(attempts) login attempt(s) in \(Self.seconds(elapsed)) did not bring it back (recovery timeout \(Self.seconds(policy.timeout))); last error: \(lastError)"
-        let failed = state.withLockedValue { state -> Bool in
-            guard case .recovering = state.phase else { return false }
+        let outcome = state.withLockedValue { state -> Result<[CheckedContinuation<Link, any Error>], any Error> in
+            guard case .recovering(let recovery) = state.phase else { return .failure(closedError) }
+            guard recovery.id == id else { return .failure(RecoveryInterrupted(name: name)) }
             state.phase = .failed(message)
-            return true
+            return .success(recovery.waiters)
         }
-        guard failed else { return closedError }
-        onEvent(.failed(message))
-        return BlockDeviceError(.transport, message)
+        switch outcome {
+        case .success(let waiters):
+            onEvent(.failed(message))
+            let failure = BlockDeviceError(.transport, message)
+            for waiter in waiters { waiter.resume(throwing: failure) }
+            return failure
+        case .failure(let error):
+            return error
+        }
     }
 
     /// Starts recovery as soon as an idle connection is lost.
@@ -267,4 +394,11 @@ public final class Reconnector<Connection: Sendable>: Sendable {
         let millis = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         return "\(millis / 1000).\(millis % 1000 / 100) s"
     }
+}
+
+/// What a caller waiting for a login gets when `Reconnector.interruptRecovery()` ended that
+/// run of logins; a new run has taken its place.
+public struct RecoveryInterrupted: Error, CustomStringConvertible {
+    public let name: String
+    public var description: String { "the session recovery of \(name) was interrupted and started again" }
 }

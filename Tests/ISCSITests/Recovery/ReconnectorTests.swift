@@ -167,4 +167,34 @@ import Testing
         #expect(script.disconnected.withLockedValue { $0 } == [1])
         #expect(link.recoveryState == .closed)
     }
+
+    /// A revocation interrupts the logins under way: their waiters fail at once with
+    /// `RecoveryInterrupted`, the interrupted run's late login is undone, and a new run, begun
+    /// only once the old one ended (one login at a time), serves the callers that follow.
+    @Test func anInterruptedRecoveryFailsItsWaitersAndStartsAfresh() async throws {
+        let script = Script(gated: true)
+        let link = script.reconnector(timeout: .seconds(10))
+        let waiting = (0..<3).map { _ in Task { try await link.recover(after: 0, cause: "connection reset") } }
+        _ = try await BoundedWait.run("the first login to start", within: BoundedWait.hangGuard) {
+            while script.gate.withLockedValue({ $0 == nil }) { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        #expect(link.interruptRecovery())
+        for waiter in waiting {
+            let error = try await BoundedWait.error("an interrupted waiter", within: BoundedWait.hangGuard) { _ = try await waiter.value }
+            #expect(error is RecoveryInterrupted, "\(error)")
+        }
+        #expect(link.recoveryState.isRecovering, "a new run took the interrupted one's place: \(link.recoveryState)")
+        // A caller after the interruption waits for the new run; the old run's login, let go
+        // now, lands on nothing and is logged out.
+        let later = Task { try await link.current() }
+        try await script.openGate()
+        try await script.openGate()
+        let recovered = try await BoundedWait.run("the new run", within: BoundedWait.hangGuard) { try await later.value }
+        #expect(recovered.generation == 1)
+        #expect(recovered.connection == 2, "the new run's login, after the old one's")
+        #expect(script.disconnected.withLockedValue { $0 } == [1])
+        #expect(link.reconnections == 1)
+        #expect(link.recoveryState == .connected)
+        #expect(!link.interruptRecovery(), "nothing to interrupt while connected")
+    }
 }
