@@ -20,7 +20,7 @@ import TestSupport
                     .replacingOccurrences(of: "host_uuid =", with: "heartbeat_interval_seconds = 1\nheartbeat_lease_seconds = 4\nhost_uuid =")
             }
             defer { daemon.stop() }
-            try #require(await daemon.notify.waitFor("READY=1", timeout: 60) != nil)
+            try #require(await daemon.notify.waitFor("READY=1", timeout: 60) != nil, "no READY=1: \(daemon.stderr)")
 
             // The disk is open; its statistics (zeros: no client has connected to its export yet)
             // are in the metrics too.

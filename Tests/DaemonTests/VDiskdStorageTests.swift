@@ -30,7 +30,7 @@ import TestSupport
             defer { daemon.stop() }
             let receiver = daemon.notify
 
-            #expect(await receiver.waitFor("READY=1", timeout: 60) != nil)
+            #expect(await receiver.waitFor("READY=1", timeout: 60) != nil, "no READY=1: \(daemon.stderr)")
             let client = ControlClient(socketPath: "\(scratch.path)/control.sock")
             #expect(try await client.call("targets.list").arrayValue?.first?["state"] == .string("running"))
             #expect(try await client.call("datastores.list").arrayValue?.first?["state"] == .string("running"))
