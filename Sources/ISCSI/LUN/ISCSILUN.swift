@@ -248,7 +248,13 @@ public final class ISCSILUN: SCSIBlockCommands {
     private func execute(_ cdb: [UInt8], name: String, dataOut: ByteBuffer? = nil, expectedDataIn: Int = 0) async throws -> SCSITaskResult {
         let request = SCSITaskRequest(lun: lun, cdb: cdb, dataOut: dataOut, expectedDataInLength: expectedDataIn, operationName: name)
         let mark = revocation.mark
-        var current = try await liveLink(name, mark: mark) { try await $0.current() }
+        // The common case takes the live connection without an await; `liveLink` waits.
+        var current: Reconnector<ISCSISession>.Link
+        if let connected = link.connectedLink {
+            current = connected
+        } else {
+            current = try await liveLink(name, mark: mark) { try await $0.current() }
+        }
         var recovered = false
         while true {
             do {

@@ -134,14 +134,30 @@ public final class Reconnector<Connection: Sendable>: Sendable {
     /// How many times a lost connection was replaced.
     public var reconnections: Int { state.withLockedValue { $0.reconnections } }
 
+    /// The live connection if there is one now; nil while recovering, failed or closed.
+    public var connectedLink: Link? {
+        state.withLockedValue { state in
+            if case .connected(let link) = state.phase { link } else { nil }
+        }
+    }
+
     /// The live connection; while recovering, waits for the login under way.
     public func current() async throws -> Link {
-        let phase = state.withLockedValue { $0.phase }
-        switch phase {
-        case .connected(let link): return link
-        case .recovering(let recovery): return try await waitFor(run: recovery.id)
-        case .failed(let message): throw BlockDeviceError(.transport, message)
-        case .closed: throw closedError
+        // Decided under the lock, so the common case copies out one link, not the phase.
+        let decision = state.withLockedValue { state -> Decision in
+            switch state.phase {
+            case .connected(let link): .use(link)
+            case .recovering(let recovery): .wait(recovery.id)
+            case .failed(let message): .fail(BlockDeviceError(.transport, message))
+            case .closed: .fail(closedError)
+            }
+        }
+        switch decision {
+        case .use(let link): return link
+        case .wait(let id): return try await waitFor(run: id)
+        case .fail(let error): throw error
+        case .started(let id): return try await waitFor(run: id)
+        case .turnedFailed(let message): throw BlockDeviceError(.transport, message)
         }
     }
 
