@@ -14,7 +14,6 @@ extension Datastore {
             return
         }
         try checkLive("metadata update")
-        try await publishBlocks(transaction.newBlocks)
         let images = transaction.images(header: header)
         precondition(images.count <= JournalTransaction.capacity(journalUnits: Int(header.journalUnits)), "transaction too large for the journal")
         let (slot, sequence) = state.withLockedValue { state -> (Int, UInt64) in
@@ -24,12 +23,19 @@ extension Datastore {
         // Only a damaged journal header can bring the sequence this far; a wrapped one
         // would never be replayed.
         guard sequence < UInt64.max else {
+            try? await releaseClusters(transaction)
             throw DatastoreError(.corrupt, "journal of host slot \(slot) on \(volumeName) has used every sequence number")
         }
         let record = JournalTransaction(slot: UInt32(slot), sequence: sequence, images: images)
         let journal = header.journalStart(slot: slot)
-        try await writeBytes(record.encoded(), at: journal + UInt64(VolumeLayout.unitSize))
-        try await asRegistrant { try await device.flush() }
+        do {
+            try await publishBlocks(transaction.newBlocks)
+            try await writeBytes(record.encoded(), at: journal + UInt64(VolumeLayout.unitSize))
+            try await asRegistrant { try await device.flush() }
+        } catch {
+            await retire(transaction, sequence: sequence, slot: slot)
+            throw error
+        }
         do {
             try await writeHome(images)
             try checkLive("metadata update")
@@ -48,6 +54,26 @@ extension Datastore {
             let ranges = freed.sorted().map { BlockRange(lba: $0 * UInt64(perBlock), blockCount: perBlock) }
             try? await device.unmap(ranges)
         }
+    }
+
+    /// A transaction that failed before its journal record was known to be durable: the record
+    /// may be on disk or not, and nothing of it is home. Its sequence is written into the journal
+    /// header as applied, so no replay (a recovering host, this host's next mount) can apply it
+    /// later, and only then are its resource-cluster locks released; the blocks it took stay
+    /// free on disk. Kept, the locks would keep those clusters from every host until this one
+    /// unmounted. When the header cannot be written either (the LUN is away, the host fenced),
+    /// the locks are kept after all: while they are held, a replay of the record, if it landed,
+    /// applies it over the very state it was made from.
+    private func retire(_ transaction: MetadataTransaction, sequence: UInt64, slot: Int) async {
+        do {
+            try checkLive("retiring metadata transaction \(sequence)")
+            let journal = header.journalStart(slot: slot)
+            try await writeBytes(JournalTransaction.encodedJournalHeader(slot: UInt32(slot), appliedSequence: sequence), at: journal, fua: true)
+        } catch {
+            return
+        }
+        transaction.newBlocks = []
+        try? await releaseClusters(transaction)
     }
 
     /// Runs a step that only builds `transaction` in memory (locks clusters, reads pages,
