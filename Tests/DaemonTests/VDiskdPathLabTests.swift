@@ -324,7 +324,12 @@ struct VDiskdPathLabTests {
             #expect(report["errors"]?.intValue == 0 && report["miscompares"]?.intValue == 0, "\(report)")
             let flapping = lateIOs[1] - midway[1]
             let steady = lateIOs[0] - midway[0]
-            #expect(steady > 100 && flapping * 20 < steady, "the flapping path carried \(flapping) of \(flapping + steady) I/Os while it flapped: \(late)")
+            // Usually the flapping path carries a handful of I/Os here (2 of ~10,500 in one run).
+            // Its session can survive a stretch of the flap, as long as every NOP-Out finds a
+            // window the link is up, until the keepalive catches it: once it carried 271 of 5455
+            // over 8 s after the prober reopened it, under round robin's one-in-two share. A path
+            // that took I/O as if healthy would carry half.
+            #expect(steady > 100 && flapping * 10 < steady, "the flapping path carried \(flapping) of \(flapping + steady) I/Os while it flapped: \(late)")
             #expect(late[1]["reason"]?.stringValue?.isEmpty == false, "\(late)")
             // A busy loop on any one thread alone would take the whole 30 s.
             #expect(cpu < .seconds(20), "the daemon used \(cpu) of CPU in 30 s of flapping")
