@@ -33,7 +33,7 @@ final class LibISCSIEventLoop: @unchecked Sendable {
     // - What other threads may touch is either immutable (`url`, `configuration`, `logger`,
     //   `wakeFD`: writing the eventfd is a thread-safe syscall) or behind a lock (`inbox`,
     //   `statisticsBox`, `lossBox`, `threadBox`, each a NIOLockedValueBox).
-    // - The methods callable from elsewhere (`execute`, `shutdown`, `reconnect`,
+    // - The methods callable from elsewhere (`execute`, `shutdown`, `reconnect`, `revoke`,
     //   `threadResourceUsage`, `statistics`, `connectionLoss`, `threadCPUTime`) read only
     //   those, or hand a job to `enqueue`, which appends to the locked `inbox` and wakes the
     //   loop; jobs run inside `runJobs()` on the loop thread.
